@@ -1,0 +1,3 @@
+from massdm.cli import app
+
+app(prog_name="massdm")

@@ -1,0 +1,1 @@
+"""HTTP edge: routers parse, authorise, call one service and serialise; envelope, errors, metering."""

@@ -1,0 +1,53 @@
+"""`create_app(settings)`: the massdm HTTP application, wired to its store, clock and meters."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from massdm import __version__
+from massdm.api.errors import install_error_handlers
+from massdm.api.routes import fans, health, identity, user_lists
+from massdm.api.schemas.common import ErrorBody
+from massdm.clock import Clock, SystemClock
+from massdm.config import Settings
+from massdm.services.metering import CreditLedgerFactory, MemoryRateLimiter, RateLimiter, SqlCreditLedger
+from massdm.store.db import create_store_engine, migrate
+
+_ERRORS = {
+    401: {"description": "Missing or invalid API key: `{\"error\": \"Unauthorized. ...\"}`"},
+    402: {"description": "Not enough credits: `{\"message\": \"Insufficient credits ...\"}`"},
+    404: {"model": ErrorBody, "description": "Unknown account or id, or one this key may not use"},
+    422: {"model": ErrorBody, "description": "VALIDATION_ERROR with per-field `errors`"},
+    429: {"model": ErrorBody, "description": "Rate limit exceeded; see `Retry-After`"},
+}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    rate_limiter: RateLimiter | None = None,
+    ledger_factory: CreditLedgerFactory = SqlCreditLedger,
+) -> FastAPI:
+    settings = settings or Settings()
+    engine = engine or create_store_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    migrate(engine)
+
+    app = FastAPI(
+        title="massdm",
+        version=__version__,
+        description="Mass messaging for creator platforms, speaking the OnlyFansAPI.com mass-messaging contract.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = clock or SystemClock()
+    app.state.rate_limiter = rate_limiter or MemoryRateLimiter()
+    app.state.ledger_factory = ledger_factory
+
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for router in (identity.router, fans.router, user_lists.router):
+        app.include_router(router, responses=_ERRORS)
+    return app

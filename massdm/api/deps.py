@@ -1,0 +1,145 @@
+"""Request dependencies: the transaction, the caller's key, the account, and the meter.
+
+Order of a metered call: open the transaction -> authenticate (401) -> count the
+rate limit (429) -> resolve the account (404) -> check credits (402) -> handler ->
+charge inside the same transaction -> commit. Any failure rolls everything back,
+the charge included, so errors cost nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable, Iterator, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
+
+from massdm.api.schemas.common import Cache, Credits, Envelope, Meta, PagedEnvelope, Pagination, RateLimits
+from massdm.clock import Clock
+from massdm.errors import RateLimited
+from massdm.services import accounts as account_service
+from massdm.services.metering import CreditLedger, RateLimitStatus, insufficient_credits
+from massdm.store.accounts import Account
+from massdm.store.api_keys import ApiKey
+from massdm.store.db import transaction
+
+T = TypeVar("T")
+NO_DAILY_LIMIT_NOTICE = "This plan has no daily request limit; only the per-minute limit applies."
+
+_bearer = HTTPBearer(auto_error=False, description="Your massdm API key: `Authorization: Bearer massdm_...`")
+
+
+def _connection(request: Request) -> Iterator[Connection]:
+    with transaction(request.app.state.engine) as connection:
+        yield connection
+
+
+Db = Annotated[Connection, Depends(_connection, scope="function")]
+
+
+def _clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+def rate_limits_meta(status: RateLimitStatus) -> RateLimits:
+    return RateLimits(
+        limit_minute=status.limit_minute,
+        limit_day=status.limit_day,
+        remaining_minute=status.remaining_minute,
+        remaining_day=status.remaining_day,
+        notice=NO_DAILY_LIMIT_NOTICE if status.limit_day is None else None,
+    )
+
+
+def _current_key(
+    request: Request,
+    connection: Db,
+    clock: ClockDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiKey:
+    header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+    key = account_service.authenticate(connection, header, clock.now())
+    status = request.app.state.rate_limiter.hit(key.id, limit_minute=key.limit_minute, limit_day=key.limit_day)
+
+    def error_meta() -> dict[str, Any]:
+        meta = Meta(
+            credits=Credits(used=0, balance=key.team_balance, note="Always"),
+            cache=Cache(),
+            rate_limits=rate_limits_meta(status),
+        )
+        return meta.model_dump(mode="json")
+
+    request.state.error_meta = error_meta
+    request.state.rate_status = status
+    if not status.allowed:
+        raise RateLimited(
+            f"Rate limit exceeded. Try again in {status.retry_after} second(s).", retry_after=status.retry_after
+        )
+    return key
+
+
+CurrentKey = Annotated[ApiKey, Depends(_current_key)]
+
+
+def _account(
+    account: Annotated[str, Path(description="The account id, `acct_` + 32 hex.")],
+    key: CurrentKey,
+    connection: Db,
+) -> Account:
+    return account_service.account_for_key(connection, key, account)
+
+
+CurrentAccount = Annotated[Account, Depends(_account)]
+
+
+class Meter:
+    """Charges a call and wraps its data in the envelope; the charge shares the request's transaction."""
+
+    def __init__(self, request: Request, connection: Connection, key: ApiKey, cost: int) -> None:
+        self._request = request
+        self._key = key
+        self._cost = cost
+        self._ledger: CreditLedger = request.app.state.ledger_factory(connection)
+
+    def _meta(self, cost: int) -> Meta:
+        balance = self._ledger.charge(self._key.team_id, cost)
+        note = "Always" if cost > 0 else "Free endpoint"
+        return Meta(
+            credits=Credits(used=cost, balance=balance, note=note),
+            cache=Cache(),
+            rate_limits=rate_limits_meta(self._request.state.rate_status),
+        )
+
+    def envelope(self, data: T, *, cost: int | None = None) -> Envelope[T]:
+        return Envelope[Any](data=data, meta=self._meta(self._cost if cost is None else cost))
+
+    def paged(self, data: T, next_page: str | None, *, cost: int | None = None) -> PagedEnvelope[T]:
+        return PagedEnvelope[Any](
+            data=data, pagination=Pagination(next_page=next_page), meta=self._meta(self._cost if cost is None else cost)
+        )
+
+
+def metered(cost: int = 1) -> Callable[..., Meter]:
+    def _meter(request: Request, key: CurrentKey, connection: Db) -> Meter:
+        if cost > 0 and key.team_balance < cost:
+            raise insufficient_credits(cost, key.team_balance)
+        return Meter(request, connection, key, cost)
+
+    return _meter
+
+
+Metered = Annotated[Meter, Depends(metered(1))]
+Free = Annotated[Meter, Depends(metered(0))]
+
+
+def page_url(request: Request, **changes: Any) -> str:
+    """This request's URL on the public base, with some query parameters replaced."""
+    settings = request.app.state.settings
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    params = dict(request.query_params)
+    params.update({k: str(v) for k, v in changes.items() if v is not None})
+    return f"{base}{request.url.path}?{urlencode(params)}"

@@ -1,0 +1,136 @@
+"""The one renderer of error bodies, and the handlers that route every failure through it.
+
+FastAPI's validation errors, Starlette's 404/405 and unexpected exceptions all leave
+in the contract's shape; no framework-default body ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from massdm.errors import InsufficientCredits, MassdmError, RateLimited, Unauthorized, ValidationFailed
+from massdm.services.accounts import authenticate
+from massdm.store.db import transaction
+
+log = logging.getLogger("massdm.api")
+
+_HTTP_CODES = {
+    400: ("BAD_REQUEST", "The request could not be understood."),
+    404: ("NOT_FOUND", "No route matches this path."),
+    405: ("METHOD_NOT_ALLOWED", "This path does not accept that HTTP method."),
+    413: ("PAYLOAD_TOO_LARGE", "The request body is too large."),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "The request body has a content type this endpoint does not accept."),
+}
+
+
+def _error_meta(request: Request) -> dict[str, Any] | None:
+    """`_meta` for an error: nothing was charged; rate limits as counted for this request."""
+    build = getattr(request.state, "error_meta", None)
+    return build() if build else None
+
+
+def _console_url(request: Request) -> str:
+    settings = request.app.state.settings
+    base = settings.console_url or settings.public_url or str(request.base_url)
+    return base.rstrip("/")
+
+
+def render_error(request: Request, exc: MassdmError) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if isinstance(exc, Unauthorized):
+        body: dict[str, Any] = {"error": f"Unauthorized. Go to {_console_url(request)}/api-keys to get your API key."}
+        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, InsufficientCredits):
+        return JSONResponse({"message": exc.message}, status_code=402)
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    body = {"error": exc.code, "message": exc.message, "description": exc.description}
+    if isinstance(exc, ValidationFailed):
+        body["errors"] = exc.errors
+    meta = _error_meta(request)
+    if meta is not None:
+        body["_meta"] = meta
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def _has_valid_key(request: Request) -> bool:
+    if getattr(request.state, "error_meta", None) is not None:
+        return True  # already authenticated by the route's dependencies
+    settings_clock = request.app.state.clock
+    try:
+        with transaction(request.app.state.engine) as connection:
+            authenticate(connection, request.headers.get("authorization"), settings_clock.now())
+    except Unauthorized:
+        return False
+    return True
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    """The wire name of the field a pydantic error points at: `userLists`, `userLists.0`, `limit`."""
+    parts = [str(p) for p in loc[1:] if not (isinstance(p, str) and p.startswith("function-"))]
+    if loc and loc[0] == "body" and (not parts or (len(loc) == 2 and isinstance(loc[1], int))):
+        return "body"
+    if loc and loc[0] == "header" and parts:
+        return "-".join(w.capitalize() for w in parts[0].split("-")) + "".join(f".{p}" for p in parts[1:])
+    return ".".join(parts) if parts else str(loc[0] if loc else "body")
+
+
+def _message(error: dict[str, Any], field: str) -> str:
+    kind = error.get("type", "")
+    if kind == "missing":
+        return f"The {field} field is required."
+    if kind == "json_invalid":
+        return f"The request body is not valid JSON: {error.get('ctx', {}).get('error', 'parse error')}."
+    message = str(error.get("msg", "is invalid"))
+    message = message.removeprefix("Value error, ")
+    return f"The {field} field is invalid: {message[0].lower() + message[1:] if message else message}."
+
+
+def validation_failed(exc: RequestValidationError) -> ValidationFailed:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors():
+        field = _field_name(tuple(error.get("loc", ())))
+        errors.setdefault(field, []).append(_message(error, field))
+    return ValidationFailed(errors or {"body": ["The request is invalid."]})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MassdmError)
+    async def _massdm_error(request: Request, exc: MassdmError) -> JSONResponse:
+        return render_error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return render_error(request, validation_failed(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if request.url.path.startswith("/api/") and not await run_in_threadpool(_has_valid_key, request):
+            # Everything under /api needs a key, even paths that do not exist.
+            return render_error(request, Unauthorized("no valid key"))
+        code, description = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "The request failed."))
+        message = str(exc.detail) if exc.detail else description
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"No route matches {request.method} {request.url.path}."
+        elif exc.status_code == 405 and message == "Method Not Allowed":
+            message = f"{request.url.path} does not accept {request.method}."
+        error = MassdmError(message, description=description)
+        error.status_code, error.code = exc.status_code, code
+        response = render_error(request, error)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        error = MassdmError("Something went wrong on our side.", description="An unexpected server error.")
+        error.status_code, error.code = 500, "INTERNAL_ERROR"
+        return render_error(request, error)

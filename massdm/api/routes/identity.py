@@ -1,0 +1,21 @@
+"""`GET /api/whoami` and `GET /api/accounts`: bare shapes, free of credits."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from massdm.api.deps import CurrentKey, Db
+from massdm.api.schemas.identity import AccountOut, Whoami
+from massdm.services import accounts as account_service
+
+router = APIRouter(tags=["Account"])
+
+
+@router.get("/api/whoami", response_model=Whoami, summary="Who the API key belongs to")
+def whoami(key: CurrentKey) -> Whoami:
+    return Whoami.of(key)
+
+
+@router.get("/api/accounts", response_model=list[AccountOut], summary="Accounts this API key may use")
+def list_accounts(key: CurrentKey, connection: Db) -> list[AccountOut]:
+    return [AccountOut.of(a) for a in account_service.accounts_for_key(connection, key)]

@@ -1,0 +1,139 @@
+"""User lists (CONTRACT.md §5): system lists derived from fan state, custom lists of chosen fans."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+
+from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, page_url
+from massdm.api.schemas.common import Envelope, PagedEnvelope
+from massdm.api.schemas.fans import UserOut
+from massdm.api.schemas.user_lists import (
+    AddUsersSkipOut,
+    RemoveUserOut,
+    SuccessOut,
+    UserListAddUsers,
+    UserListCreate,
+    UserListOut,
+    UserListUpdate,
+    UsersPageOut,
+    UserStateOut,
+)
+from massdm.services import user_lists as list_service
+
+router = APIRouter(tags=["User Lists"])
+
+ListId = Annotated[str, Path(description="`fans`, `recent`, ... or a custom list's numeric id.")]
+UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The fan's id.")]
+
+
+@router.get("/api/{account}/user-lists", response_model=PagedEnvelope[list[UserListOut]], summary="List user lists")
+def list_user_lists(
+    request: Request,
+    account: CurrentAccount,
+    connection: Db,
+    meter: Metered,
+    clock: ClockDep,
+    limit: Annotated[int, Query(ge=10, le=50, description="Lists per page (10-50).")] = 10,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    view: Annotated[Literal["queue"] | None, Query(description="`queue`: lists usable for mass messages.")] = None,
+) -> PagedEnvelope[list[UserListOut]]:
+    views, has_more = list_service.list_lists(connection, account.id, limit=limit, offset=offset, now=clock.now())
+    data = [UserListOut.of(v, id_as_string=True) for v in views]
+    return meter.paged(data, page_url(request, offset=offset + limit, limit=limit) if has_more else None)
+
+
+@router.post("/api/{account}/user-lists", response_model=Envelope[UserListOut], summary="Create a user list")
+def create_user_list(
+    body: UserListCreate, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+) -> Envelope[UserListOut]:
+    return meter.envelope(UserListOut.of(list_service.create_list(connection, account.id, body.name, clock.now())))
+
+
+@router.get("/api/{account}/user-lists/{list_id}", response_model=Envelope[UserListOut], summary="Get a user list")
+def get_user_list(
+    list_id: ListId, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+) -> Envelope[UserListOut]:
+    return meter.envelope(UserListOut.of(list_service.get_list(connection, account.id, list_id, clock.now())))
+
+
+@router.put("/api/{account}/user-lists/{list_id}", response_model=Envelope[UserListOut], summary="Update a user list")
+def update_user_list(
+    list_id: ListId, body: UserListUpdate, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+) -> Envelope[UserListOut]:
+    view = list_service.update_list(
+        connection, account.id, list_id, name=body.name, is_pinned_to_feed=body.is_pinned_to_feed, now=clock.now()
+    )
+    return meter.envelope(UserListOut.of(view))
+
+
+@router.delete("/api/{account}/user-lists/{list_id}", response_model=Envelope[SuccessOut], summary="Delete a user list")
+def delete_user_list(list_id: ListId, account: CurrentAccount, connection: Db, meter: Metered) -> Envelope[SuccessOut]:
+    list_service.delete_list(connection, account.id, list_id)
+    return meter.envelope(SuccessOut())
+
+
+@router.get(
+    "/api/{account}/user-lists/{list_id}/users",
+    response_model=Envelope[UsersPageOut],
+    summary="Fans in a user list",
+)
+def list_user_list_users(
+    list_id: ListId,
+    account: CurrentAccount,
+    connection: Db,
+    meter: Metered,
+    clock: ClockDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="Fans per page (1-100).")] = 10,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> Envelope[UsersPageOut]:
+    now = clock.now()
+    members = list_service.list_members(connection, account.id, list_id, limit=limit, offset=offset, now=now)
+    data = UsersPageOut(
+        list=[UserOut.of(v, now) for v in members.page.fans],
+        has_more=members.page.has_more,
+        next_offset=members.next_offset,
+    )
+    return meter.envelope(data)
+
+
+@router.post(
+    "/api/{account}/user-lists/{list_id}/users",
+    response_model=Envelope[dict[str, list[int]] | AddUsersSkipOut],
+    summary="Add fans to a user list",
+    description="Returns `{\"<listId>\": [ids added]}`; with `skip_invalid: true`, `{added, failed}` instead.",
+)
+def add_user_list_users(
+    list_id: ListId, body: UserListAddUsers, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+) -> Envelope[dict[str, list[int]] | AddUsersSkipOut]:
+    result = list_service.add_members(
+        connection, account.id, list_id, [int(i) for i in body.ids], skip_invalid=body.skip_invalid, now=clock.now()
+    )
+    if body.skip_invalid:
+        return meter.envelope(AddUsersSkipOut(added=result.added, failed={str(k): v for k, v in result.failed.items()}))
+    return meter.envelope({str(result.list_id): result.added})
+
+
+@router.delete(
+    "/api/{account}/user-lists/{list_id}/users/{user_id}",
+    response_model=Envelope[RemoveUserOut],
+    summary="Remove a fan from a user list",
+)
+def remove_user_list_user(
+    list_id: ListId, user_id: UserId, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+) -> Envelope[RemoveUserOut]:
+    view = list_service.remove_member(connection, account.id, list_id, user_id, clock.now())
+    state = UserStateOut(id=view.id, name=view.name, type=view.type, has_user=False, can_add_user=True)
+    return meter.envelope(RemoveUserOut(list=UserListOut.of(view), user_state=state))
+
+
+@router.delete(
+    "/api/{account}/user-lists/{list_id}/users",
+    response_model=Envelope[UserListOut],
+    summary="Remove every fan from a user list",
+)
+def clear_user_list_users(
+    list_id: ListId, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+) -> Envelope[UserListOut]:
+    return meter.envelope(UserListOut.of(list_service.clear_members(connection, account.id, list_id, clock.now())))

@@ -1,0 +1,1 @@
+"""Wire models: request and response shapes with the contract's field names."""

@@ -1,0 +1,111 @@
+"""Building blocks shared by every wire model."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+MAX_DB_INT = 2**63 - 1
+
+
+def _clean_text(value: str) -> str:
+    """Reject what no database column can hold: NUL bytes and lone UTF-16 surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+
+
+def _positive_id(value: int | str) -> int:
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_DB_INT:
+        raise ValueError(f"must be a positive integer id (1..{MAX_DB_INT})")
+    return int(text)
+
+
+# Numeric ids arrive as ints or strings ("123"); either way they become an int in range.
+IdLike = Annotated[int | str, AfterValidator(_positive_id)]
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Response dates: ISO 8601 with offset, e.g. 2025-01-01T01:01:01+00:00."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+class WireModel(BaseModel):
+    """camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class Credits(BaseModel):
+    used: int
+    balance: int
+    note: str
+
+
+class Cache(BaseModel):
+    is_cached: bool = False
+    note: str = "Cache disabled for this endpoint"
+
+
+class RateLimits(BaseModel):
+    limit_minute: int
+    limit_day: int | None
+    remaining_minute: int
+    remaining_day: int | None
+    notice: str | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+class Meta(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True, populate_by_name=True)
+
+    credits: Credits = Field(alias="_credits")
+    cache: Cache = Field(alias="_cache")
+    rate_limits: RateLimits = Field(alias="_rate_limits")
+
+
+class Pagination(BaseModel):
+    next_page: str | None
+
+
+T = TypeVar("T")
+
+
+class Envelope(BaseModel, Generic[T]):
+    model_config = ConfigDict(serialize_by_alias=True, populate_by_name=True)
+
+    data: T
+    meta: Meta = Field(alias="_meta")
+
+
+class PagedEnvelope(BaseModel, Generic[T]):
+    model_config = ConfigDict(serialize_by_alias=True, populate_by_name=True)
+
+    data: T
+    pagination: Pagination = Field(alias="_pagination")
+    meta: Meta = Field(alias="_meta")
+
+
+class ErrorBody(BaseModel):
+    """The contract's error shape (documented for every route)."""
+
+    model_config = ConfigDict(serialize_by_alias=True, populate_by_name=True)
+
+    error: str
+    message: str
+    description: str
+    errors: dict[str, list[str]] | None = None
+    meta: Meta | None = Field(default=None, alias="_meta")

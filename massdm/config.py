@@ -1,0 +1,38 @@
+"""Every setting massdm reads, from `MASSDM_*` environment variables, in one place.
+
+Build a `Settings` once and pass it down (`create_app(settings)`, the worker, the CLI);
+tests construct `Settings(...)` directly instead of patching the environment.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MASSDM_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./massdm.db",
+        description="SQLAlchemy URL of the store. SQLite is the embedded default.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(
+        default=None,
+        description="Absolute base URL clients reach the server at (pagination links, file URLs). "
+        "Defaults to the URL of the incoming request.",
+    )
+    console_url: str | None = Field(
+        default=None,
+        description="Where the 401 message sends people for a key. Defaults to public_url.",
+    )
+
+    default_credits: int = Field(default=1_000_000, ge=0, description="Credit balance of a new team.")
+    rate_limit_minute: int = Field(default=1000, ge=1, description="Per-minute limit of a new key.")
+    rate_limit_day: int | None = Field(
+        default=50_000, ge=1, description="Per-day limit of a new key; unset for no daily limit."
+    )
+
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)

@@ -1,0 +1,57 @@
+"""Who a user list contains: the catalogue of system lists and the rules behind them.
+
+System lists are never stored; they are derived from fan state each time they are read
+(see `store.fans.system_list_condition`), so they cannot drift from the fans themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+RECENT_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SystemList:
+    id: str
+    name: str
+    description: str
+
+
+SYSTEM_LISTS: tuple[SystemList, ...] = (
+    SystemList("fans", "Fans", "Active subscribers"),
+    SystemList("recent", "Recent (last 24 hours)", "Active subscribers who subscribed in the last 24 hours"),
+    SystemList("following", "Following", "Fans the creator follows"),
+    SystemList("rebill_on", "Renew On", "Active subscribers with auto-renew on"),
+    SystemList("rebill_off", "Renew Off", "Active subscribers with auto-renew off"),
+    SystemList("tagged", "Tagged", "Fans tagged by the creator"),
+    SystemList("friends", "Friends", "Fans marked as friends"),
+    SystemList("muted", "Muted", "Fans the creator muted"),
+)
+SYSTEM_LIST_IDS: frozenset[str] = frozenset(s.id for s in SYSTEM_LISTS)
+SYSTEM_LISTS_BY_ID: dict[str, SystemList] = {s.id: s for s in SYSTEM_LISTS}
+
+
+def is_active(expires_at: datetime | None, now: datetime) -> bool:
+    """A subscription is active when it has no end date or ends in the future."""
+    return expires_at is None or expires_at > now
+
+
+def recent_cutoff(now: datetime) -> datetime:
+    return now - RECENT_WINDOW
+
+
+def parse_list_id(raw: str | int) -> str | int | None:
+    """A list id from the wire: a system list name, or a custom list's positive integer id.
+
+    Returns None when it is neither (the caller decides whether that is a 404 or a 422).
+    """
+    text = str(raw).strip()
+    if text in SYSTEM_LIST_IDS:
+        return text
+    if text.isascii() and text.isdigit():
+        value = int(text)
+        if 0 < value < 2**63:
+            return value
+    return None

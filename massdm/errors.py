@@ -1,0 +1,76 @@
+"""The error types every layer raises; `api/errors.py` is the one place that renders them.
+
+Each subclass carries its HTTP status and the contract's error code, so services
+say *what* went wrong and never build response bodies.
+"""
+
+from __future__ import annotations
+
+
+class MassdmError(Exception):
+    status_code = 400
+    code = "BAD_REQUEST"
+    description = "The request could not be processed."
+
+    def __init__(self, message: str, *, description: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if description is not None:
+            self.description = description
+
+
+class NotFound(MassdmError):
+    status_code = 404
+    code = "NOT_FOUND"
+    description = "The requested resource does not exist or this API key may not use it."
+
+
+class ValidationFailed(MassdmError):
+    """422 with per-field messages, keyed by the wire name of the field."""
+
+    status_code = 422
+    code = "VALIDATION_ERROR"
+    description = "The request was well-formed but some fields are invalid; see `errors`."
+
+    def __init__(self, errors: dict[str, list[str]], message: str | None = None) -> None:
+        first = next(iter(errors.values()))[0] if errors else "The given data was invalid."
+        extra = sum(len(v) for v in errors.values()) - 1
+        if message is None:
+            message = first if extra <= 0 else f"{first} (and {extra} more error{'s' if extra > 1 else ''})"
+        super().__init__(message)
+        self.errors = errors
+
+    @classmethod
+    def field(cls, name: str, message: str) -> "ValidationFailed":
+        return cls({name: [message]})
+
+
+class SystemListError(MassdmError):
+    status_code = 422
+    code = "SYSTEM_LIST"
+    description = "System lists follow fan state; they cannot be renamed, deleted or edited by hand."
+
+
+class Unauthorized(MassdmError):
+    status_code = 401
+    code = "UNAUTHORIZED"
+
+
+class InsufficientCredits(MassdmError):
+    status_code = 402
+    code = "INSUFFICIENT_CREDITS"
+
+
+class RateLimited(MassdmError):
+    status_code = 429
+    code = "RATE_LIMIT_EXCEEDED"
+    description = "Too many requests for this API key; wait `Retry-After` seconds."
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Conflict(MassdmError):
+    status_code = 409
+    code = "CONFLICT"

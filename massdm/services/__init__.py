@@ -1,0 +1,1 @@
+"""Use cases, one module per resource: domain rules plus store calls, no HTTP."""

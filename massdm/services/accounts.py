@@ -1,0 +1,129 @@
+"""Teams, creator accounts and API keys: who may call massdm, and on which accounts."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from massdm.domain.api_keys import hash_api_key, key_hint, new_account_id, new_api_key
+from massdm.errors import NotFound, Unauthorized, ValidationFailed
+from massdm.store import accounts as account_store
+from massdm.store import api_keys as key_store
+from massdm.store import teams as team_store
+from massdm.store.accounts import Account
+from massdm.store.api_keys import ApiKey
+from massdm.store.teams import Team
+
+DEFAULT_TEAM_SLUG = "default"
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key as it exists for a moment after creation: the only time its secret is known."""
+
+    id: int
+    api_key: str
+    team_slug: str
+    account_ids: list[str]
+
+
+def _slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:80] or "team"
+
+
+def ensure_team(connection: Connection, *, slug: str, name: str | None, credits: int, now: datetime) -> Team:
+    slug = _slugify(slug)
+    team = team_store.get_team_by_slug(connection, slug)
+    if team is not None:
+        return team
+    return team_store.create_team(connection, name=name or slug, slug=slug, credits=credits, now=now)
+
+
+def create_account(
+    connection: Connection, *, team: Team, display_name: str, username: str | None, now: datetime
+) -> Account:
+    name = display_name.strip()
+    if not name:
+        raise ValidationFailed.field("name", "The account name must not be empty.")
+    return account_store.create_account(
+        connection,
+        account_id=new_account_id(),
+        team_id=team.id,
+        display_name=name,
+        username=username or _slugify(name),
+        onlyfans_id=secrets.randbelow(900_000_000) + 100_000_000,
+        now=now,
+    )
+
+
+def create_api_key(
+    connection: Connection,
+    *,
+    team: Team,
+    name: str,
+    account_ids: list[str],
+    limit_minute: int,
+    limit_day: int | None,
+    now: datetime,
+    secret: str | None = None,
+) -> IssuedKey:
+    """Issue a key for the team, limited to `account_ids` if any are given.
+
+    `secret` lets a caller choose the key (the demo does, so scripts can keep one);
+    by default it is random. Only its hash is stored.
+    """
+    for account_id in account_ids:
+        account = account_store.get_account(connection, account_id)
+        if account is None or account.team_id != team.id:
+            raise NotFound(f"Account {account_id} does not exist in team {team.slug}.")
+    api_key = secret or new_api_key()
+    key_id = key_store.create_api_key(
+        connection,
+        team_id=team.id,
+        name=name,
+        key_hash=hash_api_key(api_key),
+        key_hint=key_hint(api_key),
+        account_ids=account_ids,
+        limit_minute=limit_minute,
+        limit_day=limit_day,
+        now=now,
+    )
+    return IssuedKey(key_id, api_key, team.slug, account_ids)
+
+
+def key_is_known(connection: Connection, secret: str) -> bool:
+    return key_store.key_exists(connection, hash_api_key(secret))
+
+
+def authenticate(connection: Connection, authorization: str | None, now: datetime) -> ApiKey:
+    """The key behind an `Authorization: Bearer ...` header; Unauthorized if there is none."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("missing bearer token")
+    key = key_store.find_active_key(connection, hash_api_key(token))
+    if key is None:
+        raise Unauthorized("unknown or revoked key")
+    key_store.touch_key(connection, key.id, now)
+    return key
+
+
+def account_for_key(connection: Connection, key: ApiKey, account_id: str) -> Account:
+    """The account, if this key may use it. Unknown and forbidden look the same: 404."""
+    account = account_store.get_account_for_key(
+        connection, account_id=account_id, team_id=key.team_id, key_id=key.id, all_accounts=key.all_accounts
+    )
+    if account is None:
+        raise NotFound(f"Account {account_id} was not found.")
+    return account
+
+
+def accounts_for_key(connection: Connection, key: ApiKey) -> list[Account]:
+    return account_store.list_accounts_for_key(
+        connection, team_id=key.team_id, key_id=key.id, all_accounts=key.all_accounts
+    )

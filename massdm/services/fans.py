@@ -1,0 +1,202 @@
+"""Fans: listing them for the API, and taking them in from the platform (API or CSV)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+from sqlalchemy import Connection, Engine
+
+from massdm.clock import Clock
+from massdm.domain import fans as fan_rules
+from massdm.domain.audience import SYSTEM_LISTS
+from massdm.errors import ValidationFailed
+from massdm.store import fans as fan_store
+from massdm.store import user_lists as list_store
+from massdm.store.db import transaction
+from massdm.store.fans import Fan, FanRecord, FanStatus
+
+MAX_UPSERT = 10_000
+IMPORT_BATCH = 5_000
+SYSTEM_LIST_IDS = tuple(s.id for s in SYSTEM_LISTS)
+
+
+@dataclass(frozen=True)
+class ListState:
+    id: str | int
+    type: str
+    name: str
+    has_user: bool
+    is_system: bool
+
+
+@dataclass(frozen=True)
+class FanView:
+    fan: Fan
+    lists: list[ListState]
+
+
+@dataclass(frozen=True)
+class FanPage:
+    fans: list[FanView]
+    has_more: bool
+
+
+def describe_fans(connection: Connection, account_id: str, fans: list[Fan]) -> list[FanView]:
+    """Attach each fan's list memberships (system lists from its state, custom lists from the store)."""
+    custom = fan_store.custom_lists_of_fans(connection, account_id, [f.id for f in fans])
+    names = list_store.list_names(connection, set().union(*custom.values()) if custom else set())
+    views = []
+    for fan in fans:
+        states = [ListState(s.id, s.id, s.name, s.id in fan.system_lists, True) for s in SYSTEM_LISTS]
+        states += [ListState(i, "custom", names.get(i, ""), True, False) for i in sorted(custom.get(fan.id, ()))]
+        views.append(FanView(fan, states))
+    return views
+
+
+def list_fans(
+    connection: Connection,
+    account_id: str,
+    *,
+    status: FanStatus,
+    query: str | None,
+    limit: int,
+    offset: int,
+    now: datetime,
+) -> FanPage:
+    fans, has_more = fan_store.page_fans(
+        connection,
+        account_id,
+        where=fan_store.status_condition(status, now),
+        query=query,
+        limit=limit,
+        offset=offset,
+        now=now,
+        system_list_ids=SYSTEM_LIST_IDS,
+    )
+    return FanPage(describe_fans(connection, account_id, fans), has_more)
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    received: int
+    created: int
+    updated: int
+
+
+def upsert_fans(connection: Connection, account_id: str, records: list[FanRecord], now: datetime) -> UpsertResult:
+    if len(records) > MAX_UPSERT:
+        raise ValidationFailed.field("body", f"At most {MAX_UPSERT} fans per call; got {len(records)}.")
+    created, updated = fan_store.upsert_fans(connection, account_id, records, now)
+    return UpsertResult(len(records), created, updated)
+
+
+# --- CSV import -------------------------------------------------------------------------
+
+
+class CsvImportError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _resolve_columns(header: list[str]) -> dict[str, str]:
+    present = {h.strip(): h for h in header}
+    columns: dict[str, str] = {}
+    for field, names in fan_rules.CSV_COLUMNS.items():
+        for name in names:
+            if name in present:
+                columns[field] = present[name]
+                break
+    missing = [f for f in ("id", "username", "subscribed_at") if f not in columns]
+    if missing:
+        raise CsvImportError([f"missing required column(s): {', '.join(missing)} (header: {', '.join(header)})"])
+    return columns
+
+
+def _record_from_row(row: dict[str, str], columns: dict[str, str]) -> FanRecord:
+    def cell(field: str) -> str:
+        source = columns.get(field)
+        return (row.get(source) or "") if source else ""
+
+    username = fan_rules.check_text(cell("username"), "username", required=True)
+    expires = cell("expires_at").strip()
+    return FanRecord(
+        id=fan_rules.parse_fan_id(cell("id")),
+        username=username,
+        name=fan_rules.check_text(cell("name") or username, "name", required=False),
+        subscribed_at=fan_rules.parse_instant(cell("subscribed_at"), "subscribed_at"),
+        expires_at=fan_rules.parse_instant(expires, "expires_at") if expires else None,
+        auto_renew=fan_rules.parse_flag(cell("auto_renew"), "auto_renew"),
+        following=fan_rules.parse_flag(cell("following"), "following"),
+        muted=fan_rules.parse_flag(cell("muted"), "muted"),
+        tagged=fan_rules.parse_flag(cell("tagged"), "tagged"),
+        friend=fan_rules.parse_flag(cell("friend"), "friend"),
+    )
+
+
+def _read_csv(path: Path) -> Iterator[tuple[int, FanRecord | str]]:
+    """(line number, record or problem) for each data row, streaming."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = _resolve_columns(reader.fieldnames or [])
+        for row in reader:
+            try:
+                yield reader.line_num, _record_from_row(row, columns)
+            except ValueError as problem:
+                yield reader.line_num, str(problem)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    rows: int
+    created: int
+    updated: int
+
+
+def import_fans_csv(
+    engine: Engine,
+    account_id: str,
+    path: Path,
+    clock: Clock,
+    *,
+    on_progress: Callable[[int, int], None] = lambda done, total: None,
+) -> ImportResult:
+    """Import a CSV of fans, idempotently by fan id.
+
+    The whole file is checked first, so a bad row (reported with its line number)
+    imports nothing; then rows go in batches of IMPORT_BATCH, each its own transaction.
+    """
+    total = 0
+    problems: list[str] = []
+    for line, item in _read_csv(path):
+        total += 1
+        if isinstance(item, str):
+            problems.append(f"line {line}: {item}")
+    if problems:
+        raise CsvImportError(problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else []))
+
+    rows = created = updated = 0
+    batch: list[FanRecord] = []
+    on_progress(0, total)
+
+    def flush() -> None:
+        nonlocal created, updated
+        with transaction(engine) as connection:
+            result = fan_store.upsert_fans(connection, account_id, batch, clock.now())
+        created, updated = created + result[0], updated + result[1]
+        batch.clear()
+        on_progress(rows, total)
+
+    for _line, record in _read_csv(path):
+        assert isinstance(record, FanRecord)
+        batch.append(record)
+        rows += 1
+        if len(batch) >= IMPORT_BATCH:
+            flush()
+    if batch:
+        flush()
+    return ImportResult(rows, created, updated)

@@ -1,0 +1,1 @@
+"""The only place with SQL: tables, queries per aggregate, migrations."""

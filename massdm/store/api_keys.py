@@ -1,0 +1,102 @@
+"""API keys. Only a hash of each key is stored; the key itself is shown once, at creation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from massdm.store.tables import api_key_accounts, api_keys, teams
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: int
+    team_id: int
+    name: str
+    all_accounts: bool
+    limit_minute: int
+    limit_day: int | None
+    created_at: datetime
+    last_used_at: datetime | None
+    team_name: str
+    team_slug: str
+    team_balance: int
+
+
+def create_api_key(
+    connection: Connection,
+    *,
+    team_id: int,
+    name: str,
+    key_hash: str,
+    key_hint: str,
+    account_ids: list[str],
+    limit_minute: int,
+    limit_day: int | None,
+    now: datetime,
+) -> int:
+    """Store a key; an empty `account_ids` means the key may use every account of its team."""
+    key_id = connection.execute(
+        insert(api_keys)
+        .values(
+            team_id=team_id,
+            name=name,
+            key_hash=key_hash,
+            key_hint=key_hint,
+            all_accounts=not account_ids,
+            limit_minute=limit_minute,
+            limit_day=limit_day,
+            created_at=now,
+        )
+        .returning(api_keys.c.id)
+    ).scalar_one()
+    if account_ids:
+        connection.execute(
+            insert(api_key_accounts), [{"key_id": key_id, "account_id": a} for a in dict.fromkeys(account_ids)]
+        )
+    return key_id
+
+
+def find_active_key(connection: Connection, key_hash: str) -> ApiKey | None:
+    row = connection.execute(
+        select(
+            api_keys.c.id,
+            api_keys.c.team_id,
+            api_keys.c.name,
+            api_keys.c.all_accounts,
+            api_keys.c.limit_minute,
+            api_keys.c.limit_day,
+            api_keys.c.created_at,
+            api_keys.c.last_used_at,
+            teams.c.name.label("team_name"),
+            teams.c.slug.label("team_slug"),
+            teams.c.credit_balance.label("team_balance"),
+        )
+        .join(teams, teams.c.id == api_keys.c.team_id)
+        .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        return None
+    return ApiKey(
+        row.id,
+        row.team_id,
+        row.name,
+        row.all_accounts,
+        row.limit_minute,
+        row.limit_day,
+        row.created_at,
+        row.last_used_at,
+        row.team_name,
+        row.team_slug,
+        row.team_balance,
+    )
+
+
+def key_exists(connection: Connection, key_hash: str) -> bool:
+    return connection.execute(select(api_keys.c.id).where(api_keys.c.key_hash == key_hash)).first() is not None
+
+
+def touch_key(connection: Connection, key_id: int, now: datetime) -> None:
+    connection.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=now))

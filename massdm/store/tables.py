@@ -1,0 +1,129 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations create it; nothing else does.
+
+Written for SQLite and PostgreSQL alike: no SQLite-only types, ids are 64-bit,
+datetimes are stored as UTC.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    MetaData,
+    String,
+    Table,
+)
+
+from massdm.store.types import BigId, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("credit_balance", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(37), primary_key=True),  # acct_ + 32 hex
+    Column("team_id", BigId, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("display_name", String(200), nullable=False),
+    Column("username", String(200), nullable=False),
+    Column("onlyfans_id", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("team_id", BigId, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),  # sha256 hex of the whole key
+    Column("key_hint", String(20), nullable=False),  # first characters, to tell keys apart
+    Column("all_accounts", Boolean, nullable=False),
+    Column("limit_minute", BigInteger, nullable=False),
+    Column("limit_day", BigInteger, nullable=True),  # NULL: the plan has no daily limit
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+api_key_accounts = Table(
+    "api_key_accounts",
+    metadata,
+    Column("key_id", BigId, ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+
+fans = Table(
+    "fans",
+    metadata,
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("username", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("subscribed_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),  # NULL or future: active
+    Column("auto_renew", Boolean, nullable=False),
+    Column("following", Boolean, nullable=False),
+    Column("muted", Boolean, nullable=False),
+    Column("tagged", Boolean, nullable=False),
+    Column("friend", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_fans_account_subscribed", "account_id", "subscribed_at"),
+    Index("ix_fans_account_expires", "account_id", "expires_at"),
+)
+
+user_lists = Table(
+    "user_lists",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("is_pinned_to_feed", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+user_list_members = Table(
+    "user_list_members",
+    metadata,
+    Column("list_id", BigId, ForeignKey("user_lists.id", ondelete="CASCADE"), primary_key=True),
+    Column("fan_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("account_id", String(37), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["account_id", "fan_id"], ["fans.account_id", "fans.id"], ondelete="CASCADE",
+        name="fk_user_list_members_fan",
+    ),
+    Index("ix_user_list_members_fan", "account_id", "fan_id"),
+)
+
+__all__ = [
+    "metadata",
+    "teams",
+    "accounts",
+    "api_keys",
+    "api_key_accounts",
+    "fans",
+    "user_lists",
+    "user_list_members",
+]

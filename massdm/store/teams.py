@@ -1,0 +1,61 @@
+"""Teams and their credit balance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from massdm.store.tables import teams
+
+
+@dataclass(frozen=True)
+class Team:
+    id: int
+    name: str
+    slug: str
+    credit_balance: int
+    created_at: datetime
+
+
+def _team(row) -> Team:  # noqa: ANN001
+    return Team(row.id, row.name, row.slug, row.credit_balance, row.created_at)
+
+
+def create_team(connection: Connection, *, name: str, slug: str, credits: int, now: datetime) -> Team:
+    team_id = connection.execute(
+        insert(teams).values(name=name, slug=slug, credit_balance=credits, created_at=now).returning(teams.c.id)
+    ).scalar_one()
+    return Team(team_id, name, slug, credits, now)
+
+
+def get_team_by_slug(connection: Connection, slug: str) -> Team | None:
+    row = connection.execute(select(teams).where(teams.c.slug == slug)).first()
+    return _team(row) if row else None
+
+
+def get_team(connection: Connection, team_id: int) -> Team | None:
+    row = connection.execute(select(teams).where(teams.c.id == team_id)).first()
+    return _team(row) if row else None
+
+
+def get_balance(connection: Connection, team_id: int) -> int:
+    return connection.execute(select(teams.c.credit_balance).where(teams.c.id == team_id)).scalar_one()
+
+
+def take_credits(connection: Connection, team_id: int, amount: int) -> int | None:
+    """Subtract `amount` if the balance covers it, atomically; the new balance, or None if it does not.
+
+    The guard lives in the UPDATE itself, so concurrent callers can never overdraw.
+    """
+    return connection.execute(
+        update(teams)
+        .where(teams.c.id == team_id, teams.c.credit_balance >= amount)
+        .values(credit_balance=teams.c.credit_balance - amount)
+        .returning(teams.c.credit_balance)
+    ).scalar_one_or_none()
+
+
+def set_balance(connection: Connection, team_id: int, balance: int) -> None:
+    connection.execute(update(teams).where(teams.c.id == team_id).values(credit_balance=balance))

@@ -1,0 +1,164 @@
+"""Shared fixtures: a real SQLite file per test, the real ASGI app, real server processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from massdm.api.app import create_app
+from massdm.clock import ManualClock, SystemClock
+from massdm.config import Settings
+from massdm.services import accounts as account_service
+from massdm.store.db import create_store_engine, migrate, transaction
+from massdm.store.teams import Team
+
+
+@dataclass
+class Caller:
+    """An API key and the account it is meant for, ready to make requests."""
+
+    api_key: str
+    account: str
+    team: Team
+    extra_accounts: list[str] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+class World:
+    """Creates teams, accounts and keys straight through the services, in the test's database."""
+
+    def __init__(self, engine, clock) -> None:  # noqa: ANN001
+        self.engine = engine
+        self.clock = clock
+        self._teams = 0
+
+    def team(self, credits: int = 1_000_000) -> Team:
+        self._teams += 1
+        with transaction(self.engine) as c:
+            return account_service.ensure_team(
+                c, slug=f"team-{self._teams}-{time.monotonic_ns()}", name=f"Team {self._teams}", credits=credits,
+                now=self.clock.now(),
+            )
+
+    def account(self, team: Team, name: str = "Creator") -> str:
+        with transaction(self.engine) as c:
+            return account_service.create_account(c, team=team, display_name=name, username=None, now=self.clock.now()).id
+
+    def key(
+        self,
+        team: Team,
+        accounts: list[str] | None = None,
+        *,
+        limit_minute: int = 1000,
+        limit_day: int | None = 50_000,
+        name: str = "test key",
+    ) -> str:
+        with transaction(self.engine) as c:
+            return account_service.create_api_key(
+                c, team=team, name=name, account_ids=accounts or [], limit_minute=limit_minute,
+                limit_day=limit_day, now=self.clock.now(),
+            ).api_key
+
+    def caller(self, *, credits: int = 1_000_000, limit_minute: int = 1000, limit_day: int | None = 50_000) -> Caller:
+        team = self.team(credits)
+        account = self.account(team)
+        return Caller(self.key(team, limit_minute=limit_minute, limit_day=limit_day), account, team)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'massdm.db'}", public_url="http://massdm.test")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: ManualClock):  # noqa: ANN201
+    return create_app(settings, clock=clock)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def world(app) -> World:  # noqa: ANN001
+    return World(app.state.engine, app.state.clock)
+
+
+@pytest.fixture
+def caller(world: World) -> Caller:
+    return world.caller()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base_url: str
+    database_url: str
+    process: subprocess.Popen
+    world: World
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_server(directory: Path, env_extra: dict[str, str] | None = None) -> Server:
+    """`massdm serve` as its own process on a fresh SQLite file; waits until /healthz answers."""
+    port = free_port()
+    database_url = f"sqlite:///{directory / 'server.db'}"
+    env = {**os.environ, "MASSDM_DATABASE_URL": database_url, "MASSDM_PORT": str(port), **(env_extra or {})}
+    log = open(directory / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [sys.executable, "-m", "massdm", "serve"], cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {(directory / 'server.log').read_text()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError("server did not come up")
+    engine = create_store_engine(database_url)
+    migrate(engine)
+    return Server(base_url, database_url, process, World(engine, SystemClock()))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start_server(tmp_path_factory.mktemp("server"))
+    yield running
+    running.stop()
