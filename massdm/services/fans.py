@@ -118,6 +118,7 @@ def _resolve_columns(header: list[str]) -> dict[str, str]:
 
 
 def _record_from_row(row: dict[str, str], columns: dict[str, str]) -> FanRecord:
+    """A CSV row as a record; columns the file does not have keep their stored value on update."""
     def cell(field: str) -> str:
         source = columns.get(field)
         return (row.get(source) or "") if source else ""
@@ -135,6 +136,7 @@ def _record_from_row(row: dict[str, str], columns: dict[str, str]) -> FanRecord:
         muted=fan_rules.parse_flag(cell("muted"), "muted"),
         tagged=fan_rules.parse_flag(cell("tagged"), "tagged"),
         friend=fan_rules.parse_flag(cell("friend"), "friend"),
+        provided=frozenset(columns),
     )
 
 

@@ -33,9 +33,17 @@ class Fan:
     system_lists: frozenset[str] = frozenset()  # filled by page_fans(with_system_lists=...)
 
 
+UPDATABLE = ("username", "name", "subscribed_at", "expires_at", "auto_renew", "following", "muted", "tagged", "friend")
+
+
 @dataclass(frozen=True)
 class FanRecord:
-    """One fan as the platform states it, for an idempotent upsert."""
+    """One fan as the platform states it, for an idempotent upsert.
+
+    `provided` names the fields the platform actually sent: a known fan gets only those
+    overwritten (the rest keep their stored value); a new fan takes the values given here,
+    defaults included.
+    """
 
     id: int
     username: str
@@ -47,6 +55,7 @@ class FanRecord:
     muted: bool
     tagged: bool
     friend: bool
+    provided: frozenset[str] = frozenset(UPDATABLE)
 
 
 _FAN_COLUMNS = (
@@ -179,6 +188,17 @@ def upsert_fans(connection: Connection, account_id: str, records: list[FanRecord
         return 0, 0
     by_id = {r.id: r for r in records}  # the last record for an id wins
     known = existing_fan_ids(connection, account_id, by_id)
+    groups: dict[frozenset[str], list[FanRecord]] = {}
+    for record in by_id.values():
+        groups.setdefault(record.provided, []).append(record)
+    for provided, group in groups.items():
+        _upsert_group(connection, account_id, group, provided, now)
+    return len(by_id) - len(known), len(known)
+
+
+def _upsert_group(
+    connection: Connection, account_id: str, records: list[FanRecord], provided: frozenset[str], now: datetime
+) -> None:
     rows = [
         {
             "account_id": account_id,
@@ -195,17 +215,15 @@ def upsert_fans(connection: Connection, account_id: str, records: list[FanRecord
             "created_at": now,
             "updated_at": now,
         }
-        for r in by_id.values()
+        for r in records
     ]
     statement = upsert(connection, fans)
-    changing = ("username", "name", "subscribed_at", "expires_at", "auto_renew", "following", "muted", "tagged",
-                "friend", "updated_at")
+    changing = [name for name in UPDATABLE if name in provided] + ["updated_at"]
     statement = statement.on_conflict_do_update(
         index_elements=[fans.c.account_id, fans.c.id],
         set_={name: statement.excluded[name] for name in changing},
     )
     connection.execute(statement, rows)
-    return len(by_id) - len(known), len(known)
 
 
 def count_system_lists(connection: Connection, account_id: str, now: datetime, list_ids: Iterable[str]) -> dict[str, int]:

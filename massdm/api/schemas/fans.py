@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field
 from massdm.api.schemas.common import IdLike, Text, WireModel, iso
 from massdm.domain.audience import is_active
 from massdm.services.fans import FanView, ListState
-from massdm.store.fans import FanRecord
+from massdm.store.fans import UPDATABLE, FanRecord
 
 
 class ListStateOut(WireModel):
@@ -121,7 +121,11 @@ Name = Annotated[Text, Field(max_length=200)]
 
 
 class FanIn(WireModel):
-    """One fan as the platform states it. Sending the same id again overwrites that fan."""
+    """One fan as the platform states it.
+
+    Sending a known id again overwrites the fields you send and keeps the ones you omit;
+    a new fan takes defaults for omitted fields (subscribedAt: now, autoRenew: true, flags: false).
+    """
 
     id: IdLike
     username: Annotated[Name, Field(min_length=1)]
@@ -146,6 +150,7 @@ class FanIn(WireModel):
             muted=self.muted,
             tagged=self.tagged,
             friend=self.friend,
+            provided=frozenset(self.model_fields_set & set(UPDATABLE)),
         )
 
 

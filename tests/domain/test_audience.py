@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from massdm.domain.audience import SYSTEM_LIST_IDS, is_active, parse_list_id
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+
+
+def test_system_lists_are_the_contracts_eight():
+    assert SYSTEM_LIST_IDS == {"fans", "recent", "following", "rebill_on", "rebill_off", "tagged", "friends", "muted"}
+
+
+def test_list_ids_parse_to_a_system_name_or_a_positive_int():
+    assert parse_list_id("fans") == "fans"
+    assert parse_list_id(" rebill_on ") == "rebill_on"
+    assert parse_list_id("123") == 123
+    assert parse_list_id(123) == 123
+    for bad in ("0", "-5", "FANS", "1.5", "", "abc", str(2**63), "١٢٣"):  # the last is Arabic-Indic digits
+        assert parse_list_id(bad) is None, bad
+
+
+@given(st.integers(min_value=1, max_value=2**63 - 1))
+def test_every_valid_custom_id_round_trips(value):
+    assert parse_list_id(str(value)) == value
+
+
+def test_a_subscription_is_active_until_it_expires():
+    assert is_active(None, NOW)
+    assert is_active(NOW + timedelta(seconds=1), NOW)
+    assert not is_active(NOW, NOW)
+    assert not is_active(NOW - timedelta(days=1), NOW)
