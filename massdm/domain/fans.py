@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Literal
+
+FanStatus = Literal["all", "active", "expired"]  # which fans a listing shows
 
 MAX_FAN_ID = 2**63 - 1
 MAX_NAME_LENGTH = 200

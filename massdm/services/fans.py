@@ -17,7 +17,8 @@ from massdm.errors import ValidationFailed
 from massdm.store import fans as fan_store
 from massdm.store import user_lists as list_store
 from massdm.store.db import transaction
-from massdm.store.fans import Fan, FanRecord, FanStatus
+from massdm.domain.fans import FanStatus
+from massdm.store.fans import Fan, FanRecord
 
 MAX_UPSERT = 10_000
 IMPORT_BATCH = 5_000

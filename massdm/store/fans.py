@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Literal
+from typing import Iterable
 
 from sqlalchemy import Connection, ColumnElement, and_, case, false, func, or_, select
 
 from massdm.domain.audience import recent_cutoff
+from massdm.domain.fans import FanStatus
 from massdm.store.dialect import upsert
 from massdm.store.tables import fans, user_list_members
 
-FanStatus = Literal["all", "active", "expired"]
 _IN_CHUNK = 5000
 
 
