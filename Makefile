@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test clean
+.PHONY: install run test test-tools clean
 
 install: $(STAMP)
 
@@ -17,8 +17,15 @@ run: install
 	$(BIN)/massdm demo
 	$(BIN)/massdm serve
 
-test: install
+test: install test-tools
 	$(BIN)/python -m pytest
+
+# The media tests make and measure real video and audio with ffmpeg/ffprobe (Debian's ffmpeg).
+# massdm itself runs without them (video/audio then get duration 0 and no poster).
+test-tools:
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
+	  echo "installing ffmpeg for the media tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg; }
 
 clean:
 	rm -rf $(VENV) massdm.db massdm.db-wal massdm.db-shm media .pytest_cache

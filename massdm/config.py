@@ -6,6 +6,8 @@ tests construct `Settings(...)` directly instead of patching the environment.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,3 +38,12 @@ class Settings(BaseSettings):
     )
 
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+
+    media_dir: Path = Field(default=Path("./media"), description="Where uploaded media and its variants are kept.")
+    media_max_bytes: int = Field(default=1_000_000_000, ge=1, description="Largest accepted upload (1 GB).")
+    media_allow_private_urls: bool = Field(
+        default=False, description="Let `file_url` fetch from private, loopback and link-local addresses."
+    )
+    media_fetch_timeout: float = Field(default=60.0, gt=0, description="Seconds a `file_url` download may take.")
+    ffprobe: str = Field(default="ffprobe", description="ffprobe binary for video/audio facts; optional.")
+    ffmpeg: str = Field(default="ffmpeg", description="ffmpeg binary for video poster frames; optional.")

@@ -74,3 +74,9 @@ class RateLimited(MassdmError):
 class Conflict(MassdmError):
     status_code = 409
     code = "CONFLICT"
+
+
+class TooLarge(MassdmError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+    description = "The upload is larger than this server accepts."

@@ -80,7 +80,9 @@ class World:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'massdm.db'}", public_url="http://massdm.test")
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'massdm.db'}", public_url="http://massdm.test", media_dir=tmp_path / "media"
+    )
 
 
 @pytest.fixture
@@ -134,7 +136,10 @@ def start_server(directory: Path, env_extra: dict[str, str] | None = None) -> Se
     """`massdm serve` as its own process on a fresh SQLite file; waits until /healthz answers."""
     port = free_port()
     database_url = f"sqlite:///{directory / 'server.db'}"
-    env = {**os.environ, "MASSDM_DATABASE_URL": database_url, "MASSDM_PORT": str(port), **(env_extra or {})}
+    env = {
+        **os.environ, "MASSDM_DATABASE_URL": database_url, "MASSDM_PORT": str(port),
+        "MASSDM_MEDIA_DIR": str(directory / "media"), **(env_extra or {}),
+    }
     log = open(directory / "server.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [sys.executable, "-m", "massdm", "serve"], cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT

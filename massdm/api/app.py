@@ -7,10 +7,14 @@ from sqlalchemy import Engine
 
 from massdm import __version__
 from massdm.api.errors import install_error_handlers
-from massdm.api.routes import fans, health, identity, user_lists
+from fastapi.staticfiles import StaticFiles
+
+from massdm.api.routes import fans, health, identity, media, user_lists
 from massdm.api.schemas.common import ErrorBody
 from massdm.clock import Clock, SystemClock
 from massdm.config import Settings
+from massdm.media.probe import AvTools
+from massdm.media.storage import LocalMediaStore, MediaStore
 from massdm.services.metering import CreditLedgerFactory, MemoryRateLimiter, RateLimiter, SqlCreditLedger
 from massdm.store.db import create_store_engine, migrate
 
@@ -30,6 +34,7 @@ def create_app(
     engine: Engine | None = None,
     rate_limiter: RateLimiter | None = None,
     ledger_factory: CreditLedgerFactory = SqlCreditLedger,
+    media_store: MediaStore | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
     engine = engine or create_store_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
@@ -45,9 +50,14 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.rate_limiter = rate_limiter or MemoryRateLimiter()
     app.state.ledger_factory = ledger_factory
+    local_media = LocalMediaStore(settings.media_dir)
+    app.state.media_store = media_store or local_media
+    app.state.av_tools = AvTools.find(settings.ffprobe, settings.ffmpeg)
 
     install_error_handlers(app)
     app.include_router(health.router)
-    for router in (identity.router, fans.router, user_lists.router):
+    for router in (identity.router, fans.router, user_lists.router, media.router):
         app.include_router(router, responses=_ERRORS)
+    # Stored files, at stable URLs; names are random, so listing is impossible and guessing hopeless.
+    app.mount(LocalMediaStore.URL_PREFIX, StaticFiles(directory=local_media.root), name="media")
     return app

@@ -55,12 +55,10 @@ def rate_limits_meta(status: RateLimitStatus) -> RateLimits:
     )
 
 
-def _current_key(
-    request: Request,
-    connection: Db,
-    clock: ClockDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+def _authenticate(
+    request: Request, connection: Connection, clock: Clock, credentials: HTTPAuthorizationCredentials | None
 ) -> ApiKey:
+    """The caller's key, counted against its rate limits (401 / 429)."""
     header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
     key = account_service.authenticate(connection, header, clock.now())
     status = request.app.state.rate_limiter.hit(key.id, limit_minute=key.limit_minute, limit_day=key.limit_day)
@@ -80,6 +78,13 @@ def _current_key(
             f"Rate limit exceeded. Try again in {status.retry_after} second(s).", retry_after=status.retry_after
         )
     return key
+
+
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _current_key(request: Request, connection: Db, clock: ClockDep, credentials: Bearer) -> ApiKey:
+    return _authenticate(request, connection, clock, credentials)
 
 
 CurrentKey = Annotated[ApiKey, Depends(_current_key)]
@@ -133,13 +138,38 @@ def metered(cost: int = 1) -> Callable[..., Meter]:
 
 
 Metered = Annotated[Meter, Depends(metered(1))]
+
+
+def _upload_caller(
+    request: Request,
+    account: Annotated[str, Path(description="The account id, `acct_` + 32 hex.")],
+    clock: ClockDep,
+    credentials: Bearer,
+) -> tuple[ApiKey, Account]:
+    """Key and account for an upload, checked in a short transaction of their own.
+
+    An upload streams its body after this, for as long as the client takes: no transaction
+    (and on SQLite no write lock) may be held meanwhile.
+    """
+    with transaction(request.app.state.engine) as connection:
+        key = _authenticate(request, connection, clock, credentials)
+        found = account_service.account_for_key(connection, key, account)
+    return key, found
+
+
+UploadCaller = Annotated[tuple[ApiKey, Account], Depends(_upload_caller)]
 Free = Annotated[Meter, Depends(metered(0))]
+
+
+def public_base(request: Request) -> str:
+    """The absolute base URL clients reach this server at."""
+    settings = request.app.state.settings
+    return (settings.public_url or str(request.base_url)).rstrip("/")
 
 
 def page_url(request: Request, **changes: Any) -> str:
     """This request's URL on the public base, with some query parameters replaced."""
-    settings = request.app.state.settings
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    base = public_base(request)
     params = dict(request.query_params)
     params.update({k: str(v) for k, v in changes.items() if v is not None})
     return f"{base}{request.url.path}?{urlencode(params)}"

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -117,6 +118,37 @@ user_list_members = Table(
     Index("ix_user_list_members_fan", "account_id", "fan_id"),
 )
 
+media = Table(
+    "media",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),  # the vault id
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("upload_id", String(44), nullable=False, unique=True),  # ofapi_media_ + 32 hex
+    Column("type", String(10), nullable=False),  # photo | gif | video | audio
+    Column("mime", String(100), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("duration", Integer, nullable=False),
+    Column("is_ready", Boolean, nullable=False),
+    Column("has_error", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("upload_claimed_at", UTCDateTime, nullable=True),  # when the upload id was attached to a message
+    Index("ix_media_account_type", "account_id", "type", "id"),
+)
+
+media_files = Table(
+    "media_files",
+    metadata,
+    Column("media_id", BigId, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True),
+    Column("variant", String(20), primary_key=True),  # full | thumb | preview | squarePreview
+    Column("storage_key", String(300), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
+)
+
 __all__ = [
     "metadata",
     "teams",
@@ -126,4 +158,6 @@ __all__ = [
     "fans",
     "user_lists",
     "user_list_members",
+    "media",
+    "media_files",
 ]

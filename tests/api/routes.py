@@ -18,6 +18,9 @@ CONTRACT_ROUTES: set[tuple[str, str]] = {
     ("POST", "/api/{account}/user-lists/{list_id}/users"),
     ("DELETE", "/api/{account}/user-lists/{list_id}/users"),
     ("DELETE", "/api/{account}/user-lists/{list_id}/users/{user_id}"),
+    ("POST", "/api/{account}/media/upload"),
+    ("GET", "/api/{account}/media/vault"),
+    ("GET", "/api/{account}/media/vault/{media_id}"),
 }
 
 # Ours, where the contract is silent (documented in README / docs).
@@ -26,7 +29,7 @@ MASSDM_ROUTES: set[tuple[str, str]] = {
     ("POST", "/api/{account}/fans"),
 }
 
-_SAMPLE_IDS = {"{list_id}": "1", "{user_id}": "100001"}
+_SAMPLE_IDS = {"{list_id}": "1", "{user_id}": "100001", "{media_id}": "1"}
 
 
 def account_routes() -> list[tuple[str, str]]:

@@ -20,7 +20,9 @@ from massdm.config import Settings
 from tests.conftest import World
 
 _directory = Path(tempfile.mkdtemp(prefix="massdm-fuzz-"))
-app = create_app(Settings(database_url=f"sqlite:///{_directory / 'fuzz.db'}", public_url="http://fuzz.test"))
+app = create_app(Settings(
+    database_url=f"sqlite:///{_directory / 'fuzz.db'}", public_url="http://fuzz.test", media_dir=_directory / "media"
+))
 _world = World(app.state.engine, SystemClock())
 _caller = _world.caller(credits=10**12, limit_minute=10**9, limit_day=None)
 _client_fans = [{"id": i, "username": f"fan{i}"} for i in range(1, 30)]

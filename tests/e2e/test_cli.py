@@ -28,7 +28,8 @@ def massdm(directory: Path, *args: str, check: bool = True) -> subprocess.Comple
 @pytest.fixture
 def cli_client(tmp_path):  # noqa: ANN201
     def make() -> TestClient:
-        return TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path / 'cli.db'}")))
+        settings = Settings(database_url=f"sqlite:///{tmp_path / 'cli.db'}", media_dir=tmp_path / "media")
+        return TestClient(create_app(settings))
 
     return make
 

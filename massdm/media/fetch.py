@@ -1,0 +1,69 @@
+"""Download a `file_url` to a local path, streaming, with a size cap and an address policy.
+
+Private, loopback, link-local and otherwise non-public addresses are refused unless the
+server is configured to allow them; every redirect hop is checked the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+MAX_REDIRECTS = 5
+
+
+class FetchRefused(ValueError):
+    """The URL may not or could not be fetched; the message says why, for the client."""
+
+
+class FetchTooLarge(ValueError):
+    pass
+
+
+async def _check_address(url: str, allow_private: bool) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchRefused("file_url must be an absolute http(s) URL.")
+    if allow_private:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise FetchRefused(f"file_url host {parts.hostname!r} does not resolve.") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global or address.is_multicast:
+            raise FetchRefused(f"file_url points at a non-public address ({address}); it is refused.")
+
+
+async def fetch_to(url: str, target: Path, *, max_bytes: int, allow_private: bool, timeout: float) -> int:
+    """Stream `url` into `target`; returns the byte count. The caller removes `target` on failure."""
+    async with httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(timeout)) as client:
+        for _hop in range(MAX_REDIRECTS + 1):
+            await _check_address(url, allow_private)
+            try:
+                async with client.stream("GET", url) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    if response.status_code != 200:
+                        raise FetchRefused(f"file_url answered HTTP {response.status_code}.")
+                    declared = response.headers.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > max_bytes:
+                        raise FetchTooLarge()
+                    size = 0
+                    with target.open("wb") as out:
+                        async for chunk in response.aiter_bytes(1 << 16):
+                            size += len(chunk)
+                            if size > max_bytes:
+                                raise FetchTooLarge()
+                            out.write(chunk)
+                    return size
+            except httpx.HTTPError as error:
+                raise FetchRefused(f"file_url could not be downloaded: {error.__class__.__name__}.") from None
+        raise FetchRefused("file_url redirects too many times.")

@@ -1,0 +1,200 @@
+"""Media: take an upload in (type it, measure it, make its variants, charge for it) and read the vault."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine
+
+from massdm.clock import Clock
+from massdm.domain.media import SNIFF_BYTES, MediaType, Sniffed, is_upload_id, new_upload_id, sniff, upload_cost
+from massdm.errors import NotFound, ValidationFailed
+from massdm.media.images import NotAnImage, image_size, render_variants
+from massdm.media.probe import AvTools, poster_frame, probe
+from massdm.media.storage import MediaStore
+from massdm.services.metering import CreditLedgerFactory
+from massdm.store import media as media_store
+from massdm.store.db import transaction
+from massdm.store.media import MediaItem, StoredFile
+
+UNRECOGNISED = "The file is not a recognised photo, GIF, video or audio file."
+
+
+@dataclass(frozen=True)
+class Processed:
+    type: MediaType
+    mime: str
+    width: int
+    height: int
+    duration: int
+    files: list[StoredFile]
+
+
+def _rendered_files(store: MediaStore, source: Path, base: str) -> list[StoredFile]:
+    staging = store.staging_path()
+    rendered = render_variants(source, staging.parent, staging.name)
+    files = []
+    try:
+        for r in rendered:
+            key = f"{base}/{r.variant}.jpg"
+            size = store.put(r.path, key)
+            files.append(StoredFile(r.variant, key, r.width, r.height, size))
+    except BaseException:
+        for r in rendered:
+            r.path.unlink(missing_ok=True)
+        for f in files:
+            store.delete(f.storage_key)
+        raise
+    return files
+
+
+def _describe(staged: Path, sniffed: Sniffed, tools: AvTools, store: MediaStore, base: str):  # noqa: ANN202
+    """(type, width, height, duration, variant files) of a staged upload; raises ValidationFailed."""
+    if sniffed.type in ("photo", "gif"):
+        try:
+            width, height = image_size(staged)
+            return sniffed.type, width, height, 0, _rendered_files(store, staged, base)
+        except NotAnImage:
+            raise ValidationFailed.field("file", f"{UNRECOGNISED} It looks like {sniffed.mime} but does not decode.")
+
+    facts = probe(staged, tools)
+    if facts is None:
+        if tools.ffprobe is not None:  # a prober was there and found no playable stream
+            raise ValidationFailed.field("file", f"{UNRECOGNISED} It looks like {sniffed.mime} but has no playable stream.")
+        return sniffed.type, 0, 0, 0, []  # degrade: typed from its bytes, facts unknown
+    kind: MediaType = "video" if facts.has_video else "audio"
+    files: list[StoredFile] = []
+    if kind == "video":
+        poster = store.staging_path().with_suffix(".jpg")
+        try:
+            if poster_frame(staged, poster, tools):
+                files = _rendered_files(store, poster, base)
+        finally:
+            poster.unlink(missing_ok=True)
+    return kind, facts.width, facts.height, facts.duration, files
+
+
+def process_upload(store: MediaStore, tools: AvTools, staged: Path, size: int, account_id: str) -> Processed:
+    """Type a staged file from its bytes, read its facts and move it, with its variants, into the store.
+
+    On any failure every file written so far is removed again.
+    """
+    if size == 0:
+        raise ValidationFailed.field("file", "The file is empty.")
+    with staged.open("rb") as handle:
+        sniffed = sniff(handle.read(SNIFF_BYTES))
+    if sniffed is None:
+        raise ValidationFailed.field("file", UNRECOGNISED)
+    base = f"{account_id}/{secrets.token_hex(16)}"
+    kind, width, height, duration, variants = _describe(staged, sniffed, tools, store, base)
+    try:
+        full_key = f"{base}/full.{sniffed.extension}"
+        stored_size = store.put(staged, full_key)
+    except BaseException:
+        discard(store, variants)
+        raise
+    files = [StoredFile("full", full_key, width, height, stored_size), *variants]
+    return Processed(kind, sniffed.mime, width, height, duration, files)
+
+
+def discard(store: MediaStore, files: list[StoredFile]) -> None:
+    for f in files:
+        store.delete(f.storage_key)
+
+
+def ingest_upload(
+    engine: Engine,
+    ledger_factory: CreditLedgerFactory,
+    store: MediaStore,
+    tools: AvTools,
+    clock: Clock,
+    *,
+    team_id: int,
+    account_id: str,
+    staged: Path,
+    size: int,
+    file_name: str,
+) -> MediaItem:
+    """The whole upload: process outside any transaction, then charge and record in one short one.
+
+    The charge (3 credits per started MB) and the vault row commit together; if either fails,
+    nothing is charged and every stored file is removed.
+    """
+    processed = process_upload(store, tools, staged, size, account_id)
+    try:
+        with transaction(engine) as connection:
+            ledger_factory(connection).charge(team_id, upload_cost(size))
+            media_id = media_store.insert_media(
+                connection, account_id=account_id, upload_id=new_upload_id(), type=processed.type,
+                mime=processed.mime, file_name=file_name, width=processed.width, height=processed.height,
+                duration=processed.duration, files=processed.files, now=clock.now(),
+            )
+            item = media_store.get_media(connection, account_id, media_id)
+    except BaseException:
+        discard(store, processed.files)
+        raise
+    assert item is not None
+    return item
+
+
+def list_vault(
+    connection: Connection,
+    account_id: str,
+    *,
+    type: MediaType | None,  # noqa: A002
+    limit: int,
+    offset: int,
+    newest_first: bool = True,
+) -> tuple[list[MediaItem], bool]:
+    return media_store.page_media(
+        connection, account_id, type=type, limit=limit, offset=offset, newest_first=newest_first
+    )
+
+
+def get_vault_item(connection: Connection, account_id: str, media_id: int) -> MediaItem:
+    item = media_store.get_media(connection, account_id, media_id)
+    if item is None:
+        raise NotFound(f"Media {media_id} was not found in the vault.")
+    return item
+
+
+def attach_media(
+    connection: Connection, account_id: str, refs: list[str | int], now: datetime, *, field: str = "mediaFiles"
+) -> list[MediaItem]:
+    """Resolve media references for a message, in order, and consume the upload ids among them.
+
+    A reference is an `ofapi_media_...` upload id (usable by one message only) or a vault id
+    (reusable). Unknown references and uploads already attached elsewhere are a 422 naming
+    them; nothing is consumed unless every reference is good.
+    """
+    uploads = [r for r in refs if isinstance(r, str) and is_upload_id(r)]
+    vault_ids = []
+    bad: list[str] = []
+    for ref in refs:
+        if isinstance(ref, str) and is_upload_id(ref):
+            continue
+        text = str(ref).strip()
+        if text.isascii() and text.isdigit() and 0 < int(text) < 2**63:
+            vault_ids.append(int(text))
+        else:
+            bad.append(str(ref))
+    by_upload = {m.upload_id: m for m in media_store.media_by_upload_ids(connection, account_id, uploads)}
+    by_id = {m.id: m for m in media_store.media_by_ids(connection, account_id, vault_ids)}
+    bad += [u for u in uploads if u not in by_upload]
+    bad += [str(v) for v in vault_ids if v not in by_id]
+    if bad:
+        raise ValidationFailed.field(field, f"Unknown media: {', '.join(dict.fromkeys(bad))}.")
+    used = [u for u in uploads if by_upload[u].upload_claimed_at is not None]
+    if len(set(uploads)) != len(uploads):
+        used += [u for u in dict.fromkeys(uploads) if uploads.count(u) > 1]
+    if used:
+        raise ValidationFailed.field(field, f"Already attached to a message (an upload id is single-use): "
+                                            f"{', '.join(dict.fromkeys(used))}. Use its vault id to send it again.")
+    claimed = media_store.claim_uploads(connection, account_id, uploads, now)
+    if len(claimed) != len(uploads):  # another message took one in the meantime
+        lost = sorted(set(uploads) - set(claimed))
+        raise ValidationFailed.field(field, f"Already attached to a message: {', '.join(lost)}.")
+    return [by_upload[r] if isinstance(r, str) and r in by_upload else by_id[int(str(r).strip())] for r in refs]

@@ -1,0 +1,151 @@
+"""Media items (the vault) and their stored files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from massdm.store.tables import media, media_files
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    variant: str
+    storage_key: str
+    width: int
+    height: int
+    size: int
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    id: int
+    account_id: str
+    upload_id: str
+    type: str
+    mime: str
+    file_name: str
+    size: int
+    width: int
+    height: int
+    duration: int
+    is_ready: bool
+    has_error: bool
+    created_at: datetime
+    upload_claimed_at: datetime | None
+    files: tuple[StoredFile, ...] = ()
+
+    def file(self, variant: str) -> StoredFile | None:
+        return next((f for f in self.files if f.variant == variant), None)
+
+
+_COLUMNS = (
+    media.c.id, media.c.account_id, media.c.upload_id, media.c.type, media.c.mime, media.c.file_name,
+    media.c.size, media.c.width, media.c.height, media.c.duration, media.c.is_ready, media.c.has_error,
+    media.c.created_at, media.c.upload_claimed_at,
+)
+
+
+def insert_media(
+    connection: Connection,
+    *,
+    account_id: str,
+    upload_id: str,
+    type: str,  # noqa: A002 - the contract's word
+    mime: str,
+    file_name: str,
+    width: int,
+    height: int,
+    duration: int,
+    files: list[StoredFile],
+    now: datetime,
+) -> int:
+    full = next(f for f in files if f.variant == "full")
+    media_id = connection.execute(
+        insert(media)
+        .values(
+            account_id=account_id, upload_id=upload_id, type=type, mime=mime, file_name=file_name, size=full.size,
+            width=width, height=height, duration=duration, is_ready=True, has_error=False, created_at=now,
+        )
+        .returning(media.c.id)
+    ).scalar_one()
+    connection.execute(
+        insert(media_files),
+        [{"media_id": media_id, "variant": f.variant, "storage_key": f.storage_key, "width": f.width,
+          "height": f.height, "size": f.size} for f in files],
+    )
+    return media_id
+
+
+def _with_files(connection: Connection, rows) -> list[MediaItem]:  # noqa: ANN001
+    items = [MediaItem(*row) for row in rows]
+    if not items:
+        return []
+    by_media: dict[int, list[StoredFile]] = {}
+    for media_id, *rest in connection.execute(
+        select(media_files.c.media_id, media_files.c.variant, media_files.c.storage_key, media_files.c.width,
+               media_files.c.height, media_files.c.size).where(media_files.c.media_id.in_([i.id for i in items]))
+    ):
+        by_media.setdefault(media_id, []).append(StoredFile(*rest))
+    return [replace(i, files=tuple(by_media.get(i.id, ()))) for i in items]
+
+
+def page_media(
+    connection: Connection,
+    account_id: str,
+    *,
+    type: str | None,  # noqa: A002
+    limit: int,
+    offset: int,
+    newest_first: bool = True,
+) -> tuple[list[MediaItem], bool]:
+    """Vault items in upload order (newest first by default); and whether more follow."""
+    statement = select(*_COLUMNS).where(media.c.account_id == account_id)
+    if type is not None:
+        statement = statement.where(media.c.type == type)
+    order = media.c.id.desc() if newest_first else media.c.id.asc()
+    rows = connection.execute(statement.order_by(order).limit(limit + 1).offset(offset)).all()
+    return _with_files(connection, rows[:limit]), len(rows) > limit
+
+
+def get_media(connection: Connection, account_id: str, media_id: int) -> MediaItem | None:
+    rows = connection.execute(select(*_COLUMNS).where(media.c.account_id == account_id, media.c.id == media_id)).all()
+    items = _with_files(connection, rows)
+    return items[0] if items else None
+
+
+def media_by_ids(connection: Connection, account_id: str, media_ids: list[int]) -> list[MediaItem]:
+    if not media_ids:
+        return []
+    rows = connection.execute(
+        select(*_COLUMNS).where(media.c.account_id == account_id, media.c.id.in_(media_ids))
+    ).all()
+    return _with_files(connection, rows)
+
+
+def media_by_upload_ids(connection: Connection, account_id: str, upload_ids: list[str]) -> list[MediaItem]:
+    if not upload_ids:
+        return []
+    rows = connection.execute(
+        select(*_COLUMNS).where(media.c.account_id == account_id, media.c.upload_id.in_(upload_ids))
+    ).all()
+    return _with_files(connection, rows)
+
+
+def claim_uploads(connection: Connection, account_id: str, upload_ids: list[str], now: datetime) -> list[str]:
+    """Mark upload ids as attached; returns the ones this call claimed.
+
+    Only unclaimed ids are claimed, in one statement, so two messages racing for the same
+    upload cannot both get it.
+    """
+    if not upload_ids:
+        return []
+    claimed = connection.execute(
+        update(media)
+        .where(media.c.account_id == account_id, media.c.upload_id.in_(upload_ids), media.c.upload_claimed_at.is_(None))
+        .values(upload_claimed_at=now)
+        .returning(media.c.upload_id)
+    ).scalars()
+    return list(claimed)
