@@ -47,3 +47,10 @@ class Settings(BaseSettings):
     media_fetch_timeout: float = Field(default=60.0, gt=0, description="Seconds a `file_url` download may take.")
     ffprobe: str = Field(default="ffprobe", description="ffprobe binary for video/audio facts; optional.")
     ffmpeg: str = Field(default="ffmpeg", description="ffmpeg binary for video poster frames; optional.")
+
+    unsend_window_seconds: int = Field(default=1_000_000, ge=0, description="How long a sent message can be unsent.")
+    banned_words_file: Path | None = Field(default=None, description="JSON of banned words by tier (see docs).")
+    worker_enabled: bool = Field(default=True, description="Run the delivery worker inside `massdm serve`.")
+    delivery_chunk_size: int = Field(default=2000, ge=1, le=100_000, description="Deliveries per transaction.")
+    worker_lease_seconds: float = Field(default=30.0, gt=0, description="How long a worker's claim lasts unrenewed.")
+    worker_poll_seconds: float = Field(default=1.0, gt=0, description="How often an idle worker looks for work.")

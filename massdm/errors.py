@@ -80,3 +80,21 @@ class TooLarge(MassdmError):
     status_code = 413
     code = "PAYLOAD_TOO_LARGE"
     description = "The upload is larger than this server accepts."
+
+
+class IdempotencyKeyInvalid(MassdmError):
+    status_code = 400
+    code = "IDEMPOTENCY_KEY_INVALID"
+    description = "Idempotency-Key must be 1 to 255 printable ASCII characters."
+
+
+class IdempotencyConflict(MassdmError):
+    status_code = 409
+    code = "IDEMPOTENCY_CONFLICT"
+    description = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+
+class IdempotencyMismatch(MassdmError):
+    status_code = 422
+    code = "IDEMPOTENCY_KEY_MISMATCH"
+    description = "This Idempotency-Key was already used with a different request body."

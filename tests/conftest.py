@@ -80,8 +80,10 @@ class World:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    # The delivery worker does not run on its own in API tests: tests drive it step by step.
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'massdm.db'}", public_url="http://massdm.test", media_dir=tmp_path / "media"
+        database_url=f"sqlite:///{tmp_path / 'massdm.db'}", public_url="http://massdm.test",
+        media_dir=tmp_path / "media", worker_enabled=False,
     )
 
 

@@ -1,20 +1,36 @@
-"""`create_app(settings)`: the massdm HTTP application, wired to its store, clock and meters."""
+"""`create_app(settings)`: the massdm HTTP application, wired to its store, clock, meters and worker."""
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from massdm import __version__
 from massdm.api.errors import install_error_handlers
-from fastapi.staticfiles import StaticFiles
-
-from massdm.api.routes import fans, health, identity, media, user_lists
+from massdm.api.idempotency import IdempotencyMiddleware
+from massdm.api.routes import (
+    engagement,
+    fan_inbox,
+    fans,
+    health,
+    identity,
+    mass_messaging,
+    media,
+    saved_for_later,
+    user_lists,
+)
 from massdm.api.schemas.common import ErrorBody
 from massdm.clock import Clock, SystemClock
 from massdm.config import Settings
+from massdm.delivery.worker import DeliveryWorker, start_in_thread, worker_config
+from massdm.domain.banned_words import BannedWords
 from massdm.media.probe import AvTools
 from massdm.media.storage import LocalMediaStore, MediaStore
+from massdm.services.mass_messaging import Policy
 from massdm.services.metering import CreditLedgerFactory, MemoryRateLimiter, RateLimiter, SqlCreditLedger
 from massdm.store.db import create_store_engine, migrate
 
@@ -24,6 +40,9 @@ _ERRORS = {
     404: {"model": ErrorBody, "description": "Unknown account or id, or one this key may not use"},
     422: {"model": ErrorBody, "description": "VALIDATION_ERROR with per-field `errors`"},
     429: {"model": ErrorBody, "description": "Rate limit exceeded; see `Retry-After`"},
+}
+_IDEMPOTENT = {
+    409: {"model": ErrorBody, "description": "IDEMPOTENCY_CONFLICT: the same Idempotency-Key is still in flight"},
 }
 
 
@@ -39,25 +58,44 @@ def create_app(
     settings = settings or Settings()
     engine = engine or create_store_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     migrate(engine)
+    clock = clock or SystemClock()
+    worker = DeliveryWorker(engine, clock, worker_config(settings))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        running = start_in_thread(worker) if settings.worker_enabled else None
+        yield
+        if running is not None:
+            thread, stop = running
+            stop.set()
+            worker.wake.set()
+            thread.join(timeout=30)
 
     app = FastAPI(
         title="massdm",
         version=__version__,
         description="Mass messaging for creator platforms, speaking the OnlyFansAPI.com mass-messaging contract.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.clock = clock or SystemClock()
+    app.state.clock = clock
     app.state.rate_limiter = rate_limiter or MemoryRateLimiter()
     app.state.ledger_factory = ledger_factory
     local_media = LocalMediaStore(settings.media_dir)
     app.state.media_store = media_store or local_media
     app.state.av_tools = AvTools.find(settings.ffprobe, settings.ffmpeg)
+    app.state.policy = Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
+    app.state.worker = worker
+    app.state.wake_worker = worker.wake.set
 
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     app.include_router(health.router)
-    for router in (identity.router, fans.router, user_lists.router, media.router):
+    for router in (identity.router, fans.router, user_lists.router, media.router, saved_for_later.router,
+                   engagement.router, fan_inbox.router):
         app.include_router(router, responses=_ERRORS)
+    app.include_router(mass_messaging.router, responses={**_ERRORS, **_IDEMPOTENT})
     # Stored files, at stable URLs; names are random, so listing is impossible and guessing hopeless.
     app.mount(LocalMediaStore.URL_PREFIX, StaticFiles(directory=local_media.root), name="media")
     return app

@@ -56,11 +56,15 @@ def rate_limits_meta(status: RateLimitStatus) -> RateLimits:
 
 
 def _authenticate(
-    request: Request, connection: Connection, clock: Clock, credentials: HTTPAuthorizationCredentials | None
+    request: Request,
+    connection: Connection,
+    clock: Clock,
+    credentials: HTTPAuthorizationCredentials | None,
+    scope: str = "api",
 ) -> ApiKey:
     """The caller's key, counted against its rate limits (401 / 429)."""
     header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-    key = account_service.authenticate(connection, header, clock.now())
+    key = account_service.authenticate(connection, header, clock.now(), scope)
     status = request.app.state.rate_limiter.hit(key.id, limit_minute=key.limit_minute, limit_day=key.limit_day)
 
     def error_meta() -> dict[str, Any]:
@@ -88,6 +92,13 @@ def _current_key(request: Request, connection: Db, clock: ClockDep, credentials:
 
 
 CurrentKey = Annotated[ApiKey, Depends(_current_key)]
+
+
+def _fan_key(request: Request, connection: Db, clock: ClockDep, credentials: Bearer) -> ApiKey:
+    return _authenticate(request, connection, clock, credentials, scope="fan")
+
+
+FanKey = Annotated[ApiKey, Depends(_fan_key)]
 
 
 def _account(
@@ -140,16 +151,23 @@ def metered(cost: int = 1) -> Callable[..., Meter]:
 Metered = Annotated[Meter, Depends(metered(1))]
 
 
-def _upload_caller(
+def _free_fan_meter(request: Request, key: FanKey, connection: Db) -> Meter:
+    return Meter(request, connection, key, 0)
+
+
+FanMeter = Annotated[Meter, Depends(_free_fan_meter)]
+
+
+def _streaming_caller(
     request: Request,
     account: Annotated[str, Path(description="The account id, `acct_` + 32 hex.")],
     clock: ClockDep,
     credentials: Bearer,
 ) -> tuple[ApiKey, Account]:
-    """Key and account for an upload, checked in a short transaction of their own.
+    """Key and account for an endpoint that reads its own (possibly large) body.
 
-    An upload streams its body after this, for as long as the client takes: no transaction
-    (and on SQLite no write lock) may be held meanwhile.
+    Checked in a short transaction of their own: the body streams in afterwards, for as long
+    as the client takes, and no transaction (on SQLite, no write lock) may be held meanwhile.
     """
     with transaction(request.app.state.engine) as connection:
         key = _authenticate(request, connection, clock, credentials)
@@ -157,7 +175,7 @@ def _upload_caller(
     return key, found
 
 
-UploadCaller = Annotated[tuple[ApiKey, Account], Depends(_upload_caller)]
+StreamingCaller = Annotated[tuple[ApiKey, Account], Depends(_streaming_caller)]
 Free = Annotated[Meter, Depends(metered(0))]
 
 

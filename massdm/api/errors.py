@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -93,9 +94,13 @@ def _message(error: dict[str, Any], field: str) -> str:
     return f"The {field} field is invalid: {message[0].lower() + message[1:] if message else message}."
 
 
-def validation_failed(exc: RequestValidationError) -> ValidationFailed:
+def validation_failed(exc: RequestValidationError | ValidationError, *, location: str = "body") -> ValidationFailed:
+    """A pydantic/FastAPI validation error as the contract's 422, fields named by their wire names."""
+    raw = exc.errors()
+    if isinstance(exc, ValidationError):
+        raw = [{**e, "loc": (location, *e.get("loc", ()))} for e in raw]
     errors: dict[str, list[str]] = {}
-    for error in exc.errors():
+    for error in raw:
         field = _field_name(tuple(error.get("loc", ())))
         errors.setdefault(field, []).append(_message(error, field))
     return ValidationFailed(errors or {"body": ["The request is invalid."]})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Callable
 from urllib.parse import parse_qs
 
 from fastapi import Request
@@ -23,22 +23,54 @@ FORM_OVERHEAD = 1_000_000  # room for multipart headers and small fields beyond 
 
 
 @dataclass
-class Received:
-    path: Path | None = None  # the staged file, if the body carried one
+class ReceivedFile:
+    field: str  # the form field it came in (`file`, `mediaFiles`, `previews`; `[]`/`[n]` suffixes dropped)
+    path: Path
     size: int = 0
     file_name: str | None = None
-    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Received:
+    files: list[ReceivedFile] = field(default_factory=list)
+    fields: dict[str, list[str]] = field(default_factory=dict)  # every value of each small field, in order
+    json: object = None  # the parsed body, when it was JSON
+
+    @property
+    def path(self) -> Path | None:
+        return self.files[0].path if self.files else None
+
+    @property
+    def size(self) -> int:
+        return self.files[0].size if self.files else 0
+
+    @property
+    def file_name(self) -> str | None:
+        return self.files[0].file_name if self.files else None
+
+    def field(self, name: str) -> str | None:
+        values = self.fields.get(name)
+        return values[-1] if values else None
 
     def discard(self) -> None:
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
+        for received in self.files:
+            received.path.unlink(missing_ok=True)
+
+
+def field_name(raw: str) -> str:
+    """`userLists[]` and `userLists[2]` are both `userLists`."""
+    return raw.split("[", 1)[0] if raw.endswith("]") and "[" in raw else raw
 
 
 class _MultipartSink:
-    """python-multipart callbacks: the `file` part goes to disk, small fields to memory."""
+    """python-multipart callbacks: file parts go to disk, small fields to memory."""
 
-    def __init__(self, staging: Path, max_bytes: int, received: Received) -> None:
+    def __init__(self, staging: Callable[[], Path], max_bytes: int, received: Received,
+                 file_fields: frozenset[str]) -> None:
         self.staging, self.max_bytes, self.received = staging, max_bytes, received
+        self.file_fields = file_fields
+        self.current: ReceivedFile | None = None
+        self.total = 0
         self.header_field = b""
         self.header_value = b""
         self.headers: dict[bytes, bytes] = {}
@@ -61,18 +93,20 @@ class _MultipartSink:
 
     def on_headers_finished(self) -> None:
         _disposition, params = parse_options_header(self.headers.get(b"content-disposition", b""))
-        self.name = params.get(b"name", b"").decode("utf-8", "replace")
-        if self.name == "file" and self.received.path is None:
-            self.received.path = self.staging
-            self.received.file_name = params.get(b"filename", b"").decode("utf-8", "replace") or None
-            self.out = self.staging.open("wb")
+        self.name = field_name(params.get(b"name", b"").decode("utf-8", "replace"))
+        if self.name in self.file_fields and b"filename" in params:
+            self.current = ReceivedFile(self.name, self.staging(),
+                                        file_name=params[b"filename"].decode("utf-8", "replace") or None)
+            self.received.files.append(self.current)
+            self.out = self.current.path.open("wb")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
-        if self.out is not None:
-            self.received.size += len(chunk)
-            if self.received.size > self.max_bytes:
-                raise TooLarge(f"The file is larger than {self.max_bytes:,} bytes.")
+        if self.out is not None and self.current is not None:
+            self.current.size += len(chunk)
+            self.total += len(chunk)
+            if self.total > self.max_bytes:
+                raise TooLarge(f"The upload is larger than {self.max_bytes:,} bytes.")
             self.out.write(chunk)
         elif self.name:
             self.value += chunk
@@ -82,9 +116,9 @@ class _MultipartSink:
     def on_part_end(self) -> None:
         if self.out is not None:
             self.out.close()
-            self.out = None
+            self.out, self.current = None, None
         elif self.name:
-            self.received.fields[self.name] = self.value.decode("utf-8", "replace")
+            self.received.fields.setdefault(self.name, []).append(self.value.decode("utf-8", "replace"))
 
     def close(self) -> None:
         if self.out is not None:
@@ -92,17 +126,24 @@ class _MultipartSink:
             self.out = None
 
 
-async def _small_body(request: Request) -> bytes:
+async def _small_body(request: Request, limit: int) -> bytes:
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_FIELD_BYTES:
-            raise ValidationFailed.field("body", "Without a file, the body must be a small form or JSON object.")
+        if len(body) > limit:
+            raise TooLarge(f"A body without files may be at most {limit:,} bytes.")
     return bytes(body)
 
 
-async def receive_upload(request: Request, staging: Path, max_bytes: int) -> Received:
-    """Read the request body into `staging` (the file part) and the small fields; 413/422 on bad input."""
+async def receive_form(
+    request: Request,
+    staging: Callable[[], Path],
+    max_bytes: int,
+    file_fields: frozenset[str] = frozenset({"file"}),
+    max_json: int = MAX_FIELD_BYTES,
+) -> Received:
+    """Read the request body: file parts (of `file_fields`) to staging files, small fields to memory,
+    or a JSON / url-encoded body. 413 or 422 on bad input, with nothing left behind."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes + FORM_OVERHEAD:
         raise TooLarge(f"The upload is larger than {max_bytes:,} bytes.")
@@ -113,7 +154,7 @@ async def receive_upload(request: Request, staging: Path, max_bytes: int) -> Rec
             boundary = params.get(b"boundary")
             if not boundary:
                 raise ValidationFailed.field("body", "The multipart body has no boundary.")
-            sink = _MultipartSink(staging, max_bytes, received)
+            sink = _MultipartSink(staging, max_bytes, received, file_fields)
             parser = MultipartParser(boundary, {
                 "on_part_begin": sink.on_part_begin, "on_header_field": sink.on_header_field,
                 "on_header_value": sink.on_header_value, "on_header_end": sink.on_header_end,
@@ -132,18 +173,20 @@ async def receive_upload(request: Request, staging: Path, max_bytes: int) -> Rec
                 sink.close()
         elif content_type == b"application/json":
             try:
-                payload = json.loads(await _small_body(request) or b"{}")
+                payload = json.loads(await _small_body(request, max_json) or b"{}")
             except ValueError:
                 raise ValidationFailed.field("body", "The request body is not valid JSON.") from None
             if not isinstance(payload, dict):
                 raise ValidationFailed.field("body", "The JSON body must be an object.")
-            received.fields = {k: v for k, v in payload.items() if isinstance(v, str)}
+            received.json = payload
+            received.fields = {k: [v] for k, v in payload.items() if isinstance(v, str)}
         elif content_type == b"application/x-www-form-urlencoded":
-            form = parse_qs((await _small_body(request)).decode("utf-8", "replace"))
-            received.fields = {k: v[-1] for k, v in form.items()}
+            form = parse_qs((await _small_body(request, max_json)).decode("utf-8", "replace"))
+            for name, values in form.items():
+                received.fields.setdefault(field_name(name), []).extend(values)
         else:
             raise ValidationFailed.field(
-                "file", "Send the file as the `file` part of a multipart/form-data body, or give a `file_url`."
+                "body", "Send multipart/form-data, application/json or application/x-www-form-urlencoded."
             )
     except BaseException:
         received.discard()

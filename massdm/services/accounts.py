@@ -19,6 +19,7 @@ from massdm.store.api_keys import ApiKey
 from massdm.store.teams import Team
 
 DEFAULT_TEAM_SLUG = "default"
+KEY_SCOPES = frozenset({"api", "fan"})
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,17 @@ def create_api_key(
     limit_day: int | None,
     now: datetime,
     secret: str | None = None,
+    scopes: frozenset[str] = frozenset({"api"}),
 ) -> IssuedKey:
     """Issue a key for the team, limited to `account_ids` if any are given.
 
     `secret` lets a caller choose the key (the demo does, so scripts can keep one);
-    by default it is random. Only its hash is stored.
+    by default it is random. Only its hash is stored. `scopes`: "api" (the provider's API)
+    and/or "fan" (the fan-side endpoints of the platform's fan app).
     """
+    unknown = set(scopes) - KEY_SCOPES
+    if not scopes or unknown:
+        raise ValidationFailed.field("scopes", f"Key scopes are {', '.join(sorted(KEY_SCOPES))}.")
     for account_id in account_ids:
         account = account_store.get_account(connection, account_id)
         if account is None or account.team_id != team.id:
@@ -92,6 +98,7 @@ def create_api_key(
         limit_minute=limit_minute,
         limit_day=limit_day,
         now=now,
+        scopes=frozenset(scopes),
     )
     return IssuedKey(key_id, api_key, team.slug, account_ids)
 
@@ -100,15 +107,16 @@ def key_is_known(connection: Connection, secret: str) -> bool:
     return key_store.key_exists(connection, hash_api_key(secret))
 
 
-def authenticate(connection: Connection, authorization: str | None, now: datetime) -> ApiKey:
-    """The key behind an `Authorization: Bearer ...` header; Unauthorized if there is none."""
+def authenticate(connection: Connection, authorization: str | None, now: datetime, scope: str = "api") -> ApiKey:
+    """The key behind an `Authorization: Bearer ...` header; Unauthorized if there is none
+    or it lacks `scope`."""
     scheme, _, token = (authorization or "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("missing bearer token")
     key = key_store.find_active_key(connection, hash_api_key(token))
-    if key is None:
-        raise Unauthorized("unknown or revoked key")
+    if key is None or scope not in key.scopes:
+        raise Unauthorized("unknown or revoked key, or one without this scope")
     key_store.touch_key(connection, key.id, now)
     return key
 

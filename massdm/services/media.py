@@ -126,16 +126,33 @@ def ingest_upload(
     processed = process_upload(store, tools, staged, size, account_id)
     try:
         with transaction(engine) as connection:
-            ledger_factory(connection).charge(team_id, upload_cost(size))
-            media_id = media_store.insert_media(
-                connection, account_id=account_id, upload_id=new_upload_id(), type=processed.type,
-                mime=processed.mime, file_name=file_name, width=processed.width, height=processed.height,
-                duration=processed.duration, files=processed.files, now=clock.now(),
-            )
-            item = media_store.get_media(connection, account_id, media_id)
+            item = record_upload(connection, ledger_factory, team_id=team_id, account_id=account_id,
+                                 processed=processed, size=size, file_name=file_name, now=clock.now())
     except BaseException:
         discard(store, processed.files)
         raise
+    return item
+
+
+def record_upload(
+    connection: Connection,
+    ledger_factory: CreditLedgerFactory,
+    *,
+    team_id: int,
+    account_id: str,
+    processed: Processed,
+    size: int,
+    file_name: str,
+    now: datetime,
+) -> MediaItem:
+    """Charge for a processed upload and file it in the vault, inside the caller's transaction."""
+    ledger_factory(connection).charge(team_id, upload_cost(size))
+    media_id = media_store.insert_media(
+        connection, account_id=account_id, upload_id=new_upload_id(), type=processed.type, mime=processed.mime,
+        file_name=file_name, width=processed.width, height=processed.height, duration=processed.duration,
+        files=processed.files, now=now,
+    )
+    item = media_store.get_media(connection, account_id, media_id)
     assert item is not None
     return item
 
@@ -162,16 +179,22 @@ def get_vault_item(connection: Connection, account_id: str, media_id: int) -> Me
 
 
 def attach_media(
-    connection: Connection, account_id: str, refs: list[str | int], now: datetime, *, field: str = "mediaFiles"
+    connection: Connection,
+    account_id: str,
+    refs: list[str | int],
+    message_id: int,
+    now: datetime,
+    *,
+    field: str = "mediaFiles",
 ) -> list[MediaItem]:
-    """Resolve media references for a message, in order, and consume the upload ids among them.
+    """Resolve media references for a message, in order, and attach the upload ids among them.
 
-    A reference is an `ofapi_media_...` upload id (usable by one message only) or a vault id
-    (reusable). Unknown references and uploads already attached elsewhere are a 422 naming
-    them; nothing is consumed unless every reference is good.
+    A reference is an `ofapi_media_...` upload id (usable by one message only; the message
+    that holds it may name it again) or a vault id (reusable). Unknown references and uploads
+    held by another message are a 422 naming them; nothing is attached unless all are good.
     """
     uploads = [r for r in refs if isinstance(r, str) and is_upload_id(r)]
-    vault_ids = []
+    vault_ids: list[int] = []
     bad: list[str] = []
     for ref in refs:
         if isinstance(ref, str) and is_upload_id(ref):
@@ -187,14 +210,13 @@ def attach_media(
     bad += [str(v) for v in vault_ids if v not in by_id]
     if bad:
         raise ValidationFailed.field(field, f"Unknown media: {', '.join(dict.fromkeys(bad))}.")
-    used = [u for u in uploads if by_upload[u].upload_claimed_at is not None]
-    if len(set(uploads)) != len(uploads):
-        used += [u for u in dict.fromkeys(uploads) if uploads.count(u) > 1]
+    used = [u for u in uploads if by_upload[u].upload_claimed_by not in (None, message_id)]
+    used += [u for u in dict.fromkeys(uploads) if uploads.count(u) > 1]
     if used:
         raise ValidationFailed.field(field, f"Already attached to a message (an upload id is single-use): "
                                             f"{', '.join(dict.fromkeys(used))}. Use its vault id to send it again.")
-    claimed = media_store.claim_uploads(connection, account_id, uploads, now)
-    if len(claimed) != len(uploads):  # another message took one in the meantime
+    claimed = media_store.claim_uploads(connection, account_id, uploads, message_id, now)
+    if len(claimed) != len(set(uploads)):  # another message took one in the meantime
         lost = sorted(set(uploads) - set(claimed))
         raise ValidationFailed.field(field, f"Already attached to a message: {', '.join(lost)}.")
     return [by_upload[r] if isinstance(r, str) and r in by_upload else by_id[int(str(r).strip())] for r in refs]

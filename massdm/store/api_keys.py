@@ -23,6 +23,7 @@ class ApiKey:
     team_name: str
     team_slug: str
     team_balance: int
+    scopes: frozenset[str] = frozenset({"api"})
 
 
 def create_api_key(
@@ -36,6 +37,7 @@ def create_api_key(
     limit_minute: int,
     limit_day: int | None,
     now: datetime,
+    scopes: frozenset[str] = frozenset({"api"}),
 ) -> int:
     """Store a key; an empty `account_ids` means the key may use every account of its team."""
     key_id = connection.execute(
@@ -49,6 +51,7 @@ def create_api_key(
             limit_minute=limit_minute,
             limit_day=limit_day,
             created_at=now,
+            scopes=" ".join(sorted(scopes)),
         )
         .returning(api_keys.c.id)
     ).scalar_one()
@@ -73,6 +76,7 @@ def find_active_key(connection: Connection, key_hash: str) -> ApiKey | None:
             teams.c.name.label("team_name"),
             teams.c.slug.label("team_slug"),
             teams.c.credit_balance.label("team_balance"),
+            api_keys.c.scopes,
         )
         .join(teams, teams.c.id == api_keys.c.team_id)
         .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
@@ -91,6 +95,7 @@ def find_active_key(connection: Connection, key_hash: str) -> ApiKey | None:
         row.team_name,
         row.team_slug,
         row.team_balance,
+        frozenset(row.scopes.split()),
     )
 
 

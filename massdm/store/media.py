@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from massdm.store.tables import media, media_files
 
@@ -35,6 +35,7 @@ class MediaItem:
     has_error: bool
     created_at: datetime
     upload_claimed_at: datetime | None
+    upload_claimed_by: int | None
     files: tuple[StoredFile, ...] = ()
 
     def file(self, variant: str) -> StoredFile | None:
@@ -44,7 +45,7 @@ class MediaItem:
 _COLUMNS = (
     media.c.id, media.c.account_id, media.c.upload_id, media.c.type, media.c.mime, media.c.file_name,
     media.c.size, media.c.width, media.c.height, media.c.duration, media.c.is_ready, media.c.has_error,
-    media.c.created_at, media.c.upload_claimed_at,
+    media.c.created_at, media.c.upload_claimed_at, media.c.upload_claimed_by,
 )
 
 
@@ -134,18 +135,32 @@ def media_by_upload_ids(connection: Connection, account_id: str, upload_ids: lis
     return _with_files(connection, rows)
 
 
-def claim_uploads(connection: Connection, account_id: str, upload_ids: list[str], now: datetime) -> list[str]:
-    """Mark upload ids as attached; returns the ones this call claimed.
+def claim_uploads(
+    connection: Connection, account_id: str, upload_ids: list[str], message_id: int, now: datetime
+) -> list[str]:
+    """Attach upload ids to a message; returns the ones it now holds.
 
-    Only unclaimed ids are claimed, in one statement, so two messages racing for the same
-    upload cannot both get it.
+    Only unclaimed ids (or ids this message already holds) are taken, in one statement, so
+    two messages racing for the same upload cannot both get it.
     """
     if not upload_ids:
         return []
     claimed = connection.execute(
         update(media)
-        .where(media.c.account_id == account_id, media.c.upload_id.in_(upload_ids), media.c.upload_claimed_at.is_(None))
-        .values(upload_claimed_at=now)
+        .where(
+            media.c.account_id == account_id,
+            media.c.upload_id.in_(upload_ids),
+            or_(media.c.upload_claimed_by.is_(None), media.c.upload_claimed_by == message_id),
+        )
+        .values(upload_claimed_at=func.coalesce(media.c.upload_claimed_at, now), upload_claimed_by=message_id)
         .returning(media.c.upload_id)
     ).scalars()
     return list(claimed)
+
+
+def release_uploads(connection: Connection, message_id: int, keep: list[str]) -> None:
+    """Free the upload ids a message held but no longer uses (after an edit)."""
+    statement = update(media).where(media.c.upload_claimed_by == message_id)
+    if keep:
+        statement = statement.where(media.c.upload_id.not_in(keep))
+    connection.execute(statement.values(upload_claimed_by=None, upload_claimed_at=None))

@@ -12,11 +12,15 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     ForeignKeyConstraint,
+    JSON,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
+    UniqueConstraint,
 )
 
 from massdm.store.types import BigId, UTCDateTime
@@ -65,6 +69,7 @@ api_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
+    Column("scopes", String(50), nullable=False, server_default="api"),  # "api", "fan" or "api fan"
 )
 
 api_key_accounts = Table(
@@ -135,6 +140,7 @@ media = Table(
     Column("has_error", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("upload_claimed_at", UTCDateTime, nullable=True),  # when the upload id was attached to a message
+    Column("upload_claimed_by", BigInteger, nullable=True),  # the mass message it was attached to
     Index("ix_media_account_type", "account_id", "type", "id"),
 )
 
@@ -149,6 +155,106 @@ media_files = Table(
     Column("size", BigInteger, nullable=False),
 )
 
+mass_messages = Table(
+    "mass_messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),  # queue id and message id alike
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("raw_text", Text, nullable=False),
+    Column("locked_text", Boolean, nullable=False),
+    Column("price_cents", BigInteger, nullable=False),  # 0: free
+    Column("giphy_id", String(200), nullable=True),
+    Column("release_forms", JSON, nullable=False),  # {"rfTag": [...], "rfPartner": [...], "rfGuest": [...]}
+    # The audience spec; userIds live in mass_message_user_ids so they can be joined, set-based.
+    Column("user_lists", JSON, nullable=False),
+    Column("excluded_lists", JSON, nullable=False),
+    Column("subscribed_since", UTCDateTime, nullable=True),  # from subscribedWithinLastDays
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("saved_for_later", Boolean, nullable=False),
+    Column("scheduled_at", UTCDateTime, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),  # when the worker may start it; NULL while saved for later
+    Column("sent_at", UTCDateTime, nullable=True),  # delivery started (whole seconds): the message's date
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("canceled_at", UTCDateTime, nullable=True),
+    Column("total", BigInteger, nullable=False),  # -1 until the audience is counted
+    Column("skipped_count", BigInteger, nullable=False),  # in the audience but unable to receive
+    Column("sent_count", BigInteger, nullable=False),
+    Column("viewed_count", BigInteger, nullable=False),
+    Column("purchased_count", BigInteger, nullable=False),
+    Column("revenue_cents", BigInteger, nullable=False),
+    Column("cursor_fan_id", BigInteger, nullable=False),  # deliveries are done for every fan id <= this
+    Column("claimed_by", String(100), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_mass_messages_due", "due_at"),
+    Index("ix_mass_messages_account_sent", "account_id", "sent_at", "id"),
+    Index("ix_mass_messages_account_created", "account_id", "created_at"),
+)
+
+mass_message_user_ids = Table(
+    "mass_message_user_ids",
+    metadata,
+    Column("message_id", BigId, ForeignKey("mass_messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("fan_id", BigInteger, primary_key=True, autoincrement=False),
+)
+
+mass_message_media = Table(
+    "mass_message_media",
+    metadata,
+    Column("message_id", BigId, ForeignKey("mass_messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("media_id", BigId, ForeignKey("media.id", ondelete="RESTRICT"), nullable=False),
+    Column("is_preview", Boolean, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("message_id", BigId, ForeignKey("mass_messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("fan_id", BigInteger, primary_key=True, autoincrement=False),  # one row per fan: exactly once
+    Column("account_id", String(37), nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=False),
+    Column("viewed_at", UTCDateTime, nullable=True),
+    Column("purchased_at", UTCDateTime, nullable=True),
+    Index("ix_deliveries_fan", "fan_id", "delivered_at"),
+)
+
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("message_id", BigId, ForeignKey("mass_messages.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", String(37), nullable=False),
+    Column("fan_id", BigInteger, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("purchased_at", UTCDateTime, nullable=False),
+    UniqueConstraint("message_id", "fan_id", name="uq_purchases_message_fan"),
+    Index("ix_purchases_account_time", "account_id", "purchased_at"),
+)
+
+saved_for_later_settings = Table(
+    "saved_for_later_settings",
+    metadata,
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("is_enabled", Boolean, nullable=False),
+    Column("period_hours", Integer, nullable=True),
+    Column("next_send_at", UTCDateTime, nullable=True),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope_hash", String(64), primary_key=True),  # sha256 of caller + endpoint + key
+    Column("request_hash", String(64), nullable=False),
+    Column("state", String(10), nullable=False),  # in_flight | done
+    Column("status_code", Integer, nullable=True),
+    Column("content_type", String(100), nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
 __all__ = [
     "metadata",
     "teams",
@@ -160,4 +266,11 @@ __all__ = [
     "user_list_members",
     "media",
     "media_files",
+    "mass_messages",
+    "mass_message_user_ids",
+    "mass_message_media",
+    "deliveries",
+    "purchases",
+    "saved_for_later_settings",
+    "idempotency_keys",
 ]

@@ -21,15 +21,33 @@ CONTRACT_ROUTES: set[tuple[str, str]] = {
     ("POST", "/api/{account}/media/upload"),
     ("GET", "/api/{account}/media/vault"),
     ("GET", "/api/{account}/media/vault/{media_id}"),
+    ("POST", "/api/{account}/mass-messaging"),
+    ("GET", "/api/{account}/mass-messaging"),
+    ("GET", "/api/{account}/mass-messaging/overview"),
+    ("GET", "/api/{account}/mass-messaging/{message_id}"),
+    ("PUT", "/api/{account}/mass-messaging/{message_id}"),
+    ("DELETE", "/api/{account}/mass-messaging/{message_id}"),
+    ("GET", "/api/{account}/engagement/messages/mass-messages"),
+    ("GET", "/api/{account}/engagement/messages/mass-messages/chart"),
+    ("GET", "/api/{account}/engagement/messages/top-message"),
+    ("GET", "/api/{account}/engagement/messages/{message_id}/buyers"),
+    ("GET", "/api/{account}/saved-for-later/messages"),
+    ("GET", "/api/{account}/saved-for-later/messages/settings"),
+    ("PATCH", "/api/{account}/saved-for-later/messages/settings/enable-or-update-automatic-messaging"),
+    ("PATCH", "/api/{account}/saved-for-later/messages/settings/disable-automatic-messaging"),
 }
 
 # Ours, where the contract is silent (documented in README / docs).
 MASSDM_ROUTES: set[tuple[str, str]] = {
     ("GET", "/healthz"),
     ("POST", "/api/{account}/fans"),
+    ("GET", "/fan/v1/{fan_id}/messages"),
+    ("GET", "/fan/v1/{fan_id}/messages/{message_id}"),
+    ("POST", "/fan/v1/{fan_id}/messages/{message_id}/view"),
+    ("POST", "/fan/v1/{fan_id}/messages/{message_id}/purchase"),
 }
 
-_SAMPLE_IDS = {"{list_id}": "1", "{user_id}": "100001", "{media_id}": "1"}
+_SAMPLE_IDS = {"{list_id}": "1", "{user_id}": "100001", "{media_id}": "1", "{message_id}": "1"}
 
 
 def account_routes() -> list[tuple[str, str]]:

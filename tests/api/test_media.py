@@ -207,7 +207,8 @@ def test_file_names_never_become_paths(client, caller, app, name):
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"content": b"", "headers": {"Content-Type": "text/plain"}}, "file"),
+        ({"content": b"", "headers": {"Content-Type": "text/plain"}}, "body"),
+        ({"data": {"file": "not a file part"}}, "file"),
         ({"data": {"type": "default"}}, "file"),
         ({"json": {"file_url": "ftp://example.com/x.png"}}, "file_url"),
         ({"json": {"file_url": "not a url"}}, "file_url"),

@@ -26,17 +26,20 @@ def test_an_upload_id_attaches_once_a_vault_id_again_and_again(client, caller, a
     second = _upload(client, caller, media_files.gif(), "b.gif")
     engine = app.state.engine
     with transaction(engine) as c:
-        items = media_service.attach_media(c, caller.account, [first["prefixed_id"], second["vault_id"]], clock.now())
+        items = media_service.attach_media(c, caller.account, [first["prefixed_id"], second["vault_id"]], 1,
+                                           clock.now())
     assert [i.id for i in items] == [first["vault_id"], second["vault_id"]]
 
     with pytest.raises(ValidationFailed) as used, transaction(engine) as c:
-        media_service.attach_media(c, caller.account, [first["prefixed_id"]], clock.now())
+        media_service.attach_media(c, caller.account, [first["prefixed_id"]], 2, clock.now())
     assert first["prefixed_id"] in used.value.errors["mediaFiles"][0]
+    with transaction(engine) as c:  # the message holding it may name it again (an edit)
+        assert len(media_service.attach_media(c, caller.account, [first["prefixed_id"]], 1, clock.now())) == 1
 
     for _ in range(2):  # vault ids are reusable, also by their upload's vault id
         with transaction(engine) as c:
             again = media_service.attach_media(c, caller.account, [str(first["vault_id"]), second["vault_id"]],
-                                               clock.now())
+                                               3, clock.now())
         assert [i.type for i in again] == ["photo", "gif"]
 
 
@@ -44,25 +47,25 @@ def test_unknown_media_is_named_and_nothing_is_consumed(client, caller, app, clo
     good = _upload(client, caller, media_files.png(60, 60), "a.png")
     with pytest.raises(ValidationFailed) as error, transaction(app.state.engine) as c:
         media_service.attach_media(c, caller.account, [good["prefixed_id"], "ofapi_media_" + "0" * 32, 999999, "x"],
-                                   clock.now(), field="previews")
+                                   1, clock.now(), field="previews")
     message = error.value.errors["previews"][0]
     assert "ofapi_media_" + "0" * 32 in message and "999999" in message and "x" in message
     assert good["prefixed_id"] not in message
     with transaction(app.state.engine) as c:  # still attachable: the failed call consumed nothing
-        assert len(media_service.attach_media(c, caller.account, [good["prefixed_id"]], clock.now())) == 1
+        assert len(media_service.attach_media(c, caller.account, [good["prefixed_id"]], 2, clock.now())) == 1
 
 
 def test_the_same_upload_twice_in_one_message_is_refused(client, caller, app, clock):
     up = _upload(client, caller, media_files.png(60, 60), "a.png")
     with pytest.raises(ValidationFailed), transaction(app.state.engine) as c:
-        media_service.attach_media(c, caller.account, [up["prefixed_id"], up["prefixed_id"]], clock.now())
+        media_service.attach_media(c, caller.account, [up["prefixed_id"], up["prefixed_id"]], 1, clock.now())
 
 
 def test_media_of_another_account_is_unknown(client, world, caller, app, clock):
     up = _upload(client, caller, media_files.png(60, 60), "a.png")
     other = world.account(caller.team, "Other")
     with pytest.raises(ValidationFailed), transaction(app.state.engine) as c:
-        media_service.attach_media(c, other, [up["prefixed_id"]], clock.now())
+        media_service.attach_media(c, other, [up["prefixed_id"]], 1, clock.now())
 
 
 def test_without_ffmpeg_video_and_audio_degrade_clearly(tmp_path):

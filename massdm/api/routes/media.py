@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, UploadCaller, page_url, public_base
+from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, StreamingCaller, page_url, public_base
 from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.media import MediaOut, MediaPageOut, UploadOut, UrlOf
-from massdm.api.uploads import Received, receive_upload
+from massdm.api.uploads import ReceivedFile, receive_form
 from massdm.domain.media import MediaType, clean_file_name, upload_cost
 from massdm.errors import TooLarge, ValidationFailed
 from massdm.media.fetch import FetchRefused, FetchTooLarge, fetch_to
@@ -40,25 +40,31 @@ _UPLOAD_BODY = {
 }
 
 
-def _url_of(request: Request) -> UrlOf:
+def url_of(request: Request) -> UrlOf:
     base = public_base(request)
     store = request.app.state.media_store
     return lambda stored: base + store.url_path(stored.storage_key)
 
 
-async def _fetch(request: Request, received: Received, url: str) -> None:
+async def _fetch(request: Request, url: str) -> ReceivedFile:
     settings = request.app.state.settings
-    received.path = request.app.state.media_store.staging_path()
+    staged = ReceivedFile("file", request.app.state.media_store.staging_path(),
+                          file_name=url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1])
     try:
-        received.size = await fetch_to(
-            url, received.path, max_bytes=settings.media_max_bytes,
+        staged.size = await fetch_to(
+            url, staged.path, max_bytes=settings.media_max_bytes,
             allow_private=settings.media_allow_private_urls, timeout=settings.media_fetch_timeout,
         )
     except FetchRefused as refused:
+        staged.path.unlink(missing_ok=True)
         raise ValidationFailed.field("file_url", str(refused)) from None
     except FetchTooLarge:
+        staged.path.unlink(missing_ok=True)
         raise TooLarge(f"The file at file_url is larger than {settings.media_max_bytes:,} bytes.") from None
-    received.file_name = received.file_name or url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    except BaseException:
+        staged.path.unlink(missing_ok=True)
+        raise
+    return staged
 
 
 @router.post(
@@ -70,26 +76,28 @@ async def _fetch(request: Request, received: Received, url: str) -> None:
     openapi_extra=_UPLOAD_BODY,
     responses={413: {"description": "Larger than the server accepts (`MASSDM_MEDIA_MAX_BYTES`)"}},
 )
-async def upload_media(request: Request, caller: UploadCaller, clock: ClockDep) -> UploadOut:
+async def upload_media(request: Request, caller: StreamingCaller, clock: ClockDep) -> UploadOut:
     key, account = caller
     if key.team_balance < upload_cost(1):
         raise insufficient_credits(upload_cost(1), key.team_balance)
     state = request.app.state
-    received = await receive_upload(request, state.media_store.staging_path(), state.settings.media_max_bytes)
+    received = await receive_form(request, state.media_store.staging_path, state.settings.media_max_bytes)
     try:
-        source_url = received.fields.get("file_url") if received.path is None else None
+        source_url = received.field("file_url") if received.path is None else None
         if received.path is None:
             if not source_url:
                 raise ValidationFailed.field("file", "Send a `file` or a `file_url`.")
-            await _fetch(request, received, source_url.strip())
+            staged = await _fetch(request, source_url.strip())
+            received.files.append(staged)
+        upload = received.files[0]
         item = await run_in_threadpool(
             media_service.ingest_upload, state.engine, state.ledger_factory, state.media_store, state.av_tools,
-            clock, team_id=key.team_id, account_id=account.id, staged=received.path, size=received.size,
-            file_name=clean_file_name(received.file_name),
+            clock, team_id=key.team_id, account_id=account.id, staged=upload.path, size=upload.size,
+            file_name=clean_file_name(upload.file_name),
         )
     finally:
         received.discard()
-    return UploadOut.of(item, _url_of(request), source_url)
+    return UploadOut.of(item, url_of(request), source_url)
 
 
 @router.get("/api/{account}/media/vault", response_model=PagedEnvelope[MediaPageOut], summary="List vault media")
@@ -110,8 +118,8 @@ def list_vault(
     items, has_more = media_service.list_vault(
         connection, account.id, type=type, limit=limit, offset=offset, newest_first=sort == "desc"
     )
-    url_of = _url_of(request)
-    data = MediaPageOut(list=[MediaOut.of(i, url_of) for i in items], has_more=has_more)
+    to_url = url_of(request)
+    data = MediaPageOut(list=[MediaOut.of(i, to_url) for i in items], has_more=has_more)
     return meter.paged(data, page_url(request, offset=offset + limit, limit=limit) if has_more else None)
 
 
@@ -124,4 +132,4 @@ def get_vault_media(
     media_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="The vault media id.")],
 ) -> Envelope[MediaOut]:
     item = media_service.get_vault_item(connection, account.id, media_id)
-    return meter.envelope(MediaOut.of(item, _url_of(request)))
+    return meter.envelope(MediaOut.of(item, url_of(request)))

@@ -1,0 +1,94 @@
+"""Engagement on the wire (CONTRACT.md §4): the chart, the top message, buyers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from massdm.api.schemas.common import WireModel, iso
+from massdm.api.schemas.mass_messaging import MessageItemOut
+from massdm.domain.audience import is_active
+from massdm.domain.messages import format_price
+from massdm.services.engagement import Series
+from massdm.store.deliveries import Buyer
+
+
+class ChartPoint(BaseModel):
+    date: str
+    count: float
+
+
+class ChartSeries(BaseModel):
+    chart: list[ChartPoint]
+    total: float | None
+    delta: float | None
+
+    @classmethod
+    def of(cls, series: Series, as_int: bool) -> "ChartSeries":
+        conv = (lambda v: int(v)) if as_int else (lambda v: round(v, 2))  # noqa: E731
+        return cls(
+            chart=[ChartPoint(date=d, count=conv(v)) for d, v in series.chart],
+            total=conv(series.total) if series.total is not None else None,
+            delta=conv(series.delta) if series.delta is not None else None,
+        )
+
+
+class ChartOut(BaseModel):
+    group_messages: ChartSeries
+    group_messages_purchases: ChartSeries
+
+
+class Link(BaseModel):
+    href: str
+    method: str = "GET"
+
+
+class Relationships(BaseModel):
+    buyers: Link
+
+
+class TopMessageOut(MessageItemOut):
+    total_revenue_generated: str
+    relationships: Relationships
+
+
+class TopOut(WireModel):
+    purchases: TopMessageOut | None
+
+
+class BuyerOut(WireModel):
+    """A fan who bought the message; `purchasedAt` and `paidAmount` are massdm extras."""
+
+    id: int
+    username: str
+    name: str
+    display_name: str
+    avatar: str | None = None
+    avatar_thumbs: str | None = None
+    is_verified: bool = False
+    view: str = "c"
+    subscribed_by: bool
+    subscribed_by_autoprolong: bool
+    subscribed_by_expire_date: str | None
+    subscribed_is_expired_now: bool
+    subscribed_on_expired_now: bool
+    purchased_at: str
+    paid_amount: str
+
+    @classmethod
+    def of(cls, buyer: Buyer, now: datetime) -> "BuyerOut":
+        active = is_active(buyer.expires_at, now)
+        return cls(
+            id=buyer.fan_id, username=buyer.username, name=buyer.name, display_name=buyer.name,
+            subscribed_by=active, subscribed_by_autoprolong=buyer.auto_renew,
+            subscribed_by_expire_date=iso(buyer.expires_at), subscribed_is_expired_now=not active,
+            subscribed_on_expired_now=not active, purchased_at=iso(buyer.purchased_at) or "",
+            paid_amount=format_price(buyer.amount_cents),
+        )
+
+
+class BuyersOut(WireModel):
+    list: list[BuyerOut]
+    marker: int | None
+    has_more: bool

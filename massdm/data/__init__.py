@@ -1,0 +1,1 @@
+"""Data massdm ships with (replaceable through settings)."""

@@ -1,0 +1,38 @@
+"""Dates as the contract writes them in queries: `Y-m-d H:i:s`, UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from massdm.errors import ValidationFailed
+
+QUERY_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def parse_query_date(raw: str | None, field: str) -> datetime | None:
+    """`2026-02-06 01:26:15` (or ISO 8601, or a bare date) as an aware UTC datetime."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    try:
+        moment = datetime.strptime(text, QUERY_FORMAT)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationFailed.field(field, f"The {field} must be a date like 2026-02-06 01:26:15 (UTC).") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise ValidationFailed.field(field, f"The {field} is outside the supported range.") from None
+
+
+def format_query_date(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime(QUERY_FORMAT)
+
+
+def check_range(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and end <= start:
+        raise ValidationFailed.field("endDate", "The endDate must be after the startDate.")

@@ -1,0 +1,59 @@
+"""Idempotency-Key rules (CONTRACT.md §8): what a valid key is, and what a repeat gets."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from massdm.errors import IdempotencyConflict, IdempotencyKeyInvalid, IdempotencyMismatch
+
+KEEP_FOR = timedelta(hours=24)
+NEVER_STORED = frozenset({408, 429})  # and every 5xx
+
+
+@dataclass(frozen=True)
+class StoredAttempt:
+    request_hash: str
+    state: Literal["in_flight", "done"]
+    status_code: int | None
+    content_type: str | None
+    body: bytes | None
+    created_at: datetime
+    expires_at: datetime
+
+
+def check_key(key: str) -> str:
+    if not 1 <= len(key) <= 255 or not all(0x20 <= ord(c) <= 0x7E for c in key):
+        raise IdempotencyKeyInvalid("Idempotency-Key must be 1 to 255 printable ASCII characters.")
+    return key
+
+
+def scope_hash(credential: str, method: str, path: str, key: str) -> str:
+    """Keys are scoped to the caller's credential, the endpoint and the account (in the path)."""
+    return hashlib.sha256("\n".join((credential, method.upper(), path, key)).encode("utf-8", "replace")).hexdigest()
+
+
+Decision = Literal["proceed", "replay"]
+
+
+def decide(attempt: StoredAttempt | None, request_hash: str, now: datetime, abandoned_after: timedelta) -> Decision:
+    """What to do with a request, given what is stored under its key.
+
+    proceed: nothing (usable) is stored, run the request; replay: return the stored response.
+    Raises for a different body (422) or a first attempt still in flight (409).
+    """
+    if attempt is None or attempt.expires_at <= now:
+        return "proceed"
+    if attempt.request_hash != request_hash:
+        raise IdempotencyMismatch("This Idempotency-Key was already used with a different request.")
+    if attempt.state == "done":
+        return "replay"
+    if now - attempt.created_at > abandoned_after:
+        return "proceed"  # the first attempt died without an answer
+    raise IdempotencyConflict("A request with this Idempotency-Key is still in progress.")
+
+
+def storable(status_code: int) -> bool:
+    return status_code < 500 and status_code not in NEVER_STORED

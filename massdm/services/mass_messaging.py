@@ -1,0 +1,269 @@
+"""Mass messages: send (now, scheduled or saved for later), change before sending, unsend or cancel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Connection
+
+from massdm.domain import messages as rules
+from massdm.domain.audience import parse_list_id
+from massdm.domain.banned_words import BannedWords, Tier
+from massdm.domain.queue import QueueState, queue_state, status
+from massdm.errors import NotFound, ValidationFailed
+from massdm.services import media as media_service
+from massdm.store import audience as audience_store
+from massdm.store import fans as fan_store
+from massdm.store import media as media_store
+from massdm.store import messages as message_store
+from massdm.store import user_lists as list_store
+from massdm.store.media import MediaItem
+from massdm.store.messages import MassMessage
+
+QUEUE_RECENT_DAYS = 7
+QUEUE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class MessageDraft:
+    """What a caller asked for. None means "not given" (for an edit: keep what is there)."""
+
+    text: str
+    user_lists: list[str] | None = None
+    excluded_lists: list[str] | None = None
+    user_ids: list[int] | None = None
+    subscribed_within: int | None = None
+    locked_text: bool | None = None
+    price: Decimal | None = None
+    media_files: list[str] | None = None
+    previews: list[str | int] | None = None
+    giphy_id: str | None = None
+    release_forms: dict[str, list[str]] | None = None
+    scheduled_at: datetime | None = None
+    save_for_later: bool = False
+    block_banned_words: Tier | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The deployment's settings a message is judged by."""
+
+    banned_words: BannedWords
+    unsend_window: int
+
+
+@dataclass(frozen=True)
+class MessageView:
+    message: MassMessage
+    media: list[MediaItem] = field(default_factory=list)
+    preview_ids: list[int] = field(default_factory=list)
+    state: QueueState | None = None
+
+    @property
+    def status(self) -> str:
+        return status(self.message.facts)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def describe(connection: Connection, messages: list[MassMessage], now: datetime, policy: Policy) -> list[MessageView]:
+    """Messages with their media and derived queue state, in three queries however many there are."""
+    media_refs = message_store.media_of(connection, [m.id for m in messages])
+    by_account: dict[str, set[int]] = {}
+    for m in messages:
+        by_account.setdefault(m.account_id, set()).update(media_id for media_id, _ in media_refs[m.id])
+    items: dict[int, MediaItem] = {}
+    for account_id, ids in by_account.items():
+        items.update({i.id: i for i in media_store.media_by_ids(connection, account_id, sorted(ids))})
+    views = []
+    for m in messages:
+        attached = [items[media_id] for media_id, _ in media_refs[m.id] if media_id in items]
+        ready = all(i.is_ready for i in attached)
+        state = queue_state(replace(m.facts, media_ready=ready), now, policy.unsend_window)
+        previews = [media_id for media_id, is_preview in media_refs[m.id] if is_preview]
+        views.append(MessageView(m, attached, previews, state))
+    return views
+
+
+def get_message(connection: Connection, account_id: str, message_id: int) -> MassMessage:
+    message = message_store.get_message(connection, account_id, message_id)
+    if message is None:
+        raise NotFound(f"Mass message {message_id} was not found.")
+    return message
+
+
+def view_message(
+    connection: Connection, account_id: str, message_id: int, now: datetime, policy: Policy
+) -> MessageView:
+    return describe(connection, [get_message(connection, account_id, message_id)], now, policy)[0]
+
+
+def list_queue(connection: Connection, account_id: str, now: datetime, policy: Policy) -> list[MessageView]:
+    since = now - timedelta(days=QUEUE_RECENT_DAYS)
+    return describe(connection, message_store.list_queue(connection, account_id, sent_since=since,
+                                                         limit=QUEUE_LIMIT), now, policy)
+
+
+# --- validating a draft ------------------------------------------------------------------
+
+
+def _list_refs(connection: Connection, account_id: str, raw: list[str], field_name: str) -> list[str | int]:
+    parsed = [(r, parse_list_id(r)) for r in raw]
+    custom = [p for _, p in parsed if isinstance(p, int)]
+    known = list_store.existing_list_ids(connection, account_id, custom)
+    bad = [str(r) for r, p in parsed if p is None or (isinstance(p, int) and p not in known)]
+    if bad:
+        raise ValidationFailed.field(field_name, f"Unknown user lists: {', '.join(bad)}.")
+    return list(dict.fromkeys(p for _, p in parsed if p is not None))
+
+
+def _user_ids(connection: Connection, account_id: str, ids: list[int]) -> list[int]:
+    wanted = list(dict.fromkeys(ids))
+    known = fan_store.existing_fan_ids(connection, account_id, wanted)
+    unknown = [f for f in wanted if f not in known]
+    if unknown:
+        shown = ", ".join(str(f) for f in unknown[:50]) + (" ..." if len(unknown) > 50 else "")
+        raise ValidationFailed.field("userIds", f"These user ids are not fans of this account: {shown}.")
+    return wanted
+
+
+def _screen(text: str, block: Tier | None, policy: Policy) -> None:
+    if block is None:
+        return
+    found = policy.banned_words.find(rules.raw_text(text), block)
+    if found:
+        raise ValidationFailed.field("text", f"Banned words found ({block}): {', '.join(found)}.")
+
+
+def _check_text(text: str) -> str:
+    if not text.strip():
+        raise ValidationFailed.field("text", "The text field is required.")
+    return text
+
+
+def _attach(
+    connection: Connection, message: MassMessage, media_files: list[str], previews: list[str | int], now: datetime
+) -> None:
+    items = media_service.attach_media(connection, message.account_id, list(media_files), message.id, now)
+    preview_positions = set(rules.preview_positions([str(r).strip() for r in media_files], previews))
+    message_store.set_media(connection, message.id, [(i.id, n in preview_positions) for n, i in enumerate(items)])
+    media_store.release_uploads(connection, message.id, [r for r in media_files if isinstance(r, str)])
+
+
+def _audience(message: MassMessage, user_lists: list[str | int], excluded: list[str | int], at: datetime):  # noqa: ANN202
+    return audience_store.Audience(
+        account_id=message.account_id, message_id=message.id, lists=tuple(user_lists), excluded=tuple(excluded),
+        subscribed_since=message.subscribed_since, at=at,
+    )
+
+
+def audience_of(message: MassMessage, at: datetime) -> audience_store.Audience:
+    return _audience(message, [parse_list_id(r) for r in message.user_lists], [parse_list_id(r) for r in
+                                                                                 message.excluded_lists], at)
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def send(connection: Connection, account_id: str, draft: MessageDraft, now: datetime, policy: Policy) -> MassMessage:
+    """Create a mass message: due now, scheduled, or saved for later. Every rule is checked first;
+    a failure leaves nothing behind (the caller's transaction rolls back)."""
+    text = _check_text(draft.text)
+    _screen(text, draft.block_banned_words, policy)
+    cents = rules.price_cents(draft.price)
+    rules.check_timing(scheduled_at=draft.scheduled_at, save_for_later=draft.save_for_later,
+                       subscribed_within=draft.subscribed_within, now=now)
+    since = rules.subscribed_since(draft.subscribed_within, now) if draft.subscribed_within is not None else None
+    user_lists = _list_refs(connection, account_id, draft.user_lists or [], "userLists")
+    excluded = _list_refs(connection, account_id, draft.excluded_lists or [], "excludedLists")
+    user_ids = _user_ids(connection, account_id, draft.user_ids or [])
+    if since is not None and not user_lists and not user_ids:
+        user_lists = ["fans"]  # "everyone who subscribed in the last N days"
+    if not user_lists and not user_ids:
+        raise ValidationFailed.field("userLists", "Choose who receives the message: userLists and/or userIds.")
+    rules.require_media_for_price(cents, len(draft.media_files or []))
+
+    message_id = message_store.insert_message(
+        connection,
+        account_id=account_id, text=text, raw_text=rules.raw_text(text), locked_text=bool(draft.locked_text),
+        price_cents=cents, giphy_id=draft.giphy_id, release_forms=draft.release_forms or {},
+        user_lists=[str(r) for r in user_lists], excluded_lists=[str(r) for r in excluded],
+        subscribed_since=since, created_at=now, saved_for_later=draft.save_for_later,
+        scheduled_at=draft.scheduled_at,
+        due_at=None if draft.save_for_later else (draft.scheduled_at or now),
+    )
+    message_store.set_user_ids(connection, message_id, user_ids)
+    message = message_store.get_message(connection, account_id, message_id)
+    assert message is not None
+    if draft.media_files:
+        _attach(connection, message, draft.media_files, draft.previews or [], now)
+    elif draft.previews:
+        raise ValidationFailed.field("previews", "Every preview must also be in mediaFiles.")
+
+    if message.due_at is not None and message.due_at <= now:
+        _, can_receive = audience_store.count(connection, _audience(message, user_lists, excluded, now))
+        if can_receive == 0:
+            raise ValidationFailed.field(
+                "userIds" if user_ids and not user_lists else "userLists",
+                "The audience is empty: nobody in these lists and ids can receive the message now.",
+            )
+    return message
+
+
+def update(
+    connection: Connection, account_id: str, message_id: int, draft: MessageDraft, now: datetime, policy: Policy
+) -> MassMessage:
+    """Change a message that has not started sending. Fields left out keep their value."""
+    message = get_message(connection, account_id, message_id)
+    if message.canceled_at is not None:
+        raise ValidationFailed.field("id", "This mass message was canceled; it can no longer be changed.")
+    if message.started:
+        raise ValidationFailed.field("id", "This mass message has already been sent; unsend it instead of editing.")
+    text = _check_text(draft.text)
+    _screen(text, draft.block_banned_words, policy)
+    values: dict[str, object] = {"text": text, "raw_text": rules.raw_text(text)}
+    if draft.locked_text is not None:
+        values["locked_text"] = draft.locked_text
+    if draft.giphy_id is not None:
+        values["giphy_id"] = draft.giphy_id
+    if draft.scheduled_at is not None:
+        rules.check_timing(scheduled_at=draft.scheduled_at, save_for_later=False, subscribed_within=None, now=now)
+        values.update(scheduled_at=draft.scheduled_at, due_at=draft.scheduled_at, saved_for_later=False)
+    if draft.user_lists is not None:
+        values["user_lists"] = [str(r) for r in _list_refs(connection, account_id, draft.user_lists, "userLists")]
+    if draft.user_ids is not None:
+        message_store.set_user_ids(connection, message.id, _user_ids(connection, account_id, draft.user_ids))
+    if draft.user_lists is not None or draft.user_ids is not None:
+        if not values.get("user_lists", message.user_lists) and not message_store.user_ids(connection, message.id):
+            raise ValidationFailed.field("userLists", "Choose who receives the message: userLists and/or userIds.")
+    cents = rules.price_cents(draft.price) if draft.price is not None else message.price_cents
+    values["price_cents"] = cents
+    if draft.media_files is not None:
+        _attach(connection, message, draft.media_files, draft.previews or [], now)
+    elif draft.previews is not None:
+        current = message_store.media_of(connection, [message.id])[message.id]
+        refs = [str(media_id) for media_id, _ in current]
+        positions = set(rules.preview_positions(refs, draft.previews))
+        message_store.set_media(connection, message.id, [(m, n in positions) for n, (m, _) in enumerate(current)])
+    media_count = len(message_store.media_of(connection, [message.id])[message.id])
+    rules.require_media_for_price(cents, media_count)
+    message_store.update_message(connection, message.id, **values)
+    return get_message(connection, account_id, message.id)
+
+
+def delete(connection: Connection, account_id: str, message_id: int, now: datetime, policy: Policy) -> MassMessage:
+    """Unsend a sent message (within its window), or cancel one that has not finished sending.
+
+    Fans who did not buy it stop seeing it; buyers keep it; counters stay as they were.
+    """
+    message = get_message(connection, account_id, message_id)
+    if message.canceled_at is not None:
+        raise ValidationFailed.field("id", "This mass message is already canceled.")
+    state = queue_state(message.facts, now, policy.unsend_window)
+    if message.started and not state.can_unsend:
+        raise ValidationFailed.field("id", "The unsend window of this mass message has closed.")
+    message_store.update_message(connection, message.id, canceled_at=now)
+    return get_message(connection, account_id, message.id)

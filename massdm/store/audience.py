@@ -1,0 +1,100 @@
+"""Who a mass message goes to, as SQL over `fans`: resolved and delivered set-based, in chunks.
+
+audience = (members of `userLists` ∪ `userIds`) − members of `excludedLists`,
+           restricted to fans subscribed since `subscribed_since` (if given);
+eligible = the audience members who can receive now (an active subscription).
+Delivery walks the eligible fans in fan-id order, so a cursor (the last fan id done)
+is all a restarted worker needs to resume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Connection, and_, case, false, func, literal, not_, or_, select
+
+from massdm.store.dialect import upsert
+from massdm.store.fans import active_condition, custom_list_condition, system_list_condition
+from massdm.store.tables import deliveries, fans, mass_message_user_ids
+
+
+@dataclass(frozen=True)
+class Audience:
+    account_id: str
+    message_id: int
+    lists: tuple[str | int, ...]
+    excluded: tuple[str | int, ...]
+    subscribed_since: datetime | None
+    at: datetime  # the moment list membership and subscriptions are judged at
+
+
+def _member_of(ref: str | int, at: datetime) -> ColumnElement[bool]:
+    return system_list_condition(ref, at) if isinstance(ref, str) else custom_list_condition(ref)
+
+
+def requested(audience: Audience) -> ColumnElement[bool]:
+    picked_ids = (
+        select(mass_message_user_ids.c.fan_id)
+        .where(mass_message_user_ids.c.message_id == audience.message_id, mass_message_user_ids.c.fan_id == fans.c.id)
+        .exists()
+    )
+    chosen = or_(picked_ids, *(_member_of(ref, audience.at) for ref in audience.lists))
+    conditions = [fans.c.account_id == audience.account_id, chosen]
+    if audience.excluded:
+        conditions.append(not_(or_(false(), *(_member_of(ref, audience.at) for ref in audience.excluded))))
+    if audience.subscribed_since is not None:
+        conditions.append(fans.c.subscribed_at >= audience.subscribed_since)
+    return and_(*conditions)
+
+
+def eligible(audience: Audience) -> ColumnElement[bool]:
+    return and_(requested(audience), active_condition(audience.at))
+
+
+def count(connection: Connection, audience: Audience) -> tuple[int, int]:
+    """(audience size, how many of them can receive), in one pass."""
+    row = connection.execute(
+        select(func.count(), func.coalesce(func.sum(case((active_condition(audience.at), 1), else_=0)), 0))
+        .select_from(fans)
+        .where(requested(audience))
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def chunk_end(connection: Connection, audience: Audience, after: int, size: int) -> int | None:
+    """The fan id that closes the next chunk of `size` eligible fans after `after`; None if fewer remain."""
+    return connection.execute(
+        select(fans.c.id)
+        .where(eligible(audience), fans.c.id > after)
+        .order_by(fans.c.id)
+        .limit(1)
+        .offset(size - 1)
+    ).scalar_one_or_none()
+
+
+def deliver(connection: Connection, audience: Audience, *, after: int, upto: int | None, now: datetime) -> int:
+    """Write deliveries for the eligible fans with after < id <= upto (all remaining if upto is None).
+
+    INSERT ... SELECT: nothing passes through Python. The primary key (message, fan) and
+    ON CONFLICT DO NOTHING make a repeated chunk harmless; the count is of new rows only.
+    """
+    where = [eligible(audience), fans.c.id > after]
+    if upto is not None:
+        where.append(fans.c.id <= upto)
+    source = select(
+        literal(audience.message_id, deliveries.c.message_id.type).label("message_id"),
+        fans.c.id,
+        fans.c.account_id,
+        literal(now, deliveries.c.delivered_at.type).label("delivered_at"),
+    ).where(*where)
+    statement = upsert(connection, deliveries).from_select(
+        ["message_id", "fan_id", "account_id", "delivered_at"], source
+    ).on_conflict_do_nothing(index_elements=[deliveries.c.message_id, deliveries.c.fan_id])
+    return connection.execute(statement).rowcount
+
+
+def last_delivered(connection: Connection, message_id: int) -> int:
+    return connection.execute(
+        select(func.coalesce(func.max(deliveries.c.fan_id), 0)).where(deliveries.c.message_id == message_id)
+    ).scalar_one()

@@ -1,0 +1,138 @@
+"""What each fan received: deliveries, views, purchases; and the fan's inbox built from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from massdm.store.tables import deliveries, fans, mass_messages, purchases
+
+
+@dataclass(frozen=True)
+class Delivery:
+    message_id: int
+    fan_id: int
+    account_id: str
+    delivered_at: datetime
+    viewed_at: datetime | None
+    purchased_at: datetime | None
+
+
+_COLUMNS = (deliveries.c.message_id, deliveries.c.fan_id, deliveries.c.account_id, deliveries.c.delivered_at,
+            deliveries.c.viewed_at, deliveries.c.purchased_at)
+
+
+def get_delivery(connection: Connection, message_id: int, fan_id: int) -> Delivery | None:
+    row = connection.execute(
+        select(*_COLUMNS).where(deliveries.c.message_id == message_id, deliveries.c.fan_id == fan_id)
+    ).first()
+    return Delivery(*row) if row else None
+
+
+def count_for_message(connection: Connection, message_id: int) -> int:
+    return connection.execute(
+        select(func.count()).select_from(deliveries).where(deliveries.c.message_id == message_id)
+    ).scalar_one()
+
+
+def visible_condition():  # noqa: ANN201
+    """A delivery stays in the fan's inbox unless the message was unsent and the fan had not bought it."""
+    return or_(mass_messages.c.canceled_at.is_(None), deliveries.c.purchased_at.is_not(None))
+
+
+def inbox_page(
+    connection: Connection, fan_id: int, account_ids: list[str], *, limit: int, offset: int
+) -> tuple[list[Delivery], bool]:
+    """The fan's received mass messages, newest first, from the given accounts."""
+    rows = connection.execute(
+        select(*_COLUMNS)
+        .join(mass_messages, mass_messages.c.id == deliveries.c.message_id)
+        .where(deliveries.c.fan_id == fan_id, deliveries.c.account_id.in_(account_ids), visible_condition())
+        .order_by(deliveries.c.delivered_at.desc(), deliveries.c.message_id.desc())
+        .limit(limit + 1)
+        .offset(offset)
+    ).all()
+    return [Delivery(*r) for r in rows[:limit]], len(rows) > limit
+
+
+def mark_viewed(connection: Connection, message_id: int, fan_id: int, now: datetime) -> bool:
+    """Record the fan's first view; False if it was already viewed."""
+    result = connection.execute(
+        update(deliveries)
+        .where(deliveries.c.message_id == message_id, deliveries.c.fan_id == fan_id, deliveries.c.viewed_at.is_(None))
+        .values(viewed_at=now)
+    )
+    return result.rowcount == 1
+
+
+def mark_purchased(
+    connection: Connection, message_id: int, fan_id: int, account_id: str, amount_cents: int, now: datetime
+) -> bool:
+    """Record the fan's purchase (once); False if the fan had already bought it."""
+    result = connection.execute(
+        update(deliveries)
+        .where(deliveries.c.message_id == message_id, deliveries.c.fan_id == fan_id,
+               deliveries.c.purchased_at.is_(None))
+        .values(purchased_at=now)
+    )
+    if result.rowcount != 1:
+        return False
+    connection.execute(insert(purchases).values(
+        message_id=message_id, account_id=account_id, fan_id=fan_id, amount_cents=amount_cents, purchased_at=now
+    ))
+    return True
+
+
+@dataclass(frozen=True)
+class Buyer:
+    marker: int
+    fan_id: int
+    username: str
+    name: str
+    subscribed_at: datetime
+    expires_at: datetime | None
+    auto_renew: bool
+    amount_cents: int
+    purchased_at: datetime
+
+
+def page_buyers(
+    connection: Connection, message_id: int, *, after_marker: int | None, offset: int, limit: int
+) -> tuple[list[Buyer], bool]:
+    """Buyers in purchase order; `after_marker` continues after a previous page (keyset)."""
+    statement = (
+        select(purchases.c.id, fans.c.id, fans.c.username, fans.c.name, fans.c.subscribed_at, fans.c.expires_at,
+               fans.c.auto_renew, purchases.c.amount_cents, purchases.c.purchased_at)
+        .join(fans, and_(fans.c.account_id == purchases.c.account_id, fans.c.id == purchases.c.fan_id))
+        .where(purchases.c.message_id == message_id)
+    )
+    if after_marker is not None:
+        statement = statement.where(purchases.c.id > after_marker)
+    rows = connection.execute(statement.order_by(purchases.c.id).limit(limit + 1).offset(offset)).all()
+    return [Buyer(*r) for r in rows[:limit]], len(rows) > limit
+
+
+def revenue_per_day(connection: Connection, account_id: str, start: datetime, end: datetime) -> dict[str, int]:
+    """Cents earned from mass-message purchases on each UTC day (YYYY-MM-DD) in [start, end)."""
+    day = func.date(purchases.c.purchased_at)
+    rows = connection.execute(
+        select(day, func.sum(purchases.c.amount_cents))
+        .where(purchases.c.account_id == account_id, purchases.c.purchased_at >= start,
+               purchases.c.purchased_at < end)
+        .group_by(day)
+    ).all()
+    return {str(d): int(n) for d, n in rows}
+
+
+def facts_for_message(connection: Connection, message_id: int) -> dict[str, int]:
+    """Counts straight from the per-fan rows (for checks that the counters tell the truth)."""
+    row = connection.execute(
+        select(func.count(), func.count(deliveries.c.viewed_at), func.count(deliveries.c.purchased_at))
+        .where(deliveries.c.message_id == message_id)
+    ).one()
+    revenue = connection.execute(
+        select(func.coalesce(func.sum(purchases.c.amount_cents), 0)).where(purchases.c.message_id == message_id)
+    ).scalar_one()
+    return {"sent": row[0], "viewed": row[1], "purchased": row[2], "revenue_cents": int(revenue)}

@@ -1,0 +1,310 @@
+"""Mass messages: the message rows, their audience spec and media, and the worker's claims on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from massdm.domain.queue import MessageFacts
+from massdm.store.tables import mass_message_media, mass_message_user_ids, mass_messages
+
+
+@dataclass(frozen=True)
+class MassMessage:
+    id: int
+    account_id: str
+    text: str
+    raw_text: str
+    locked_text: bool
+    price_cents: int
+    giphy_id: str | None
+    release_forms: dict
+    user_lists: list
+    excluded_lists: list
+    subscribed_since: datetime | None
+    created_at: datetime
+    saved_for_later: bool
+    scheduled_at: datetime | None
+    due_at: datetime | None
+    sent_at: datetime | None
+    finished_at: datetime | None
+    canceled_at: datetime | None
+    total: int
+    skipped_count: int
+    sent_count: int
+    viewed_count: int
+    purchased_count: int
+    revenue_cents: int
+    cursor_fan_id: int
+    claimed_by: str | None
+    lease_until: datetime | None
+    error: str | None
+
+    @property
+    def facts(self) -> MessageFacts:
+        return MessageFacts(
+            created_at=self.created_at, scheduled_at=self.scheduled_at, saved_for_later=self.saved_for_later,
+            sent_at=self.sent_at, finished_at=self.finished_at, canceled_at=self.canceled_at, total=self.total,
+            sent_count=self.sent_count, skipped_count=self.skipped_count, error=self.error,
+        )
+
+    @property
+    def started(self) -> bool:
+        return self.sent_at is not None
+
+
+_COLUMNS = tuple(getattr(mass_messages.c, f.name) for f in fields(MassMessage))
+_OPEN = and_(mass_messages.c.finished_at.is_(None), mass_messages.c.canceled_at.is_(None))
+
+
+def _message(row) -> MassMessage:  # noqa: ANN001
+    return MassMessage(*row)
+
+
+def insert_message(connection: Connection, **values: object) -> int:
+    counters = {"total": -1, "skipped_count": 0, "sent_count": 0, "viewed_count": 0, "purchased_count": 0,
+                "revenue_cents": 0, "cursor_fan_id": 0}
+    return connection.execute(
+        insert(mass_messages).values(**counters, **values).returning(mass_messages.c.id)
+    ).scalar_one()
+
+
+def update_message(connection: Connection, message_id: int, **values: object) -> None:
+    connection.execute(update(mass_messages).where(mass_messages.c.id == message_id).values(**values))
+
+
+def set_user_ids(connection: Connection, message_id: int, fan_ids: list[int]) -> None:
+    connection.execute(delete(mass_message_user_ids).where(mass_message_user_ids.c.message_id == message_id))
+    if fan_ids:
+        connection.execute(insert(mass_message_user_ids),
+                           [{"message_id": message_id, "fan_id": f} for f in dict.fromkeys(fan_ids)])
+
+
+def user_ids(connection: Connection, message_id: int) -> list[int]:
+    return list(connection.execute(
+        select(mass_message_user_ids.c.fan_id).where(mass_message_user_ids.c.message_id == message_id)
+        .order_by(mass_message_user_ids.c.fan_id)
+    ).scalars())
+
+
+def set_media(connection: Connection, message_id: int, media: list[tuple[int, bool]]) -> None:
+    """The message's media in order, each (media id, is a free preview)."""
+    connection.execute(delete(mass_message_media).where(mass_message_media.c.message_id == message_id))
+    if media:
+        connection.execute(insert(mass_message_media), [
+            {"message_id": message_id, "position": n, "media_id": m, "is_preview": p} for n, (m, p) in enumerate(media)
+        ])
+
+
+def media_of(connection: Connection, message_ids: list[int]) -> dict[int, list[tuple[int, bool]]]:
+    """(media id, is preview) in order, for each message."""
+    result: dict[int, list[tuple[int, bool]]] = {m: [] for m in message_ids}
+    if message_ids:
+        for message_id, media_id, is_preview in connection.execute(
+            select(mass_message_media.c.message_id, mass_message_media.c.media_id, mass_message_media.c.is_preview)
+            .where(mass_message_media.c.message_id.in_(message_ids))
+            .order_by(mass_message_media.c.message_id, mass_message_media.c.position)
+        ):
+            result[message_id].append((media_id, is_preview))
+    return result
+
+
+def get_message(connection: Connection, account_id: str, message_id: int) -> MassMessage | None:
+    row = connection.execute(
+        select(*_COLUMNS).where(mass_messages.c.account_id == account_id, mass_messages.c.id == message_id)
+    ).first()
+    return _message(row) if row else None
+
+
+def get_message_by_id(connection: Connection, message_id: int) -> MassMessage | None:
+    row = connection.execute(select(*_COLUMNS).where(mass_messages.c.id == message_id)).first()
+    return _message(row) if row else None
+
+
+def list_queue(connection: Connection, account_id: str, *, sent_since: datetime, limit: int) -> list[MassMessage]:
+    """Pending, scheduled and recently sent (or canceled) messages, newest first; not saved-for-later ones."""
+    rows = connection.execute(
+        select(*_COLUMNS)
+        .where(
+            mass_messages.c.account_id == account_id,
+            mass_messages.c.saved_for_later.is_(False),
+            or_(
+                and_(_OPEN, mass_messages.c.due_at.is_not(None)),
+                mass_messages.c.sent_at >= sent_since,
+                mass_messages.c.canceled_at >= sent_since,
+            ),
+        )
+        .order_by(mass_messages.c.created_at.desc(), mass_messages.c.id.desc())
+        .limit(limit)
+    ).all()
+    return [_message(r) for r in rows]
+
+
+def page_sent(
+    connection: Connection,
+    account_id: str,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    before: tuple[datetime, int] | None,
+    query: str | None,
+    limit: int,
+) -> tuple[list[MassMessage], bool]:
+    """Messages whose delivery has started, newest first by (sent_at, id).
+
+    `end` is inclusive; `before` (the last item of the previous page) excludes what was
+    already returned, so many messages in the same second are neither lost nor repeated.
+    """
+    statement = select(*_COLUMNS).where(mass_messages.c.account_id == account_id, mass_messages.c.sent_at.is_not(None))
+    if start is not None:
+        statement = statement.where(mass_messages.c.sent_at >= start)
+    if end is not None:
+        statement = statement.where(mass_messages.c.sent_at <= end)
+    if before is not None:
+        at, last_id = before
+        statement = statement.where(
+            or_(mass_messages.c.sent_at < at, and_(mass_messages.c.sent_at == at, mass_messages.c.id < last_id))
+        )
+    if query:
+        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(func.lower(mass_messages.c.raw_text).like(f"%{escaped}%", escape="\\"))
+    rows = connection.execute(
+        statement.order_by(mass_messages.c.sent_at.desc(), mass_messages.c.id.desc()).limit(limit + 1)
+    ).all()
+    return [_message(r) for r in rows[:limit]], len(rows) > limit
+
+
+def page_saved(connection: Connection, account_id: str, *, limit: int, offset: int) -> tuple[list[MassMessage], bool]:
+    rows = connection.execute(
+        select(*_COLUMNS)
+        .where(mass_messages.c.account_id == account_id, mass_messages.c.saved_for_later.is_(True), _OPEN)
+        .order_by(mass_messages.c.created_at, mass_messages.c.id)
+        .limit(limit + 1)
+        .offset(offset)
+    ).all()
+    return [_message(r) for r in rows[:limit]], len(rows) > limit
+
+
+def oldest_saved(connection: Connection, account_id: str) -> MassMessage | None:
+    saved, _ = page_saved(connection, account_id, limit=1, offset=0)
+    return saved[0] if saved else None
+
+
+def top_by_revenue(
+    connection: Connection, account_id: str, *, start: datetime | None, end: datetime | None
+) -> MassMessage | None:
+    statement = select(*_COLUMNS).where(
+        mass_messages.c.account_id == account_id, mass_messages.c.sent_at.is_not(None),
+        mass_messages.c.price_cents > 0, mass_messages.c.purchased_count > 0,
+    )
+    if start is not None:
+        statement = statement.where(mass_messages.c.sent_at >= start)
+    if end is not None:
+        statement = statement.where(mass_messages.c.sent_at <= end)
+    row = connection.execute(
+        statement.order_by(mass_messages.c.revenue_cents.desc(), mass_messages.c.sent_at.desc()).limit(1)
+    ).first()
+    return _message(row) if row else None
+
+
+def sent_per_day(connection: Connection, account_id: str, start: datetime, end: datetime) -> dict[str, int]:
+    """Mass messages sent on each UTC day (YYYY-MM-DD) in [start, end)."""
+    day = func.date(mass_messages.c.sent_at)
+    rows = connection.execute(
+        select(day, func.count())
+        .where(mass_messages.c.account_id == account_id, mass_messages.c.sent_at >= start,
+               mass_messages.c.sent_at < end)
+        .group_by(day)
+    ).all()
+    return {str(d): int(n) for d, n in rows}
+
+
+# --- the worker's side ------------------------------------------------------------------
+
+
+def claim_next(connection: Connection, worker: str, now: datetime, lease: timedelta) -> MassMessage | None:
+    """Take the oldest due message that nobody holds (or whose holder's lease ran out).
+
+    The guarded UPDATE makes the claim atomic: two workers can never hold the same message.
+    """
+    candidate = connection.execute(
+        select(mass_messages.c.id)
+        .where(
+            _OPEN,
+            mass_messages.c.due_at <= now,
+            or_(mass_messages.c.claimed_by.is_(None), mass_messages.c.lease_until < now),
+        )
+        .order_by(mass_messages.c.due_at, mass_messages.c.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if candidate is None:
+        return None
+    claimed = connection.execute(
+        update(mass_messages)
+        .where(
+            mass_messages.c.id == candidate,
+            _OPEN,
+            or_(mass_messages.c.claimed_by.is_(None), mass_messages.c.lease_until < now),
+        )
+        .values(claimed_by=worker, lease_until=now + lease)
+        .returning(*_COLUMNS)
+    ).first()
+    return _message(claimed) if claimed else None
+
+
+def _hold(connection: Connection, message_id: int, worker: str, now: datetime, lease: timedelta,
+          **values: object) -> bool:
+    """Renew the worker's lease and write `values`, only if it still holds an open message.
+
+    False means the message was canceled or taken over: the caller must roll back.
+    """
+    result = connection.execute(
+        update(mass_messages)
+        .where(mass_messages.c.id == message_id, mass_messages.c.claimed_by == worker, _OPEN)
+        .values({"lease_until": now + lease, **values})
+    )
+    return result.rowcount == 1
+
+
+def start(connection: Connection, message_id: int, worker: str, now: datetime, lease: timedelta, *,
+          sent_at: datetime, total: int, skipped: int, error: str | None = None) -> bool:
+    """Record the counted audience; with an error the message ends here."""
+    values: dict[str, object] = {"sent_at": sent_at, "total": total, "skipped_count": skipped}
+    if error is not None:
+        values.update(error=error, finished_at=now, claimed_by=None)
+    return _hold(connection, message_id, worker, now, lease, **values)
+
+
+def advance(connection: Connection, message_id: int, worker: str, now: datetime, lease: timedelta, *,
+            delivered: int, cursor: int, finished: bool = False, total: int | None = None) -> bool:
+    """Count a delivered chunk and move the cursor past it, in the chunk's own transaction."""
+    values: dict[str, object] = {"sent_count": mass_messages.c.sent_count + delivered, "cursor_fan_id": cursor}
+    if finished:
+        values.update(finished_at=now, claimed_by=None, lease_until=None)
+    if total is not None:
+        values["total"] = total
+    return _hold(connection, message_id, worker, now, lease, **values)
+
+
+def add_counters(connection: Connection, message_id: int, **deltas: int) -> None:
+    """Add to the message's counters in one statement (views, purchases, revenue)."""
+    values = {name: getattr(mass_messages.c, name) + delta for name, delta in deltas.items() if delta}
+    if values:
+        connection.execute(update(mass_messages).where(mass_messages.c.id == message_id).values(**values))
+
+
+def release(connection: Connection, message_id: int, worker: str) -> None:
+    connection.execute(
+        update(mass_messages)
+        .where(mass_messages.c.id == message_id, mass_messages.c.claimed_by == worker)
+        .values(claimed_by=None, lease_until=None)
+    )
+
+
+def next_due_at(connection: Connection, now: datetime) -> datetime | None:
+    """When the earliest not-yet-due open message becomes due (for the worker's sleep)."""
+    return connection.execute(
+        select(func.min(mass_messages.c.due_at)).where(_OPEN, mass_messages.c.due_at > now)
+    ).scalar_one_or_none()
