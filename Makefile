@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-tools clean
+.PHONY: install run test test-tools bench clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ test-tools:
 	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
 	  echo "installing ffmpeg for the media tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg; }
+
+# Benchmarks print ratios against a baseline measured in the same run; they are not part of `make test`.
+bench: install
+	$(BIN)/python bench/delivery.py
 
 clean:
 	rm -rf $(VENV) massdm.db massdm.db-wal massdm.db-shm media .pytest_cache

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from massdm import cli_messaging
 from massdm.clock import SystemClock
 from massdm.config import Settings
 from massdm.errors import MassdmError
@@ -30,6 +31,9 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(fans_app, name="fans")
 app.add_typer(credits_app, name="credits")
+app.command("send")(cli_messaging.send)
+app.command("messages")(cli_messaging.messages)
+app.command("worker")(cli_messaging.worker)
 
 console = Console(stderr=True)
 clock = SystemClock()
@@ -114,6 +118,9 @@ def keys_create(
     limit_minute: Annotated[Optional[int], typer.Option(help="Requests per minute.", min=1)] = None,
     limit_day: Annotated[Optional[int], typer.Option(help="Requests per day.", min=1)] = None,
     no_daily_limit: Annotated[bool, typer.Option("--no-daily-limit", help="A plan without a daily limit.")] = False,
+    scope: Annotated[
+        Optional[list[str]], typer.Option("--scope", help="api (the provider's API, default) and/or fan (fan side).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create an API key. It is printed once; only its hash is stored."""
@@ -143,11 +150,13 @@ def keys_create(
                 limit_minute=limit_minute or settings.rate_limit_minute,
                 limit_day=None if no_daily_limit else (limit_day or settings.rate_limit_day),
                 now=clock.now(),
+                scopes=frozenset(scope or ["api"]),
             )
     except MassdmError as error:
         _fail(error.message)
     if as_json:
-        _print_json({"api_key": issued.api_key, "team": issued.team_slug, "accounts": issued.account_ids})
+        _print_json({"api_key": issued.api_key, "team": issued.team_slug, "accounts": issued.account_ids,
+                     "scopes": sorted(scope or ["api"])})
     else:
         scope = ", ".join(issued.account_ids) if issued.account_ids else "every account of the team"
         console.print(f"key for team {issued.team_slug}, usable on {scope} (shown once, keep it):")

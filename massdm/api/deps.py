@@ -9,7 +9,7 @@ the charge included, so errors cost nothing.
 from __future__ import annotations
 
 from typing import Annotated, Any, Callable, Iterator, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -190,4 +190,4 @@ def page_url(request: Request, **changes: Any) -> str:
     base = public_base(request)
     params = dict(request.query_params)
     params.update({k: str(v) for k, v in changes.items() if v is not None})
-    return f"{base}{request.url.path}?{urlencode(params)}"
+    return f"{base}{request.url.path}?{urlencode(params, quote_via=quote)}"  # %20, as the seeds show

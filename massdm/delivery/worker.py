@@ -61,6 +61,15 @@ class DeliveryWorker:
         self.deliver(message)
         return True
 
+    def deliver_one(self, message_id: int) -> bool:
+        """Deliver this message now if it is due and nobody else holds it; False otherwise."""
+        with transaction(self.engine) as connection:
+            message = message_store.claim(connection, message_id, self.name, self.clock.now(), self.config.lease)
+        if message is None:
+            return False
+        self.deliver(message)
+        return True
+
     def run_until_idle(self, limit: int = 10_000) -> int:
         done = 0
         while done < limit and self.run_once():
@@ -121,30 +130,30 @@ class DeliveryWorker:
         return counted
 
     def _next_chunk(self, message: MassMessage) -> bool:
-        """Deliver one chunk; True while more remain."""
+        """Deliver one chunk; True while more remain.
+
+        Deliveries are written in fan-id order, so the highest delivered fan id is the cursor.
+        """
         with transaction(self.engine) as connection:
             current = message_store.get_message_by_id(connection, message.id)
             if current is None or current.claimed_by != self.name:
                 raise LeaseLost()
             audience = audience_of(current, current.sent_at or self.clock.now())
-            end = audience_store.chunk_end(connection, audience, current.cursor_fan_id, self.config.chunk_size)
-            inserted = audience_store.deliver(connection, audience, after=current.cursor_fan_id, upto=end,
-                                              now=self.clock.now())
-            if end is not None:
-                held = message_store.advance(connection, current.id, self.name, self.clock.now(), self.config.lease,
-                                             delivered=inserted, cursor=end)
-            else:
-                held = message_store.advance(
-                    connection, current.id, self.name, self.clock.now(), self.config.lease, delivered=inserted,
-                    cursor=max(current.cursor_fan_id, audience_store.last_delivered(connection, message.id)),
-                    finished=True,
-                    # the truth, should list membership have moved while it was sending
-                    total=current.sent_count + inserted + current.skipped_count,
-                )
+            inserted = audience_store.deliver(connection, audience, after=current.cursor_fan_id,
+                                              limit=self.config.chunk_size, now=self.clock.now())
+            cursor = max(current.cursor_fan_id, audience_store.last_delivered(connection, message.id))
+            more = inserted == self.config.chunk_size or audience_store.remaining(connection, audience, cursor)
+            sent = current.sent_count + inserted
+            held = message_store.advance(
+                connection, current.id, self.name, self.clock.now(), self.config.lease, delivered=inserted,
+                cursor=cursor, finished=not more,
+                # at the end, the truth, should list membership have moved while it was sending
+                total=None if more else sent + current.skipped_count,
+            )
             if not held:
                 raise LeaseLost()
-        self.on_chunk(message.id, current.sent_count + inserted)
-        return end is not None
+        self.on_chunk(message.id, sent)
+        return more
 
 
 def start_in_thread(worker: DeliveryWorker) -> tuple[threading.Thread, threading.Event]:

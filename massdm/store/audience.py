@@ -62,32 +62,26 @@ def count(connection: Connection, audience: Audience) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def chunk_end(connection: Connection, audience: Audience, after: int, size: int) -> int | None:
-    """The fan id that closes the next chunk of `size` eligible fans after `after`; None if fewer remain."""
+def remaining(connection: Connection, audience: Audience, after: int) -> bool:
+    """Whether any eligible fan with an id above `after` is still to be delivered."""
     return connection.execute(
-        select(fans.c.id)
-        .where(eligible(audience), fans.c.id > after)
-        .order_by(fans.c.id)
-        .limit(1)
-        .offset(size - 1)
-    ).scalar_one_or_none()
+        select(fans.c.id).where(eligible(audience), fans.c.id > after).limit(1)
+    ).first() is not None
 
 
-def deliver(connection: Connection, audience: Audience, *, after: int, upto: int | None, now: datetime) -> int:
-    """Write deliveries for the eligible fans with after < id <= upto (all remaining if upto is None).
+def deliver(connection: Connection, audience: Audience, *, after: int, limit: int, now: datetime) -> int:
+    """Write deliveries for the next `limit` eligible fans (in id order) with an id above `after`.
 
     INSERT ... SELECT: nothing passes through Python. The primary key (message, fan) and
     ON CONFLICT DO NOTHING make a repeated chunk harmless; the count is of new rows only.
     """
     where = [eligible(audience), fans.c.id > after]
-    if upto is not None:
-        where.append(fans.c.id <= upto)
     source = select(
         literal(audience.message_id, deliveries.c.message_id.type).label("message_id"),
         fans.c.id,
         fans.c.account_id,
         literal(now, deliveries.c.delivered_at.type).label("delivered_at"),
-    ).where(*where)
+    ).where(*where).order_by(fans.c.id).limit(limit)
     statement = upsert(connection, deliveries).from_select(
         ["message_id", "fan_id", "account_id", "delivered_at"], source
     ).on_conflict_do_nothing(index_elements=[deliveries.c.message_id, deliveries.c.fan_id])

@@ -164,3 +164,7 @@ def release_uploads(connection: Connection, message_id: int, keep: list[str]) ->
     if keep:
         statement = statement.where(media.c.upload_id.not_in(keep))
     connection.execute(statement.values(upload_claimed_by=None, upload_claimed_at=None))
+
+
+def set_ready(connection: Connection, media_id: int, ready: bool) -> None:
+    connection.execute(update(media).where(media.c.id == media_id).values(is_ready=ready))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from massdm.domain.queue import MessageFacts
-from massdm.store.tables import mass_message_media, mass_message_user_ids, mass_messages
+from massdm.store.tables import mass_message_media, mass_message_user_ids, mass_messages, media
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,13 @@ class MassMessage:
 
 _COLUMNS = tuple(getattr(mass_messages.c, f.name) for f in fields(MassMessage))
 _OPEN = and_(mass_messages.c.finished_at.is_(None), mass_messages.c.canceled_at.is_(None))
+# A message waits while any of its media is still being processed.
+_MEDIA_READY = ~(
+    select(mass_message_media.c.media_id)
+    .join(media, media.c.id == mass_message_media.c.media_id)
+    .where(mass_message_media.c.message_id == mass_messages.c.id, media.c.is_ready.is_(False))
+    .exists()
+)
 
 
 def _message(row) -> MassMessage:  # noqa: ANN001
@@ -224,6 +231,23 @@ def sent_per_day(connection: Connection, account_id: str, start: datetime, end: 
 # --- the worker's side ------------------------------------------------------------------
 
 
+def claim(connection: Connection, message_id: int, worker: str, now: datetime, lease: timedelta) -> MassMessage | None:
+    """Take this message if it is due and nobody holds it."""
+    claimed = connection.execute(
+        update(mass_messages)
+        .where(
+            mass_messages.c.id == message_id,
+            _OPEN,
+            mass_messages.c.due_at <= now,
+            or_(mass_messages.c.claimed_by.is_(None), mass_messages.c.lease_until < now),
+            _MEDIA_READY,
+        )
+        .values(claimed_by=worker, lease_until=now + lease)
+        .returning(*_COLUMNS)
+    ).first()
+    return _message(claimed) if claimed else None
+
+
 def claim_next(connection: Connection, worker: str, now: datetime, lease: timedelta) -> MassMessage | None:
     """Take the oldest due message that nobody holds (or whose holder's lease ran out).
 
@@ -235,6 +259,7 @@ def claim_next(connection: Connection, worker: str, now: datetime, lease: timede
             _OPEN,
             mass_messages.c.due_at <= now,
             or_(mass_messages.c.claimed_by.is_(None), mass_messages.c.lease_until < now),
+            _MEDIA_READY,
         )
         .order_by(mass_messages.c.due_at, mass_messages.c.id)
         .limit(1)

@@ -1,0 +1,173 @@
+"""`massdm send`, `massdm messages` and `massdm worker`: mass messaging from the command line."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from massdm.clock import SystemClock
+from massdm.config import Settings
+from massdm.delivery.worker import DeliveryWorker, worker_config
+from massdm.domain.banned_words import BannedWords
+from massdm.domain.messages import format_price
+from massdm.errors import MassdmError
+from massdm.services import engagement as engagement_service
+from massdm.services import mass_messaging as message_service
+from massdm.services.mass_messaging import MessageDraft, Policy
+from massdm.store import accounts as account_store
+from massdm.store import messages as message_store
+from massdm.store.db import create_store_engine, migrate, transaction
+
+console = Console(stderr=True)
+clock = SystemClock()
+
+
+def _engine(settings: Settings):  # noqa: ANN202
+    engine = create_store_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    migrate(engine)
+    return engine
+
+
+def _policy(settings: Settings) -> Policy:
+    return Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+def send(
+    account: Annotated[str, typer.Option("--account", help="The account sending.")],
+    text: Annotated[str, typer.Option("--text", help="The message (HTML allowed).")],
+    user_list: Annotated[Optional[list[str]], typer.Option("--list", help="A list id: fans, recent, ... or a number.")] = None,
+    user_id: Annotated[Optional[list[int]], typer.Option("--user-id", help="A single fan (repeatable).")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="A list not to send to.")] = None,
+    price: Annotated[Optional[str], typer.Option(help="USD: 0, or 3 to 200.")] = None,
+    media: Annotated[Optional[list[str]], typer.Option("--media", help="ofapi_media_ id or vault id.")] = None,
+    preview: Annotated[Optional[list[str]], typer.Option("--preview", help="A media id or index shown free.")] = None,
+    locked_text: Annotated[bool, typer.Option("--locked-text", help="Hide the text until purchase.")] = False,
+    schedule: Annotated[Optional[datetime], typer.Option(help="Send at this UTC time (ISO 8601).")] = None,
+    save_for_later: Annotated[bool, typer.Option("--save-for-later", help="Park it in saved for later.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Deliver now and show progress until done.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the message as JSON.")] = False,
+) -> None:
+    """Send a mass message (as the platform operator: no key, no credits)."""
+    settings = Settings()
+    engine = _engine(settings)
+    policy = _policy(settings)
+    try:
+        amount = Decimal(price) if price is not None else None
+    except InvalidOperation:
+        _fail(f"--price {price!r} is not a number")
+    when = None
+    if schedule is not None:  # a time without an offset is UTC
+        when = schedule.replace(tzinfo=timezone.utc) if schedule.tzinfo is None else schedule.astimezone(timezone.utc)
+    draft = MessageDraft(
+        text=text, user_lists=user_list, excluded_lists=exclude, user_ids=user_id, locked_text=locked_text,
+        price=amount, media_files=media, previews=[_preview(p) for p in preview or []] or None,
+        scheduled_at=when, save_for_later=save_for_later,
+    )
+    try:
+        with transaction(engine) as connection:
+            if account_store.get_account(connection, account) is None:
+                _fail(f"account {account} does not exist")
+            message = message_service.send(connection, account, draft, clock.now(), policy)
+    except MassdmError as error:
+        details = "; ".join(f"{k}: {' '.join(v)}" for k, v in getattr(error, "errors", {}).items())
+        _fail(details or error.message)
+    console.print(f"mass message [bold]{message.id}[/bold] created")
+    if wait:
+        if message.due_at is None or message.due_at > clock.now():
+            console.print("it is scheduled or saved for later; --wait only follows messages due now")
+        else:
+            _follow(engine, settings, message.id)
+    with transaction(engine) as connection:
+        view = message_service.view_message(connection, account, message.id, clock.now(), policy)
+    if as_json:
+        state = view.state
+        sys.stdout.write(json.dumps({"id": view.message.id, "status": view.status, "total": state.total,
+                                     "sent": view.message.sent_count, "skipped": view.message.skipped_count}) + "\n")
+    else:
+        typer.echo(view.message.id)
+
+
+def _preview(raw: str) -> str | int:
+    """A short number is an index into --media; anything else names a media id."""
+    return int(raw) if raw.isdigit() and len(raw) <= 3 else raw
+
+
+def _follow(engine, settings: Settings, message_id: int) -> None:  # noqa: ANN001
+    """Deliver the message here (or watch whichever worker holds it) with a progress bar."""
+    worker = DeliveryWorker(engine, clock, worker_config(settings), name=f"cli:{message_id}")
+    with Progress(TextColumn("delivering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("deliver", total=None)
+
+        def show() -> bool:
+            with transaction(engine) as connection:
+                current = message_store.get_message_by_id(connection, message_id)
+            assert current is not None
+            done = current.sent_count + current.skipped_count
+            progress.update(task, completed=done, total=current.total if current.total >= 0 else None)
+            return current.finished_at is not None or current.canceled_at is not None
+
+        worker.on_chunk = lambda _id, _sent: show()
+        while not show():
+            if not worker.deliver_one(message_id):
+                time.sleep(0.5)  # another worker holds it: watch
+
+
+def messages(
+    account: Annotated[str, typer.Option("--account", help="The account.")],
+    limit: Annotated[int, typer.Option(help="How many, newest first.", min=1, max=100)] = 20,
+) -> None:
+    """The mass message overview as a table."""
+    settings = Settings()
+    engine = _engine(settings)
+    with transaction(engine) as connection:
+        page = engagement_service.sent_messages(connection, account, start=None, end=None, before_id=None,
+                                                query=None, limit=limit, now=clock.now(), policy=_policy(settings))
+        queued = message_service.list_queue(connection, account, clock.now(), _policy(settings))
+    table = Table(title=f"mass messages of {account}")
+    for column in ("id", "date", "status", "sent", "viewed", "bought", "price", "revenue", "text"):
+        table.add_column(column, justify="right" if column in ("id", "sent", "viewed", "bought") else "left")
+    shown = {v.message.id for v in page.views}
+    pending = [v for v in queued if v.message.id not in shown]
+    for view in [*pending, *page.views]:
+        m = view.message
+        table.add_row(
+            str(m.id), (view.state.date if view.state else m.created_at).strftime("%Y-%m-%d %H:%M"), view.status,
+            str(m.sent_count), str(m.viewed_count), str(m.purchased_count),
+            format_price(m.price_cents) if m.price_cents else "free",
+            format_price(m.revenue_cents), m.raw_text[:40],
+        )
+    Console().print(table)
+
+
+def worker() -> None:
+    """Run the delivery worker on its own (e.g. beside `massdm serve` with MASSDM_WORKER_ENABLED=false)."""
+    settings = Settings()
+    engine = _engine(settings)
+    delivery = DeliveryWorker(engine, clock, worker_config(settings))
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: object) -> None:
+        stop.set()
+        delivery.wake.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    console.print(f"delivery worker {delivery.name} on {settings.database_url}")
+    delivery.run(stop)

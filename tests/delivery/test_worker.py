@@ -1,0 +1,215 @@
+"""The delivery worker on a real database: chunks, cursor, leases, cancellation, schedules."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from massdm.delivery.worker import DeliveryWorker, WorkerConfig
+from massdm.store import deliveries as delivery_store
+from massdm.store import messages as message_store
+from massdm.store.db import transaction
+
+LEASE = timedelta(seconds=30)
+
+
+class Crash(Exception):
+    """Stands for the worker process dying between two chunks."""
+
+
+@pytest.fixture
+def fans(client, caller, clock):
+    now = clock.now()
+    body = [{"id": i, "username": f"fan{i}", "subscribedAt": (now - timedelta(days=3)).isoformat()}
+            for i in range(1, 26)]
+    body += [{"id": 900 + i, "username": f"gone{i}", "expiresAt": (now - timedelta(days=1)).isoformat()}
+             for i in range(1, 4)]
+    assert client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=body).status_code == 200
+    return caller
+
+
+def _send(client, caller, **body) -> int:  # noqa: ANN001
+    response = client.post(f"/api/{caller.account}/mass-messaging", headers=caller.headers,
+                           json={"text": "hello", "userLists": ["fans"], **body})
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["id"]
+
+
+def _queue_item(client, caller, message_id: int) -> dict:  # noqa: ANN001
+    items = client.get(f"/api/{caller.account}/mass-messaging", headers=caller.headers).json()["data"]
+    return next(i for i in items if i["id"] == message_id)
+
+
+def _facts(app, message_id: int) -> tuple[dict, message_store.MassMessage]:  # noqa: ANN001
+    with transaction(app.state.engine) as connection:
+        return (delivery_store.facts_for_message(connection, message_id),
+                message_store.get_message_by_id(connection, message_id))
+
+
+def _worker(app, clock, name: str, chunk: int = 10) -> DeliveryWorker:  # noqa: ANN001
+    return DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=chunk, lease=LEASE), name=name)
+
+
+def test_delivers_in_chunks_and_counts_the_audience_first(client, fans, app, clock):
+    message_id = _send(client, fans, userIds=["901"])  # an expired fan: skipped, counted as not delivered
+    assert _queue_item(client, fans, message_id)["total"] == -1
+    seen = []
+    worker = _worker(app, clock, "a")
+    worker.on_chunk = lambda _id, sent: seen.append(sent)
+    assert worker.run_until_idle() == 1
+    assert seen == [10, 20, 25]
+    item = _queue_item(client, fans, message_id)
+    assert (item["total"], item["pending"], item["isDone"], item["hasError"]) == (26, 0, True, False)
+    facts, message = _facts(app, message_id)
+    assert facts["sent"] == message.sent_count == 25 and message.skipped_count == 1
+    assert message.cursor_fan_id == 25 and message.claimed_by is None
+
+
+def test_a_worker_that_dies_between_chunks_is_resumed_at_its_cursor(client, fans, app, clock):
+    message_id = _send(client, fans)
+    dying = _worker(app, clock, "dies")
+
+    def crash_after_first(_id: int, sent: int) -> None:
+        raise Crash()
+
+    dying.on_chunk = crash_after_first
+    with pytest.raises(Crash):
+        dying.run_once()
+    facts, message = _facts(app, message_id)
+    assert facts["sent"] == message.sent_count == 10 and message.claimed_by == "dies"
+    item = _queue_item(client, fans, message_id)
+    assert (item["total"], item["pending"], item["isDone"]) == (25, 15, False)
+
+    successor = _worker(app, clock, "next")
+    assert successor.run_until_idle() == 0  # the dead worker's lease still holds
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert successor.run_until_idle() == 1
+    facts, message = _facts(app, message_id)
+    assert facts["sent"] == message.sent_count == 25
+    assert _queue_item(client, fans, message_id)["isDone"] is True
+
+
+def test_a_repeated_chunk_never_delivers_twice(client, fans, app, clock):
+    message_id = _send(client, fans)
+    worker = _worker(app, clock, "a", chunk=100)
+    worker.run_until_idle()
+    with transaction(app.state.engine) as connection:  # the cursor rewound, as if a commit had been lost
+        message_store.update_message(connection, message_id, cursor_fan_id=0, finished_at=None, claimed_by=None)
+    worker.run_until_idle()
+    facts, message = _facts(app, message_id)
+    assert facts["sent"] == message.sent_count == 25
+
+
+def test_two_workers_never_hold_the_same_message(client, fans, app, clock):
+    message_id = _send(client, fans)
+    first, second = _worker(app, clock, "first"), _worker(app, clock, "second")
+    with transaction(app.state.engine) as connection:
+        assert message_store.claim(connection, message_id, first.name, clock.now(), LEASE) is not None
+        assert message_store.claim(connection, message_id, second.name, clock.now(), LEASE) is None
+    assert second.run_until_idle() == 0
+    assert _facts(app, message_id)[0]["sent"] == 0
+
+
+def test_canceling_mid_delivery_stops_at_the_next_chunk(client, fans, app, clock):
+    message_id = _send(client, fans)
+    worker = _worker(app, clock, "a")
+
+    def cancel_after_first(_id: int, sent: int) -> None:
+        if sent == 10:
+            response = client.delete(f"/api/{fans.account}/mass-messaging/{message_id}", headers=fans.headers)
+            assert response.json()["data"]["queue"]["isCanceled"] is True
+
+    worker.on_chunk = cancel_after_first
+    worker.run_until_idle()
+    facts, message = _facts(app, message_id)
+    assert facts["sent"] == message.sent_count == 10  # the chunk after the cancel was never written
+    assert message.canceled_at is not None
+    item = _queue_item(client, fans, message_id)
+    assert (item["isCanceled"], item["pending"], item["canUnsend"]) == (True, 0, False)
+
+
+def test_scheduled_messages_wait_for_their_time(client, fans, app, clock):
+    when = clock.now() + timedelta(hours=2)
+    message_id = _send(client, fans, scheduledDate=when.isoformat())
+    worker = _worker(app, clock, "a")
+    assert worker.run_until_idle() == 0
+    item = _queue_item(client, fans, message_id)
+    assert item["status"] == "scheduled" and item["date"].startswith(when.strftime("%Y-%m-%dT%H:%M"))
+    clock.advance(timedelta(hours=2))
+    assert worker.run_until_idle() == 1
+    assert _facts(app, message_id)[0]["sent"] == 25
+
+
+def test_a_time_that_passed_while_nothing_ran_goes_out_on_start(client, fans, app, clock):
+    message_id = _send(client, fans, scheduledDate=(clock.now() + timedelta(minutes=5)).isoformat())
+    clock.advance(timedelta(days=3))  # the server was down
+    restarted = _worker(app, clock, "after-restart")
+    assert restarted.run_until_idle() == 1
+    assert _queue_item(client, fans, message_id)["isDone"] is True
+
+
+def test_an_audience_empty_at_send_time_ends_in_an_error(client, fans, app, clock):
+    message_id = _send(client, fans, userLists=["recent"], scheduledDate=(clock.now() + timedelta(hours=1)).isoformat())
+    clock.advance(timedelta(days=2))
+    _worker(app, clock, "a").run_until_idle()
+    item = _queue_item(client, fans, message_id)
+    assert (item["hasError"], item["status"], item["isDone"]) == (True, "failed", True)
+    assert "empty" in item["error"]
+    detail = client.get(f"/api/{fans.account}/mass-messaging/{message_id}", headers=fans.headers).json()
+    assert detail["data"]["queue"]["hasError"] is True and "empty" in detail["data"]["queue"]["error"]
+
+
+def test_membership_changes_during_delivery_keep_the_counters_true(client, fans, app, clock):
+    vip = client.post(f"/api/{fans.account}/user-lists", headers=fans.headers, json={"name": "VIP"}).json()["data"]
+    client.post(f"/api/{fans.account}/user-lists/{vip['id']}/users", headers=fans.headers,
+                json={"ids": list(range(1, 21))})
+    message_id = _send(client, fans, userLists=[str(vip["id"])])
+    worker = _worker(app, clock, "a")
+
+    def shrink(_id: int, sent: int) -> None:
+        if sent == 10:  # two fans past the cursor leave the list
+            for fan in (15, 16):
+                client.delete(f"/api/{fans.account}/user-lists/{vip['id']}/users/{fan}", headers=fans.headers)
+
+    worker.on_chunk = shrink
+    worker.run_until_idle()
+    facts, message = _facts(app, message_id)
+    assert facts["sent"] == message.sent_count == 18
+    item = _queue_item(client, fans, message_id)
+    assert (item["total"], item["pending"], item["isDone"]) == (18, 0, True)
+
+
+def test_a_stopping_worker_hands_its_message_back(client, fans, app, clock):
+    message_id = _send(client, fans)
+    worker = _worker(app, clock, "stopping", chunk=5)
+    stop = threading.Event()
+    worker.on_chunk = lambda _id, sent: stop.set() if sent == 5 else None
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    facts, message = _facts(app, message_id)
+    assert facts["sent"] == 5 and message.claimed_by is None  # stopped after the chunk in hand, lease released
+    assert _worker(app, clock, "b").run_until_idle() == 1  # picked up at once, no lease to wait out
+    assert _facts(app, message_id)[0]["sent"] == 25
+
+
+def test_a_message_waits_while_its_media_is_not_ready(client, fans, app, clock):
+    from massdm.store import media as media_store
+    from tests import media_files
+
+    upload = client.post(f"/api/{fans.account}/media/upload", headers=fans.headers,
+                         files={"file": ("a.png", media_files.png(40, 40))}).json()
+    with transaction(app.state.engine) as connection:  # as if it were still being processed
+        media_store.set_ready(connection, upload["vault_id"], False)
+    message_id = _send(client, fans, mediaFiles=[upload["prefixed_id"]])
+    worker = _worker(app, clock, "a")
+    assert worker.run_until_idle() == 0
+    assert _queue_item(client, fans, message_id)["isReady"] is False
+    with transaction(app.state.engine) as connection:
+        media_store.set_ready(connection, upload["vault_id"], True)
+    assert worker.run_until_idle() == 1
+    item = _queue_item(client, fans, message_id)
+    assert (item["isReady"], item["isDone"], item["total"]) == (True, True, 25)
