@@ -65,8 +65,23 @@ def _authenticate(
     """The caller's key, counted against its rate limits (401 / 429)."""
     header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
     key = account_service.authenticate(connection, header, clock.now(), scope)
-    status = request.app.state.rate_limiter.hit(key.id, limit_minute=key.limit_minute, limit_day=key.limit_day)
+    count_request(request, key)
+    return key
 
+
+def count_request(request: Request, key: ApiKey) -> RateLimitStatus:
+    """Count this request against the key's rate limits (429 when over), and remember what error
+    bodies must say in `_meta` (nothing charged, these limits)."""
+    status = request.app.state.rate_limiter.hit(key.id, limit_minute=key.limit_minute, limit_day=key.limit_day)
+    describe_limits(request, key, status)
+    if not status.allowed:
+        raise RateLimited(
+            f"Rate limit exceeded. Try again in {status.retry_after} second(s).", retry_after=status.retry_after
+        )
+    return status
+
+
+def describe_limits(request: Request, key: ApiKey, status: RateLimitStatus) -> None:
     def error_meta() -> dict[str, Any]:
         meta = Meta(
             credits=Credits(used=0, balance=key.team_balance, note="Always"),
@@ -77,11 +92,6 @@ def _authenticate(
 
     request.state.error_meta = error_meta
     request.state.rate_status = status
-    if not status.allowed:
-        raise RateLimited(
-            f"Rate limit exceeded. Try again in {status.retry_after} second(s).", retry_after=status.retry_after
-        )
-    return key
 
 
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

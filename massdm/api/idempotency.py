@@ -17,10 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from massdm.api.deps import count_request, describe_limits
 from massdm.api.errors import render_error
 from massdm.domain import idempotency as rules
 from massdm.errors import MassdmError
 from massdm.services import idempotency as idempotency_service
+from massdm.services.accounts import authenticate
+from massdm.store.api_keys import ApiKey
+from massdm.store.db import transaction
 
 SPOOL_IN_MEMORY = 1 << 20
 MAX_RECORDED_BODY = 4 << 20  # responses larger than this are passed through but not replayable
@@ -56,6 +60,7 @@ class IdempotencyMiddleware:
             return
         request = Request(scope)
         try:
+            caller = await run_in_threadpool(_identify, request, headers.get("authorization"))
             rules.check_key(key)
         except MassdmError as error:
             await render_error(request, error)(scope, receive, send)
@@ -74,23 +79,24 @@ class IdempotencyMiddleware:
                 spool.write(chunk)
                 more = message.get("more_body", False)
             spool.seek(0)
-            await self._run(scope, send, request, headers, key, digest.hexdigest(), spool)
+            await self._run(scope, send, request, caller, key, digest.hexdigest(), spool)
         finally:
             spool.close()
 
-    async def _run(self, scope: Scope, send: Send, request: Request, headers: dict[str, str], key: str,
+    async def _run(self, scope: Scope, send: Send, request: Request, caller: ApiKey, key: str,
                    request_hash: str, spool: Any) -> None:
         state = request.app.state
-        scope_id = rules.scope_hash(headers.get("authorization", ""), scope["method"], scope["path"], key)
+        scope_id = rules.scope_hash(str(caller.id), scope["method"], scope["path"], key)
         try:
             decision, attempt = await run_in_threadpool(
                 idempotency_service.begin, state.engine, scope_id, request_hash, state.clock.now()
             )
+            if decision == "replay" and attempt is not None:
+                count_request(request, caller)  # a replay is a request like any other for the limits
+                await self._replay(send, attempt)
+                return
         except MassdmError as error:
             await render_error(request, error)(scope, _no_body, send)
-            return
-        if decision == "replay" and attempt is not None:
-            await self._replay(send, attempt)
             return
 
         async def replay_body() -> Message:
@@ -130,6 +136,19 @@ class IdempotencyMiddleware:
             headers.append((b"content-type", attempt.content_type.encode("latin-1")))
         await send({"type": "http.response.start", "status": attempt.status_code or 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _identify(request: Request, authorization: str | None) -> ApiKey:
+    """The caller's key (401 if none), so keys are scoped to it and errors can carry `_meta`.
+
+    Nothing is counted here: the request itself is counted by the route, a replay by `_run`.
+    """
+    state = request.app.state
+    with transaction(state.engine) as connection:
+        caller = authenticate(connection, authorization, state.clock.now())
+    status = state.rate_limiter.peek(caller.id, limit_minute=caller.limit_minute, limit_day=caller.limit_day)
+    describe_limits(request, caller, status)
+    return caller
 
 
 async def _no_body() -> Message:

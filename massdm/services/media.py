@@ -144,9 +144,12 @@ def record_upload(
     size: int,
     file_name: str,
     now: datetime,
+    charge: bool = True,
 ) -> MediaItem:
-    """Charge for a processed upload and file it in the vault, inside the caller's transaction."""
-    ledger_factory(connection).charge(team_id, upload_cost(size))
+    """Charge for a processed upload (unless the caller charges it with more) and file it in the
+    vault, inside the caller's transaction."""
+    if charge:
+        ledger_factory(connection).charge(team_id, upload_cost(size))
     media_id = media_store.insert_media(
         connection, account_id=account_id, upload_id=new_upload_id(), type=processed.type, mime=processed.mime,
         file_name=file_name, width=processed.width, height=processed.height, duration=processed.duration,

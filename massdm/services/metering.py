@@ -36,6 +36,10 @@ class RateLimiter(Protocol):
         """Count one request for the key if both windows allow it; report the windows either way."""
         ...
 
+    def peek(self, key_id: int, *, limit_minute: int, limit_day: int | None) -> RateLimitStatus:
+        """Report the windows without counting anything."""
+        ...
+
 
 class MemoryRateLimiter:
     """Exact moving-window limits for one process, on the maintained `limits` library.
@@ -51,12 +55,18 @@ class MemoryRateLimiter:
         self._lock = threading.Lock()
 
     def hit(self, key_id: int, *, limit_minute: int, limit_day: int | None) -> RateLimitStatus:
+        return self._check(key_id, limit_minute, limit_day, count=True)
+
+    def peek(self, key_id: int, *, limit_minute: int, limit_day: int | None) -> RateLimitStatus:
+        return self._check(key_id, limit_minute, limit_day, count=False)
+
+    def _check(self, key_id: int, limit_minute: int, limit_day: int | None, *, count: bool) -> RateLimitStatus:
         ident = str(key_id)
         minute = RateLimitItemPerMinute(limit_minute, namespace="minute")
         day = RateLimitItemPerDay(limit_day, namespace="day") if limit_day is not None else None
         with self._lock:
             allowed = self._windows.test(minute, ident) and (day is None or self._windows.test(day, ident))
-            if allowed:
+            if allowed and count:
                 self._windows.hit(minute, ident)
                 if day is not None:
                     self._windows.hit(day, ident)

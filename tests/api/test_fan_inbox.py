@@ -103,7 +103,8 @@ def test_fan_endpoints_and_api_endpoints_need_their_own_scope(client, fans, fan)
         response = client.get(path, headers=fan)
         assert response.status_code == 401, path
         assert response.json() == UNAUTHORIZED
-    refused = client.post(f"/api/{fans.account}/mass-messaging", headers=fan, json={"text": "hi", "userLists": ["fans"]})
+    refused = client.post(f"/api/{fans.account}/mass-messaging", headers=fan,
+                          json={"text": "hi", "userLists": ["fans"]})
     assert refused.status_code == 401 and refused.json() == UNAUTHORIZED
     assert client.get("/fan/v1/1/messages", headers=fan).status_code == 200
 
@@ -168,7 +169,8 @@ def test_paid_message_hides_locked_text_and_paid_media_until_bought(client, fans
     inbox = {m["id"]: m for m in _inbox(client, fan, 1)}
     locked = inbox[paid]
     assert locked["text"] is None and locked["lockedText"] is True
-    assert (locked["isFree"], locked["price"], locked["canPurchase"], locked["isPurchased"]) == (False, "10.00", True, False)
+    assert (locked["isFree"], locked["price"], locked["canPurchase"], locked["isPurchased"]) == (
+        False, "10.00", True, False)
     assert locked["mediaCount"] == 2 and locked["previews"] == [shown]
     preview, secret = locked["media"]
     assert preview["id"] == shown and preview["canView"] is True

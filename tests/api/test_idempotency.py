@@ -7,8 +7,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from massdm.domain.api_keys import hash_api_key
 from massdm.domain.idempotency import scope_hash
 from massdm.services import idempotency as idempotency_service
 from massdm.store import teams as team_store
@@ -199,7 +200,12 @@ def test_a_stored_validation_error_is_replayed(client, world, account):
 
 
 def _claim_in_flight(app, clock, caller, key: str, raw: bytes) -> None:  # noqa: ANN001
-    scope = scope_hash(caller.headers["Authorization"], "POST", f"/api/{caller.account}/mass-messaging", key)
+    """Store an in-flight attempt under the scope massdm gives this key: (API key id, endpoint, key)."""
+    with app.state.engine.connect() as connection:
+        key_id = connection.execute(
+            select(api_keys.c.id).where(api_keys.c.key_hash == hash_api_key(caller.api_key))
+        ).scalar_one()
+    scope = scope_hash(str(key_id), "POST", f"/api/{caller.account}/mass-messaging", key)
     decision, _ = idempotency_service.begin(app.state.engine, scope, hashlib.sha256(raw).hexdigest(), clock.now())
     assert decision == "proceed"
 
@@ -263,3 +269,21 @@ def test_idempotency_errors_have_the_contracts_error_body(app, client, clock, ac
     assert missing == [], {code: responses[code].json() for code in missing}
     for response in responses.values():
         assert response.json()["_meta"]["_credits"]["used"] == 0
+
+
+def test_a_revoked_key_gets_no_replays(app, client, account, clock):
+    first = _send(client, account, "before-revoke")
+    assert first.status_code == 200
+    with app.state.engine.begin() as connection:
+        connection.execute(update(api_keys).where(api_keys.c.key_hash == hash_api_key(account.api_key))
+                           .values(revoked_at=clock.now()))
+    replay = _send(client, account, "before-revoke")
+    assert replay.status_code == 401 and "idempotent-replayed" not in replay.headers
+    assert replay.json() == {"error": "Unauthorized. Go to http://massdm.test/api-keys to get your API key."}
+
+
+@pytest.mark.parametrize("idempotency_key", ["", "x" * 256, "ok-key"])
+def test_without_a_valid_api_key_it_is_401_whatever_the_idempotency_key(client, account, idempotency_key):
+    response = _send(client, account, idempotency_key, headers={"Authorization": "Bearer massdm_wrong"})
+    assert response.status_code == 401
+    assert response.json()["error"].startswith("Unauthorized.")

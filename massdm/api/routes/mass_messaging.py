@@ -24,7 +24,7 @@ from massdm.api.schemas.mass_messaging import (
     QueueOut,
 )
 from massdm.api.uploads import Received, ReceivedFile, receive_form
-from massdm.domain.media import clean_file_name
+from massdm.domain.media import clean_file_name, upload_cost
 from massdm.services import engagement as engagement_service
 from massdm.services import mass_messaging as message_service
 from massdm.services import media as media_service
@@ -99,7 +99,8 @@ def _send(
     files: list[ReceivedFile],
     processed: list[Processed],
 ) -> Envelope[QueueItemOut]:
-    """Charge for direct uploads, file them, create the message: one transaction, all or nothing."""
+    """File direct uploads, create the message and charge for both (the call plus 3 credits per
+    started MB of files): one transaction, all or nothing."""
     state = request.app.state
     with transaction(state.engine) as connection:
         now = state.clock.now()
@@ -107,14 +108,15 @@ def _send(
         for staged, item in zip(files, processed):
             upload = media_service.record_upload(
                 connection, state.ledger_factory, team_id=key.team_id, account_id=account.id, processed=item,
-                size=staged.size, file_name=clean_file_name(staged.file_name), now=now,
+                size=staged.size, file_name=clean_file_name(staged.file_name), now=now, charge=False,
             )
             media.append(upload.upload_id)
             if staged.field == "previews":
                 previews.append(upload.upload_id)
         message = message_service.send(connection, account.id, body.draft(media, previews), now, state.policy)
         view = message_service.describe(connection, [message], now, state.policy)[0]
-        return Meter(request, connection, key, 1).envelope(QueueItemOut.of(view))
+        cost = 1 + sum(upload_cost(staged.size) for staged in files)
+        return Meter(request, connection, key, 1).envelope(QueueItemOut.of(view), cost=cost)
 
 
 @router.post(
