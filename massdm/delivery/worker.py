@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 
 from massdm.clock import Clock
 from massdm.delivery import scheduler
-from massdm.services.mass_messaging import audience_of
 from massdm.store import audience as audience_store
 from massdm.store import messages as message_store
 from massdm.store.db import transaction
@@ -113,7 +112,7 @@ class DeliveryWorker:
         """Fix the audience: its size (total) and who cannot receive (skipped)."""
         sent_at = message.sent_at or self.clock.now().replace(microsecond=0)
         with transaction(self.engine) as connection:
-            audience = audience_of(message, sent_at)
+            audience = audience_store.for_message(message, sent_at)
             size, can_receive = audience_store.count(connection, audience)
             if can_receive == 0:
                 if not message_store.start(connection, message.id, self.name, self.clock.now(), self.config.lease,
@@ -138,7 +137,7 @@ class DeliveryWorker:
             current = message_store.get_message_by_id(connection, message.id)
             if current is None or current.claimed_by != self.name:
                 raise LeaseLost()
-            audience = audience_of(current, current.sent_at or self.clock.now())
+            audience = audience_store.for_message(current, current.sent_at or self.clock.now())
             inserted = audience_store.deliver(connection, audience, after=current.cursor_fan_id,
                                               limit=self.config.chunk_size, now=self.clock.now())
             cursor = max(current.cursor_fan_id, audience_store.last_delivered(connection, message.id))

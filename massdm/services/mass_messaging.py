@@ -153,18 +153,6 @@ def _attach(
     media_store.release_uploads(connection, message.id, [r for r in media_files if isinstance(r, str)])
 
 
-def _audience(message: MassMessage, user_lists: list[str | int], excluded: list[str | int], at: datetime):  # noqa: ANN202
-    return audience_store.Audience(
-        account_id=message.account_id, message_id=message.id, lists=tuple(user_lists), excluded=tuple(excluded),
-        subscribed_since=message.subscribed_since, at=at,
-    )
-
-
-def audience_of(message: MassMessage, at: datetime) -> audience_store.Audience:
-    return _audience(message, [parse_list_id(r) for r in message.user_lists], [parse_list_id(r) for r in
-                                                                                 message.excluded_lists], at)
-
-
 # --- commands ----------------------------------------------------------------------------
 
 
@@ -204,7 +192,7 @@ def send(connection: Connection, account_id: str, draft: MessageDraft, now: date
         raise ValidationFailed.field("previews", "Every preview must also be in mediaFiles.")
 
     if message.due_at is not None and message.due_at <= now:
-        _, can_receive = audience_store.count(connection, _audience(message, user_lists, excluded, now))
+        _, can_receive = audience_store.count(connection, audience_store.for_message(message, now, lists=user_lists, excluded=excluded))
         if can_receive == 0:
             raise ValidationFailed.field(
                 "userIds" if user_ids and not user_lists else "userLists",

@@ -74,7 +74,7 @@ class MemoryRateLimiter:
             day_stats = self._windows.get_window_stats(day, ident) if day is not None else None
 
         retry_after = 0
-        if not allowed:
+        if not allowed:  # `limits` keeps its windows on wall-clock time, so Retry-After is computed on it too
             blocked = [s for s in (minute_stats, day_stats) if s is not None and s.remaining <= 0]
             reset = max(s.reset_time for s in blocked) if blocked else time.time() + 1
             retry_after = max(1, math.ceil(reset - time.time()))

@@ -14,8 +14,10 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, and_, case, false, func, literal, not_, or_, select
 
+from massdm.domain.audience import parse_list_id
 from massdm.store.dialect import upsert
 from massdm.store.fans import active_condition, custom_list_condition, system_list_condition
+from massdm.store.messages import MassMessage
 from massdm.store.tables import deliveries, fans, mass_message_user_ids
 
 
@@ -27,6 +29,22 @@ class Audience:
     excluded: tuple[str | int, ...]
     subscribed_since: datetime | None
     at: datetime  # the moment list membership and subscriptions are judged at
+
+
+def for_message(
+    message: MassMessage, at: datetime, *, lists: list[str | int] | None = None,
+    excluded: list[str | int] | None = None,
+) -> Audience:
+    """A message's audience as judged at `at` (its send time, so every chunk judges alike)."""
+    def refs(raw: list) -> tuple[str | int, ...]:
+        return tuple(r for r in (parse_list_id(x) for x in raw) if r is not None)
+
+    return Audience(
+        account_id=message.account_id, message_id=message.id,
+        lists=tuple(lists) if lists is not None else refs(message.user_lists),
+        excluded=tuple(excluded) if excluded is not None else refs(message.excluded_lists),
+        subscribed_since=message.subscribed_since, at=at,
+    )
 
 
 def _member_of(ref: str | int, at: datetime) -> ColumnElement[bool]:

@@ -37,6 +37,19 @@ def _positive_id(value: int | str) -> int:
 IdLike = Annotated[int | str, AfterValidator(_positive_id)]
 
 
+def _utc(moment: datetime) -> datetime:
+    """Naive dates are UTC; any offset is converted. Out-of-range instants are invalid, not a 500."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise ValueError("is outside the supported date range") from None
+
+
+Instant = Annotated[datetime, AfterValidator(_utc)]  # an ISO 8601 instant from a request, as aware UTC
+
+
 def iso(moment: datetime | None) -> str | None:
     """Response dates: ISO 8601 with offset, e.g. 2025-01-01T01:01:01+00:00."""
     if moment is None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from massdm.api.schemas.common import IdLike, Text, WireModel, iso
+from massdm.api.schemas.common import IdLike, Instant, Text, WireModel, iso
 from massdm.domain.audience import is_active
 from massdm.services.fans import FanView, ListState
 from massdm.store.fans import UPDATABLE, FanRecord
@@ -104,19 +104,6 @@ class FanPageOut(WireModel):
     has_more: bool
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """Naive dates are UTC; any offset is converted. Out-of-range instants are invalid, not a 500."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    try:
-        return moment.astimezone(timezone.utc)
-    except (OverflowError, ValueError):
-        raise ValueError("is outside the supported date range") from None
-
-
-Instant = Annotated[datetime, AfterValidator(_utc)]
 Name = Annotated[Text, Field(max_length=200)]
 
 

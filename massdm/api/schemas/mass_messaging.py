@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
-from massdm.api.schemas.common import IdLike, Text, WireModel, iso
+from massdm.api.schemas.common import IdLike, Instant, Text, WireModel, iso
 from massdm.api.schemas.media import MediaOut, UrlOf
 from massdm.domain.messages import crop, format_price
 from massdm.services.mass_messaging import MessageDraft, MessageView
@@ -30,22 +29,12 @@ def _ref(value: object) -> object:
     return value
 
 
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    try:
-        return moment.astimezone(timezone.utc)
-    except (OverflowError, ValueError):
-        raise ValueError("is outside the supported date range") from None
-
-
 Ref = Annotated[Text, BeforeValidator(_ref), Field(min_length=1, max_length=100)]
 RefList = Annotated[list[Ref], BeforeValidator(_comma_list), Field(max_length=1000)]
 # A media reference keeps its JSON type: an int preview may be an index into mediaFiles.
 MediaRef = Annotated[int | Annotated[Text, Field(min_length=1, max_length=100)], Field(union_mode="left_to_right")]
 IdList = Annotated[list[IdLike], BeforeValidator(_comma_list), Field(max_length=100_000)]
 Price = Annotated[Decimal, Field(ge=0, le=1_000_000, allow_inf_nan=False, description="USD: 0, or 3 to 200.")]
-Instant = Annotated[datetime, AfterValidator(_utc)]
 BannedTier = Literal["strict_ban", "risky", "replace_soften"]
 
 

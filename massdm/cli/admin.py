@@ -1,18 +1,14 @@
-"""`massdm`: serve the API, manage accounts and keys, import fans, set up a demo."""
+"""Running and administering massdm: serve, migrate, accounts, keys, fans, credits, demo."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from massdm import cli_messaging
-from massdm.clock import SystemClock
+from massdm.cli.session import base_url, clock, console, fail, open_store, print_json
 from massdm.config import Settings
 from massdm.errors import MassdmError
 from massdm.services import accounts as account_service
@@ -20,7 +16,7 @@ from massdm.services import demo as demo_service
 from massdm.services import fans as fan_service
 from massdm.store import accounts as account_store
 from massdm.store import teams as team_store
-from massdm.store.db import create_store_engine, migrate, transaction
+from massdm.store.db import transaction
 
 app = typer.Typer(help="massdm: mass messaging for creator platforms.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Creator accounts.", no_args_is_help=True)
@@ -31,31 +27,6 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(fans_app, name="fans")
 app.add_typer(credits_app, name="credits")
-app.command("send")(cli_messaging.send)
-app.command("messages")(cli_messaging.messages)
-app.command("worker")(cli_messaging.worker)
-
-console = Console(stderr=True)
-clock = SystemClock()
-
-
-def _engine(settings: Settings):  # noqa: ANN202
-    engine = create_store_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    migrate(engine)
-    return engine
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
-
-
-def _print_json(value: object) -> None:
-    sys.stdout.write(json.dumps(value) + "\n")
-
-
-def _base_url(settings: Settings) -> str:
-    return (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
 
 
 @app.command()
@@ -71,7 +42,7 @@ def serve(
     settings = Settings()
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)
-    console.print(f"massdm serving on {_base_url(settings)} (database {settings.database_url})")
+    console.print(f"massdm serving on {base_url(settings)} (database {settings.database_url})")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
@@ -79,7 +50,7 @@ def serve(
 def migrate_command() -> None:
     """Apply database migrations up to the newest."""
     settings = Settings()
-    _engine(settings)
+    open_store(settings)
     console.print(f"database at {settings.database_url} is up to date")
 
 
@@ -92,7 +63,7 @@ def accounts_create(
     """Create a creator account in a team."""
     settings = Settings()
     try:
-        with transaction(_engine(settings)) as connection:
+        with transaction(open_store(settings)) as connection:
             owner = account_service.ensure_team(
                 connection, slug=team, name=None, credits=settings.default_credits, now=clock.now()
             )
@@ -100,9 +71,9 @@ def accounts_create(
                 connection, team=owner, display_name=name, username=None, now=clock.now()
             )
     except MassdmError as error:
-        _fail(error.message)
+        fail(error.message)
     if as_json:
-        _print_json({"id": account.id, "display_name": account.display_name, "team": owner.slug})
+        print_json({"id": account.id, "display_name": account.display_name, "team": owner.slug})
     else:
         console.print(f"created account [bold]{account.id}[/bold] ({account.display_name}) in team {owner.slug}")
         typer.echo(account.id)
@@ -127,12 +98,12 @@ def keys_create(
     settings = Settings()
     account_ids = account or []
     try:
-        with transaction(_engine(settings)) as connection:
+        with transaction(open_store(settings)) as connection:
             slug = team
             if slug is None and account_ids:
                 first = account_store.get_account(connection, account_ids[0])
                 if first is None:
-                    _fail(f"account {account_ids[0]} does not exist")
+                    fail(f"account {account_ids[0]} does not exist")
                 owner = team_store.get_team(connection, first.team_id)
             else:
                 owner = account_service.ensure_team(
@@ -153,9 +124,9 @@ def keys_create(
                 scopes=frozenset(scope or ["api"]),
             )
     except MassdmError as error:
-        _fail(error.message)
+        fail(error.message)
     if as_json:
-        _print_json({"api_key": issued.api_key, "team": issued.team_slug, "accounts": issued.account_ids,
+        print_json({"api_key": issued.api_key, "team": issued.team_slug, "accounts": issued.account_ids,
                      "scopes": sorted(scope or ["api"])})
     else:
         scope = ", ".join(issued.account_ids) if issued.account_ids else "every account of the team"
@@ -171,10 +142,10 @@ def fans_import(
     """Import fans from CSV (columns: id, username, name, subscribed_at, expires_at, auto_renew,
     following, muted, tagged, friend). Idempotent by fan id; a bad row imports nothing."""
     settings = Settings()
-    engine = _engine(settings)
+    engine = open_store(settings)
     with transaction(engine) as connection:
         if account_store.get_account(connection, account) is None:
-            _fail(f"account {account} does not exist")
+            fail(f"account {account} does not exist")
     with Progress(
         TextColumn("importing fans"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
     ) as progress:
@@ -187,7 +158,7 @@ def fans_import(
             result = fan_service.import_fans_csv(engine, account, file, clock, on_progress=on_progress)
         except fan_service.CsvImportError as error:
             progress.stop()
-            _fail("nothing imported:\n  " + "\n  ".join(error.problems))
+            fail("nothing imported:\n  " + "\n  ".join(error.problems))
     console.print(f"imported {result.rows} rows: {result.created} new fans, {result.updated} updated")
 
 
@@ -197,10 +168,10 @@ def credits_add(
     team: Annotated[str, typer.Option(help="Team slug.")] = account_service.DEFAULT_TEAM_SLUG,
 ) -> None:
     """Top up (or reduce) a team's credit balance."""
-    with transaction(_engine(Settings())) as connection:
+    with transaction(open_store(Settings())) as connection:
         owner = team_store.get_team_by_slug(connection, team)
         if owner is None:
-            _fail(f"team {team} does not exist")
+            fail(f"team {team} does not exist")
         balance = max(0, owner.credit_balance + amount)
         team_store.set_balance(connection, owner.id, balance)
     typer.echo(f"team {team} balance: {balance}")
@@ -214,10 +185,10 @@ def demo(
 ) -> None:
     """Create (or reuse) a demo team, account, key, fans and two lists; print how to call them."""
     settings = Settings()
-    world = demo_service.set_up_demo(_engine(settings), settings, clock, fans=fans, api_key=api_key)
-    info = {"account": world.account, "api_key": world.api_key, "base_url": _base_url(settings)}
+    world = demo_service.set_up_demo(open_store(settings), settings, clock, fans=fans, api_key=api_key)
+    info = {"account": world.account, "api_key": world.api_key, "base_url": base_url(settings)}
     if as_json:
-        _print_json(info)
+        print_json(info)
         return
     console.print("[bold]massdm demo is ready[/bold]")
     console.print(f"  account:  {world.account}")

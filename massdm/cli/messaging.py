@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import signal
-import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -16,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from massdm.clock import SystemClock
+from massdm.cli.session import clock, console, fail, open_store, print_json
 from massdm.config import Settings
 from massdm.delivery.worker import DeliveryWorker, worker_config
 from massdm.domain.banned_words import BannedWords
@@ -27,25 +25,10 @@ from massdm.services import mass_messaging as message_service
 from massdm.services.mass_messaging import MessageDraft, Policy
 from massdm.store import accounts as account_store
 from massdm.store import messages as message_store
-from massdm.store.db import create_store_engine, migrate, transaction
-
-console = Console(stderr=True)
-clock = SystemClock()
-
-
-def _engine(settings: Settings):  # noqa: ANN202
-    engine = create_store_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    migrate(engine)
-    return engine
-
+from massdm.store.db import transaction
 
 def _policy(settings: Settings) -> Policy:
     return Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
 
 
 def send(
@@ -65,12 +48,12 @@ def send(
 ) -> None:
     """Send a mass message (as the platform operator: no key, no credits)."""
     settings = Settings()
-    engine = _engine(settings)
+    engine = open_store(settings)
     policy = _policy(settings)
     try:
         amount = Decimal(price) if price is not None else None
     except InvalidOperation:
-        _fail(f"--price {price!r} is not a number")
+        fail(f"--price {price!r} is not a number")
     when = None
     if schedule is not None:  # a time without an offset is UTC
         when = schedule.replace(tzinfo=timezone.utc) if schedule.tzinfo is None else schedule.astimezone(timezone.utc)
@@ -82,11 +65,11 @@ def send(
     try:
         with transaction(engine) as connection:
             if account_store.get_account(connection, account) is None:
-                _fail(f"account {account} does not exist")
+                fail(f"account {account} does not exist")
             message = message_service.send(connection, account, draft, clock.now(), policy)
     except MassdmError as error:
         details = "; ".join(f"{k}: {' '.join(v)}" for k, v in getattr(error, "errors", {}).items())
-        _fail(details or error.message)
+        fail(details or error.message)
     console.print(f"mass message [bold]{message.id}[/bold] created")
     if wait:
         if message.due_at is None or message.due_at > clock.now():
@@ -97,8 +80,8 @@ def send(
         view = message_service.view_message(connection, account, message.id, clock.now(), policy)
     if as_json:
         state = view.state
-        sys.stdout.write(json.dumps({"id": view.message.id, "status": view.status, "total": state.total,
-                                     "sent": view.message.sent_count, "skipped": view.message.skipped_count}) + "\n")
+        print_json({"id": view.message.id, "status": view.status, "total": state.total,
+                    "sent": view.message.sent_count, "skipped": view.message.skipped_count})
     else:
         typer.echo(view.message.id)
 
@@ -135,7 +118,7 @@ def messages(
 ) -> None:
     """The mass message overview as a table."""
     settings = Settings()
-    engine = _engine(settings)
+    engine = open_store(settings)
     with transaction(engine) as connection:
         page = engagement_service.sent_messages(connection, account, start=None, end=None, before_id=None,
                                                 query=None, limit=limit, now=clock.now(), policy=_policy(settings))
@@ -159,7 +142,7 @@ def messages(
 def worker() -> None:
     """Run the delivery worker on its own (e.g. beside `massdm serve` with MASSDM_WORKER_ENABLED=false)."""
     settings = Settings()
-    engine = _engine(settings)
+    engine = open_store(settings)
     delivery = DeliveryWorker(engine, clock, worker_config(settings))
     stop = threading.Event()
 
