@@ -31,8 +31,8 @@ class InboxEntry:
 
 
 def _entries(connection: Connection, deliveries: list[Delivery], now: datetime, policy: Policy) -> list[InboxEntry]:
-    messages = [message_store.get_message_by_id(connection, d.message_id) for d in deliveries]
-    views = describe(connection, [m for m in messages if m is not None], now, policy)
+    messages = message_store.messages_by_ids(connection, [d.message_id for d in deliveries])
+    views = describe(connection, list(messages.values()), now, policy)
     by_id = {v.message.id: v for v in views}
     return [InboxEntry(d, by_id[d.message_id]) for d in deliveries if d.message_id in by_id]
 

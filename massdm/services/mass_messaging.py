@@ -60,6 +60,7 @@ class MessageView:
     media: list[MediaItem] = field(default_factory=list)
     preview_ids: list[int] = field(default_factory=list)
     state: QueueState | None = None
+    user_ids: list[int] = field(default_factory=list)  # the fans the message names directly
 
     @property
     def status(self) -> str:
@@ -70,8 +71,10 @@ class MessageView:
 
 
 def describe(connection: Connection, messages: list[MassMessage], now: datetime, policy: Policy) -> list[MessageView]:
-    """Messages with their media and derived queue state, in three queries however many there are."""
+    """Messages with their media, named fans and derived queue state, in a few queries however many
+    there are."""
     media_refs = message_store.media_of(connection, [m.id for m in messages])
+    named = message_store.user_ids_of(connection, [m.id for m in messages])
     by_account: dict[str, set[int]] = {}
     for m in messages:
         by_account.setdefault(m.account_id, set()).update(media_id for media_id, _ in media_refs[m.id])
@@ -84,7 +87,7 @@ def describe(connection: Connection, messages: list[MassMessage], now: datetime,
         ready = all(i.is_ready for i in attached)
         state = queue_state(replace(m.facts, media_ready=ready), now, policy.unsend_window)
         previews = [media_id for media_id, is_preview in media_refs[m.id] if is_preview]
-        views.append(MessageView(m, attached, previews, state))
+        views.append(MessageView(m, attached, previews, state, named[m.id]))
     return views
 
 

@@ -90,10 +90,20 @@ def set_user_ids(connection: Connection, message_id: int, fan_ids: list[int]) ->
 
 
 def user_ids(connection: Connection, message_id: int) -> list[int]:
-    return list(connection.execute(
-        select(mass_message_user_ids.c.fan_id).where(mass_message_user_ids.c.message_id == message_id)
-        .order_by(mass_message_user_ids.c.fan_id)
-    ).scalars())
+    return user_ids_of(connection, [message_id])[message_id]
+
+
+def user_ids_of(connection: Connection, message_ids: list[int]) -> dict[int, list[int]]:
+    """The fans each message names directly (userIds), in one query."""
+    result: dict[int, list[int]] = {m: [] for m in message_ids}
+    if message_ids:
+        for message_id, fan_id in connection.execute(
+            select(mass_message_user_ids.c.message_id, mass_message_user_ids.c.fan_id)
+            .where(mass_message_user_ids.c.message_id.in_(message_ids))
+            .order_by(mass_message_user_ids.c.message_id, mass_message_user_ids.c.fan_id)
+        ):
+            result[message_id].append(fan_id)
+    return result
 
 
 def set_media(connection: Connection, message_id: int, media: list[tuple[int, bool]]) -> None:
@@ -128,6 +138,13 @@ def get_message(connection: Connection, account_id: str, message_id: int) -> Mas
 def get_message_by_id(connection: Connection, message_id: int) -> MassMessage | None:
     row = connection.execute(select(*_COLUMNS).where(mass_messages.c.id == message_id)).first()
     return _message(row) if row else None
+
+
+def messages_by_ids(connection: Connection, message_ids: list[int]) -> dict[int, MassMessage]:
+    if not message_ids:
+        return {}
+    rows = connection.execute(select(*_COLUMNS).where(mass_messages.c.id.in_(message_ids))).all()
+    return {row.id: _message(row) for row in rows}
 
 
 def list_queue(connection: Connection, account_id: str, *, sent_since: datetime, limit: int) -> list[MassMessage]:

@@ -31,7 +31,6 @@ from massdm.services import media as media_service
 from massdm.services.mass_messaging import MessageView
 from massdm.services.media import Processed
 from massdm.services.metering import insufficient_credits
-from massdm.store import messages as message_store
 from massdm.store.accounts import Account
 from massdm.store.api_keys import ApiKey
 from massdm.store.db import transaction
@@ -204,8 +203,8 @@ def message_page(
     return meter.paged(data, next_page)
 
 
-def _queue(connection: Connection, view: MessageView) -> QueueEnvelopeData:
-    return QueueEnvelopeData(queue=QueueOut.of(view, message_store.user_ids(connection, view.message.id)))
+def _queue(view: MessageView) -> QueueEnvelopeData:
+    return QueueEnvelopeData(queue=QueueOut.of(view))
 
 
 @router.get("/api/{account}/mass-messaging/{message_id}", response_model=Envelope[QueueEnvelopeData],
@@ -213,7 +212,7 @@ def _queue(connection: Connection, view: MessageView) -> QueueEnvelopeData:
 def get_mass_message(message_id: MessageId, account: CurrentAccount, connection: Db, meter: Metered,
                      clock: ClockDep, request: Request) -> Envelope[QueueEnvelopeData]:
     view = message_service.view_message(connection, account.id, message_id, clock.now(), request.app.state.policy)
-    return meter.envelope(_queue(connection, view))
+    return meter.envelope(_queue(view))
 
 
 @router.put("/api/{account}/mass-messaging/{message_id}", response_model=Envelope[QueueItemOut],
@@ -234,4 +233,4 @@ def delete_mass_message(message_id: MessageId, account: CurrentAccount, connecti
     policy = request.app.state.policy
     message = message_service.delete(connection, account.id, message_id, clock.now(), policy)
     view = message_service.describe(connection, [message], clock.now(), policy)[0]
-    return meter.envelope(_queue(connection, view))
+    return meter.envelope(_queue(view))

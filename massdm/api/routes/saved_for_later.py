@@ -13,7 +13,6 @@ from massdm.api.schemas.common import Envelope, PagedEnvelope, iso
 from massdm.api.schemas.saved_for_later import PeriodIn, PeriodOut, SavedItemOut, SavedPageOut, SettingsOut, entity
 from massdm.services import mass_messaging as message_service
 from massdm.services import saved_for_later as saved_service
-from massdm.store import messages as message_store
 
 router = APIRouter(tags=["Saved For Later (Messages)"])
 
@@ -39,7 +38,7 @@ def list_saved(
         publish: datetime | None = saved_service.publish_at(settings, position)
         items.append(SavedItemOut(
             id=view.message.id, created_date_time=iso(view.message.created_at) or "", publish_date_time=iso(publish),
-            entity=entity(view, message_store.user_ids(connection, view.message.id), to_url),
+            entity=entity(view, to_url),
         ))
     next_page = page_url(request, offset=offset + limit, limit=limit) if has_more else None
     return meter.paged(SavedPageOut(list=items, has_more=has_more), next_page)

@@ -158,7 +158,7 @@ class QueueOut(WireModel):
     subscribed_since: str | None
 
     @classmethod
-    def of(cls, view: MessageView, user_ids: list[int]) -> "QueueOut":
+    def of(cls, view: MessageView) -> "QueueOut":
         m, state = view.message, view.state
         assert state is not None
         kinds = sorted({i.type for i in view.media})
@@ -172,7 +172,7 @@ class QueueOut(WireModel):
             price=format_price(m.price_cents) if m.price_cents else None, purchased_count=m.purchased_count,
             total=state.total, pending=state.pending, is_done=state.is_done, status=view.status, error=m.error,
             scheduled_date=iso(m.scheduled_at), is_saved_for_later=m.saved_for_later,
-            user_lists=list(m.user_lists), excluded_lists=list(m.excluded_lists), user_ids=user_ids,
+            user_lists=list(m.user_lists), excluded_lists=list(m.excluded_lists), user_ids=view.user_ids,
             media_files=[i.id for i in view.media], previews=view.preview_ids,
             subscribed_since=iso(m.subscribed_since),
         )

@@ -64,7 +64,7 @@ class PeriodOut(BaseModel):
     period: int
 
 
-def entity(view: MessageView, user_ids: list[int], to_url: UrlOf) -> SavedEntityOut:
+def entity(view: MessageView, to_url: UrlOf) -> SavedEntityOut:
     m = view.message
     cents = m.price_cents
     return SavedEntityOut(
@@ -73,6 +73,6 @@ def entity(view: MessageView, user_ids: list[int], to_url: UrlOf) -> SavedEntity
         giphy_id=m.giphy_id, media=[MediaOut.of(i, to_url) for i in view.media], previews=view.preview_ids,
         media_count=len(view.media), is_media_ready=bool(view.state and view.state.is_ready),
         created_at=iso(m.created_at) or "", changed_at=iso(m.created_at) or "", scheduled_at=iso(m.scheduled_at),
-        user_ids=[str(u) for u in user_ids], user_lists=list(m.user_lists), excluded_lists=list(m.excluded_lists),
+        user_ids=[str(u) for u in view.user_ids], user_lists=list(m.user_lists), excluded_lists=list(m.excluded_lists),
         release_forms=[{"type": k, "ids": v} for k, v in sorted(m.release_forms.items())],
     )
