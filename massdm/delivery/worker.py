@@ -112,7 +112,7 @@ class DeliveryWorker:
         """Fix the audience: its size (total) and who cannot receive (skipped)."""
         sent_at = message.sent_at or self.clock.now().replace(microsecond=0)
         with transaction(self.engine) as connection:
-            audience = audience_store.for_message(message, sent_at)
+            audience = audience_store.for_message(connection, message, sent_at)
             size, can_receive = audience_store.count(connection, audience)
             if can_receive == 0:
                 if not message_store.start(connection, message.id, self.name, self.clock.now(), self.config.lease,
@@ -137,7 +137,7 @@ class DeliveryWorker:
             current = message_store.get_message_by_id(connection, message.id)
             if current is None or current.claimed_by != self.name:
                 raise LeaseLost()
-            audience = audience_store.for_message(current, current.sent_at or self.clock.now())
+            audience = audience_store.for_message(connection, current, current.sent_at or self.clock.now())
             inserted = audience_store.deliver(connection, audience, after=current.cursor_fan_id,
                                               limit=self.config.chunk_size, now=self.clock.now())
             cursor = max(current.cursor_fan_id, audience_store.last_delivered(connection, message.id))

@@ -195,7 +195,8 @@ def send(connection: Connection, account_id: str, draft: MessageDraft, now: date
         raise ValidationFailed.field("previews", "Every preview must also be in mediaFiles.")
 
     if message.due_at is not None and message.due_at <= now:
-        _, can_receive = audience_store.count(connection, audience_store.for_message(message, now, lists=user_lists, excluded=excluded))
+        audience = audience_store.for_message(connection, message, now, lists=user_lists, excluded=excluded)
+        _, can_receive = audience_store.count(connection, audience)
         if can_receive == 0:
             raise ValidationFailed.field(
                 "userIds" if user_ids and not user_lists else "userLists",

@@ -29,13 +29,17 @@ class Audience:
     excluded: tuple[str | int, ...]
     subscribed_since: datetime | None
     at: datetime  # the moment list membership and subscriptions are judged at
+    names_fans: bool = True  # whether userIds name anyone (if not, the per-fan lookup is skipped)
 
 
 def for_message(
-    message: MassMessage, at: datetime, *, lists: list[str | int] | None = None,
+    connection: Connection, message: MassMessage, at: datetime, *, lists: list[str | int] | None = None,
     excluded: list[str | int] | None = None,
 ) -> Audience:
     """A message's audience as judged at `at` (its send time, so every chunk judges alike)."""
+    names_fans = connection.execute(
+        select(mass_message_user_ids.c.fan_id).where(mass_message_user_ids.c.message_id == message.id).limit(1)
+    ).first() is not None
     def refs(raw: list) -> tuple[str | int, ...]:
         return tuple(r for r in (parse_list_id(x) for x in raw) if r is not None)
 
@@ -43,7 +47,7 @@ def for_message(
         account_id=message.account_id, message_id=message.id,
         lists=tuple(lists) if lists is not None else refs(message.user_lists),
         excluded=tuple(excluded) if excluded is not None else refs(message.excluded_lists),
-        subscribed_since=message.subscribed_since, at=at,
+        subscribed_since=message.subscribed_since, at=at, names_fans=names_fans,
     )
 
 
@@ -57,7 +61,8 @@ def requested(audience: Audience) -> ColumnElement[bool]:
         .where(mass_message_user_ids.c.message_id == audience.message_id, mass_message_user_ids.c.fan_id == fans.c.id)
         .exists()
     )
-    chosen = or_(picked_ids, *(_member_of(ref, audience.at) for ref in audience.lists))
+    members = [_member_of(ref, audience.at) for ref in audience.lists]
+    chosen = or_(false(), picked_ids, *members) if audience.names_fans else or_(false(), *members)
     conditions = [fans.c.account_id == audience.account_id, chosen]
     if audience.excluded:
         conditions.append(not_(or_(false(), *(_member_of(ref, audience.at) for ref in audience.excluded))))
