@@ -28,6 +28,7 @@ from massdm.store.db import transaction
 
 SPOOL_IN_MEMORY = 1 << 20
 MAX_RECORDED_BODY = 4 << 20  # responses larger than this are passed through but not replayable
+MAX_CANONICAL_JSON = 8 << 20  # JSON bodies up to this size are compared by meaning, larger ones byte for byte
 
 
 def _replay_body(body: bytes, content_type: str | None) -> bytes:
@@ -79,7 +80,9 @@ class IdempotencyMiddleware:
                 spool.write(chunk)
                 more = message.get("more_body", False)
             spool.seek(0)
-            await self._run(scope, send, request, caller, key, digest.hexdigest(), spool)
+            request_hash = _json_hash(spool, headers.get("content-type", "")) or digest.hexdigest()
+            spool.seek(0)
+            await self._run(scope, send, request, caller, key, request_hash, spool)
         finally:
             spool.close()
 
@@ -136,6 +139,13 @@ class IdempotencyMiddleware:
             headers.append((b"content-type", attempt.content_type.encode("latin-1")))
         await send({"type": "http.response.start", "status": attempt.status_code or 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _json_hash(spool: Any, content_type: str) -> str | None:
+    if not content_type.split(";")[0].strip().lower().endswith("json"):
+        return None
+    raw = spool.read(MAX_CANONICAL_JSON + 1)
+    return rules.json_body_hash(raw) if len(raw) <= MAX_CANONICAL_JSON else None
 
 
 def _identify(request: Request, authorization: str | None) -> ApiKey:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -28,6 +29,17 @@ def check_key(key: str) -> str:
     if not 1 <= len(key) <= 255 or not all(0x20 <= ord(c) <= 0x7E for c in key):
         raise IdempotencyKeyInvalid("Idempotency-Key must be 1 to 255 printable ASCII characters.")
     return key
+
+
+def json_body_hash(raw: bytes) -> str | None:
+    """A JSON body's hash by meaning (key order and white space do not make it another request);
+    None if it is not JSON."""
+    try:
+        value = json.loads(raw or b"null")
+    except ValueError:
+        return None
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def scope_hash(credential: str, method: str, path: str, key: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import timedelta
 
@@ -10,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from massdm.domain.api_keys import hash_api_key
-from massdm.domain.idempotency import scope_hash
+from massdm.domain.idempotency import json_body_hash, scope_hash
 from massdm.services import idempotency as idempotency_service
 from massdm.store import teams as team_store
 from massdm.store.tables import api_keys
@@ -206,7 +205,7 @@ def _claim_in_flight(app, clock, caller, key: str, raw: bytes) -> None:  # noqa:
             select(api_keys.c.id).where(api_keys.c.key_hash == hash_api_key(caller.api_key))
         ).scalar_one()
     scope = scope_hash(str(key_id), "POST", f"/api/{caller.account}/mass-messaging", key)
-    decision, _ = idempotency_service.begin(app.state.engine, scope, hashlib.sha256(raw).hexdigest(), clock.now())
+    decision, _ = idempotency_service.begin(app.state.engine, scope, json_body_hash(raw), clock.now())
     assert decision == "proceed"
 
 
@@ -218,7 +217,8 @@ def test_a_key_still_in_flight_is_a_409_conflict(app, client, clock, world, acco
     for _ in range(2):
         response = client.post(f"/api/{account.account}/mass-messaging", headers=headers, content=raw)
         _assert_error(response, 409, "IDEMPOTENCY_CONFLICT")
-    different = client.post(f"/api/{account.account}/mass-messaging", headers=headers, content=raw + b" ")
+    other = json.dumps({**SEND, "text": "something else"}).encode()
+    different = client.post(f"/api/{account.account}/mass-messaging", headers=headers, content=other)
     _assert_error(different, 422, "IDEMPOTENCY_KEY_MISMATCH")
     assert _balance(world, account) == balance
     assert _messages(client, account) == []
@@ -287,3 +287,16 @@ def test_without_a_valid_api_key_it_is_401_whatever_the_idempotency_key(client, 
     response = _send(client, account, idempotency_key, headers={"Authorization": "Bearer massdm_wrong"})
     assert response.status_code == 401
     assert response.json()["error"].startswith("Unauthorized.")
+
+
+def test_the_same_json_written_differently_is_the_same_request(client, world, account):
+    first = client.post(f"/api/{account.account}/mass-messaging",
+                        headers={**account.headers, "Idempotency-Key": "json-1", "Content-Type": "application/json"},
+                        content=b'{"text": "Hello everyone", "userLists": ["fans"]}')
+    again = client.post(f"/api/{account.account}/mass-messaging",
+                        headers={**account.headers, "Idempotency-Key": "json-1", "Content-Type": "application/json"},
+                        content=b'{\n  "userLists":["fans"],\n  "text":"Hello everyone"\n}')
+    assert first.status_code == again.status_code == 200
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["data"]["id"] == first.json()["data"]["id"]
+    assert _messages(client, account) == [first.json()["data"]["id"]]
