@@ -186,7 +186,6 @@ def _streaming_caller(
 
 
 StreamingCaller = Annotated[tuple[ApiKey, Account], Depends(_streaming_caller)]
-Free = Annotated[Meter, Depends(metered(0))]
 
 
 def public_base(request: Request) -> str:

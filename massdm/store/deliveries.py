@@ -31,12 +31,6 @@ def get_delivery(connection: Connection, message_id: int, fan_id: int) -> Delive
     return Delivery(*row) if row else None
 
 
-def count_for_message(connection: Connection, message_id: int) -> int:
-    return connection.execute(
-        select(func.count()).select_from(deliveries).where(deliveries.c.message_id == message_id)
-    ).scalar_one()
-
-
 def visible_condition():  # noqa: ANN201
     """A delivery stays in the fan's inbox unless the message was unsent and the fan had not bought it."""
     return or_(mass_messages.c.canceled_at.is_(None), deliveries.c.purchased_at.is_not(None))

@@ -343,10 +343,3 @@ def release(connection: Connection, message_id: int, worker: str) -> None:
         .where(mass_messages.c.id == message_id, mass_messages.c.claimed_by == worker)
         .values(claimed_by=None, lease_until=None)
     )
-
-
-def next_due_at(connection: Connection, now: datetime) -> datetime | None:
-    """When the earliest not-yet-due open message becomes due (for the worker's sleep)."""
-    return connection.execute(
-        select(func.min(mass_messages.c.due_at)).where(_OPEN, mass_messages.c.due_at > now)
-    ).scalar_one_or_none()
