@@ -17,8 +17,15 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default="sqlite:///./massdm.db",
-        description="SQLAlchemy URL of the store. SQLite is the embedded default.",
+        description="SQLAlchemy URL of the store: SQLite (the embedded default) or `postgresql://…`.",
     )
+    database_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections per process (and as many overflow).")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for state shared between API processes (rate-limit windows). "
+        "Unset: kept in the process, exact for one process.",
+    )
+    redis_prefix: str = Field(default="massdm", description="Prefix of every Redis key massdm writes.")
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = Field(

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite file per test, the real ASGI app, real server processes."""
+"""Shared fixtures: a real database per test (SQLite file or PostgreSQL schema), the real ASGI app,
+real server processes. tests/backends.py says which backend the run uses."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
+
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 from massdm.api.app import create_app
 from massdm.clock import ManualClock, SystemClock
@@ -21,6 +25,29 @@ from massdm.config import Settings
 from massdm.services import accounts as account_service
 from massdm.store.db import create_store_engine, migrate, transaction
 from massdm.store.teams import Team
+from tests.backends import database_url, drop_created, redis_env, redis_settings
+
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@event.listens_for(Engine, "engine_connect")
+def _remember(connection) -> None:  # noqa: ANN001
+    _engines.add(connection.engine)
+
+
+@pytest.fixture(autouse=True)
+def _close_engines() -> Iterator[None]:
+    """Every engine a test opened gives its connections back (PostgreSQL allows only so many)."""
+    yield
+    for engine in list(_engines):
+        engine.dispose()
+    _engines.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    drop_created()
 
 
 @dataclass
@@ -82,8 +109,8 @@ class World:
 def settings(tmp_path: Path) -> Settings:
     # The delivery worker does not run on its own in API tests: tests drive it step by step.
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'massdm.db'}", public_url="http://massdm.test",
-        media_dir=tmp_path / "media", worker_enabled=False,
+        database_url=database_url(tmp_path), public_url="http://massdm.test",
+        media_dir=tmp_path / "media", worker_enabled=False, **redis_settings(),
     )
 
 
@@ -137,10 +164,10 @@ class Server:
 def start_server(directory: Path, env_extra: dict[str, str] | None = None) -> Server:
     """`massdm serve` as its own process on a fresh SQLite file; waits until /healthz answers."""
     port = free_port()
-    database_url = f"sqlite:///{directory / 'server.db'}"
+    url = database_url(directory, "server")
     env = {
-        **os.environ, "MASSDM_DATABASE_URL": database_url, "MASSDM_PORT": str(port),
-        "MASSDM_MEDIA_DIR": str(directory / "media"), **(env_extra or {}),
+        **os.environ, "MASSDM_DATABASE_URL": url, "MASSDM_PORT": str(port),
+        "MASSDM_MEDIA_DIR": str(directory / "media"), **redis_env(), **(env_extra or {}),
     }
     log = open(directory / "server.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
@@ -159,9 +186,9 @@ def start_server(directory: Path, env_extra: dict[str, str] | None = None) -> Se
     else:
         process.kill()
         raise RuntimeError("server did not come up")
-    engine = create_store_engine(database_url)
+    engine = create_store_engine(url)
     migrate(engine)
-    return Server(base_url, database_url, process, World(engine, SystemClock()))
+    return Server(base_url, url, process, World(engine, SystemClock()))
 
 
 @pytest.fixture(scope="module")

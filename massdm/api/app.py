@@ -32,7 +32,7 @@ from massdm.media.probe import AvTools
 from massdm.media.storage import LocalMediaStore, MediaStore
 from massdm.services.mass_messaging import Policy
 from massdm.services.metering import CreditLedgerFactory, MemoryRateLimiter, RateLimiter, SqlCreditLedger
-from massdm.store.db import create_store_engine, migrate
+from massdm.store.db import engine_for, migrate
 
 _ERRORS = {
     401: {"description": "Missing or invalid API key: `{\"error\": \"Unauthorized. ...\"}`"},
@@ -56,7 +56,7 @@ def create_app(
     media_store: MediaStore | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
-    engine = engine or create_store_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    engine = engine or engine_for(settings)
     migrate(engine)
     clock = clock or SystemClock()
     worker = DeliveryWorker(engine, clock, worker_config(settings))

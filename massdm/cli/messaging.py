@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Optional
 
+import prometheus_client
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -139,11 +140,14 @@ def messages(
     Console().print(table)
 
 
-def worker() -> None:
-    """Run the delivery worker on its own (e.g. beside `massdm serve` with MASSDM_WORKER_ENABLED=false)."""
+def worker(
+    name: Annotated[Optional[str], typer.Option(help="How this worker signs its claims (default host:pid).")] = None,
+    metrics_port: Annotated[Optional[int], typer.Option(help="Serve this worker's Prometheus metrics on this port.")] = None,
+) -> None:
+    """Run a delivery worker on its own; start as many as you like, on one database."""
     settings = Settings()
     engine = open_store(settings)
-    delivery = DeliveryWorker(engine, clock, worker_config(settings))
+    delivery = DeliveryWorker(engine, clock, worker_config(settings), name=name)
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: object) -> None:
@@ -152,5 +156,7 @@ def worker() -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    console.print(f"delivery worker {delivery.name} on {settings.database_url}")
+    if metrics_port is not None:
+        prometheus_client.start_http_server(metrics_port, addr=settings.host)
+    console.print(f"delivery worker {delivery.name} on {engine.url.render_as_string(hide_password=True)}")
     delivery.run(stop)

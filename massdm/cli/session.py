@@ -11,14 +11,14 @@ from sqlalchemy import Engine
 
 from massdm.clock import SystemClock
 from massdm.config import Settings
-from massdm.store.db import create_store_engine, migrate
+from massdm.store.db import engine_for, migrate
 
 console = Console(stderr=True)
 clock = SystemClock()
 
 
 def open_store(settings: Settings) -> Engine:
-    engine = create_store_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    engine = engine_for(settings)
     migrate(engine)
     return engine
 

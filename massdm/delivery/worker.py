@@ -1,9 +1,13 @@
-"""The worker: claim -> count the audience -> deliver chunk by chunk -> finish; repeat.
+"""The worker: plan a due message into chunks, deliver chunks; any number of workers at once.
 
-Exactly once: a chunk's deliveries, the message's counters and its cursor commit in one
-transaction, guarded by the worker's lease. A worker killed mid-chunk loses only that
-uncommitted chunk; whoever claims the message after the lease runs out resumes at the
-cursor, and the (message, fan) primary key makes any repeat a no-op.
+Planning: a worker claims a due message (lease), counts its audience and splits the
+eligible fans into fan-id ranges (delivery_chunks), in one transaction.
+Delivery: any worker claims any free chunk (lease; SKIP LOCKED on PostgreSQL) and writes
+its deliveries by INSERT … SELECT. The chunk's deliveries, its "done" mark and the
+message's counter commit in one transaction, guarded by the lease, so a chunk counts
+exactly once. A worker killed mid-chunk loses only that uncommitted chunk: its lease runs
+out, the sweeper frees it, another worker delivers it, and the (message, fan) primary key
+makes any repeat a no-op.
 """
 
 from __future__ import annotations
@@ -12,23 +16,27 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from massdm import metrics
 from massdm.clock import Clock
 from massdm.delivery import scheduler
 from massdm.store import audience as audience_store
+from massdm.store import delivery_chunks as chunk_store
 from massdm.store import messages as message_store
 from massdm.store.db import transaction
+from massdm.store.delivery_chunks import Chunk
 from massdm.store.messages import MassMessage
 
 log = logging.getLogger("massdm.delivery")
 
 
 class LeaseLost(Exception):
-    """The message was canceled or taken over by another worker: stop, roll back this chunk."""
+    """The message was canceled or the chunk taken over by another worker: roll this chunk back."""
 
 
 @dataclass(frozen=True)
@@ -46,58 +54,60 @@ class DeliveryWorker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = threading.Event()
         self._stop = threading.Event()
+        self._housekeeping_at = 0.0  # monotonic time the sweeper and automation run next
         self.on_chunk = lambda message_id, sent: None  # progress hook (CLI --wait)
 
     # --- one step at a time (tests and the CLI call these directly) --------------------
 
-    def run_once(self) -> bool:
-        """Do the next piece of work, if any: scheduled housekeeping, then one claimed message."""
-        scheduler.run_due_automation(self.engine, self.clock)
-        with transaction(self.engine) as connection:
-            message = message_store.claim_next(connection, self.name, self.clock.now(), self.config.lease)
-        if message is None:
-            return False
-        self.deliver(message)
-        return True
+    def run_once(self) -> int | None:
+        """Do the next piece of work: plan a due message, else deliver one chunk. The message's id, or None."""
+        self._housekeeping()
+        message = self._claim_message()
+        if message is not None:
+            self._plan(message)
+            return message.id
+        chunk = self._claim_chunk()
+        if chunk is None:
+            return None
+        self._deliver_chunk(chunk)
+        return chunk.message_id
+
+    def run_until_idle(self, limit: int = 100_000) -> int:
+        """Work until nothing is left to do now; how many different messages were worked on."""
+        self._housekeeping_at = 0.0
+        worked: set[int] = set()
+        for _ in range(limit):
+            message_id = self.run_once()
+            if message_id is None:
+                break
+            worked.add(message_id)
+        return len(worked)
 
     def deliver_one(self, message_id: int) -> bool:
-        """Deliver this message now if it is due and nobody else holds it; False otherwise."""
+        """Plan this message if it is due, then deliver whatever chunks of it are free; False if none were."""
+        worked = False
         with transaction(self.engine) as connection:
             message = message_store.claim(connection, message_id, self.name, self.clock.now(), self.config.lease)
-        if message is None:
-            return False
-        self.deliver(message)
-        return True
-
-    def run_until_idle(self, limit: int = 10_000) -> int:
-        done = 0
-        while done < limit and self.run_once():
-            done += 1
-        return done
-
-    def deliver(self, message: MassMessage) -> None:
-        try:
-            if message.total < 0:
-                message = self._count(message)
-                if message is None:
-                    return
-            while self._next_chunk(message):
-                if self._stop.is_set():  # shutting down: hand the message back right away
-                    with transaction(self.engine) as connection:
-                        message_store.release(connection, message.id, self.name)
-                    return
-        except LeaseLost:
-            log.info("message %s: stopped (canceled or taken over)", message.id)
+        if message is not None:
+            self._plan(message)
+            worked = True
+        while (chunk := self._claim_chunk(message_id)) is not None:
+            self._deliver_chunk(chunk)
+            worked = True
+        return worked
 
     # --- the loop ------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        """Work until `stop` is set; sleep between polls, wake early when told there is work."""
+        """Work until `stop` is set; sleep between polls, wake early when told there is work.
+
+        Every step commits on its own, so stopping between steps leaves nothing half done.
+        """
         log.info("delivery worker %s started", self.name)
         self._stop = stop
         while not stop.is_set():
             try:
-                worked = self.run_once()
+                worked = self.run_once() is not None
             except Exception:  # noqa: BLE001 - a bad message must not kill the worker
                 log.exception("delivery worker step failed")
                 worked = False
@@ -108,51 +118,77 @@ class DeliveryWorker:
 
     # --- steps -------------------------------------------------------------------------
 
-    def _count(self, message: MassMessage) -> MassMessage | None:
-        """Fix the audience: its size (total) and who cannot receive (skipped)."""
+    def _housekeeping(self) -> None:
+        """Free expired leases and run time-driven automation, at most once per poll interval."""
+        if time.monotonic() < self._housekeeping_at:
+            return
+        self._housekeeping_at = time.monotonic() + self.config.poll_interval
+        now = self.clock.now()
+        with transaction(self.engine) as connection:
+            recovered = chunk_store.recover_expired(connection, now) + message_store.recover_expired(connection, now)
+        if recovered:
+            metrics.LEASE_RECOVERIES.inc(recovered)
+            log.warning("recovered %s expired lease(s) of workers that died or stalled", recovered)
+        scheduler.run_due_automation(self.engine, self.clock)
+
+    def _claim_message(self) -> MassMessage | None:
+        with transaction(self.engine) as connection:
+            return message_store.claim_next(connection, self.name, self.clock.now(), self.config.lease)
+
+    def _claim_chunk(self, message_id: int | None = None) -> Chunk | None:
+        with transaction(self.engine) as connection:
+            return chunk_store.claim_next(connection, self.name, self.clock.now(), self.config.lease, message_id)
+
+    def _plan(self, message: MassMessage) -> None:
+        """Fix the audience (its size and who cannot receive) and split it into chunks, in one transaction."""
         sent_at = message.sent_at or self.clock.now().replace(microsecond=0)
+        now = self.clock.now()
         with transaction(self.engine) as connection:
             audience = audience_store.for_message(connection, message, sent_at)
             size, can_receive = audience_store.count(connection, audience)
             if can_receive == 0:
-                if not message_store.start(connection, message.id, self.name, self.clock.now(), self.config.lease,
-                                           sent_at=sent_at, total=size, skipped=size,
-                                           error="The audience is empty: nobody in it could receive the message."):
-                    raise LeaseLost()
-                log.warning("message %s: empty audience", message.id)
-                return None
-            if not message_store.start(connection, message.id, self.name, self.clock.now(), self.config.lease,
-                                       sent_at=sent_at, total=size, skipped=size - can_receive):
-                raise LeaseLost()
-            counted = message_store.get_message_by_id(connection, message.id)
-        log.info("message %s: audience %s, %s can receive", message.id, size, can_receive)
-        return counted
+                if message_store.start(connection, message.id, self.name, now, sent_at=sent_at, total=size,
+                                       skipped=size, error="The audience is empty: nobody in it could receive "
+                                       "the message."):
+                    log.warning("message %s: empty audience", message.id)
+                return
+            if not message_store.start(connection, message.id, self.name, now, sent_at=sent_at, total=size,
+                                       skipped=size - can_receive):
+                log.info("message %s: canceled or taken over while being planned", message.id)
+                return
+            chunks = audience_store.plan_chunks(connection, audience, self.config.chunk_size)
+        log.info("message %s: audience %s, %s can receive, %s chunks", message.id, size, can_receive, chunks)
 
-    def _next_chunk(self, message: MassMessage) -> bool:
-        """Deliver one chunk; True while more remain.
+    def _deliver_chunk(self, chunk: Chunk) -> None:
+        try:
+            sent = self._write_chunk(chunk)
+        except LeaseLost:
+            log.info("message %s chunk %s: stopped (canceled or taken over)", chunk.message_id, chunk.seq)
+            return
+        self.on_chunk(chunk.message_id, sent)
 
-        Deliveries are written in fan-id order, so the highest delivered fan id is the cursor.
-        """
+    def _write_chunk(self, chunk: Chunk) -> int:
+        """Deliver the chunk's range and count it, all or nothing; the message's new sent count."""
         with transaction(self.engine) as connection:
-            current = message_store.get_message_by_id(connection, message.id)
-            if current is None or current.claimed_by != self.name:
+            message = message_store.get_message_by_id(connection, chunk.message_id)
+            if message is None or message.sent_at is None:
                 raise LeaseLost()
-            audience = audience_store.for_message(connection, current, current.sent_at or self.clock.now())
-            inserted = audience_store.deliver(connection, audience, after=current.cursor_fan_id,
-                                              limit=self.config.chunk_size, now=self.clock.now())
-            cursor = max(current.cursor_fan_id, audience_store.last_delivered(connection, message.id))
-            more = inserted == self.config.chunk_size or audience_store.remaining(connection, audience, cursor)
-            sent = current.sent_count + inserted
-            held = message_store.advance(
-                connection, current.id, self.name, self.clock.now(), self.config.lease, delivered=inserted,
-                cursor=cursor, finished=not more,
-                # at the end, the truth, should list membership have moved while it was sending
-                total=None if more else sent + current.skipped_count,
-            )
-            if not held:
+            audience = audience_store.for_message(connection, message, message.sent_at)
+            now = self.clock.now()
+            inserted = audience_store.deliver(connection, audience, after=chunk.after_fan_id,
+                                              through=chunk.through_fan_id, now=now)
+            if not chunk_store.complete(connection, chunk, self.name, inserted, now):
                 raise LeaseLost()
-        self.on_chunk(message.id, sent)
-        return more
+            sent = message_store.add_delivered(connection, chunk.message_id, inserted)
+            if sent is None:
+                raise LeaseLost()
+            # The message row is locked by now, so the last chunk to commit sees every other one done.
+            if not chunk_store.any_open(connection, chunk.message_id):
+                message_store.finish(connection, chunk.message_id, now)
+                log.info("message %s: delivered to %s fans", chunk.message_id, sent)
+        metrics.DELIVERIES.inc(inserted)
+        metrics.CHUNKS.inc()
+        return sent
 
 
 def start_in_thread(worker: DeliveryWorker) -> tuple[threading.Thread, threading.Event]:

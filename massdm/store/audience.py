@@ -3,8 +3,9 @@
 audience = (members of `userLists` ∪ `userIds`) − members of `excludedLists`,
            restricted to fans subscribed since `subscribed_since` (if given);
 eligible = the audience members who can receive now (an active subscription).
-Delivery walks the eligible fans in fan-id order, so a cursor (the last fan id done)
-is all a restarted worker needs to resume.
+When a message is counted, its eligible fans are split in fan-id order into ranges of
+`chunk size` fans (delivery_chunks), each delivered by INSERT … SELECT in one transaction
+by whichever worker claims it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, and_, case, false, func, literal, not_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, false, func, insert, literal, not_, or_, select
 
 from massdm.domain.audience import parse_list_id
+from massdm.store import delivery_chunks as chunk_store
 from massdm.store.dialect import upsert
 from massdm.store.fans import active_condition, custom_list_condition, system_list_condition
 from massdm.store.messages import MassMessage
-from massdm.store.tables import deliveries, fans, mass_message_user_ids
+from massdm.store.tables import deliveries, delivery_chunks, fans, mass_message_user_ids
 
 
 @dataclass(frozen=True)
@@ -85,33 +87,51 @@ def count(connection: Connection, audience: Audience) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def remaining(connection: Connection, audience: Audience, after: int) -> bool:
-    """Whether any eligible fan with an id above `after` is still to be delivered."""
+def plan_chunks(connection: Connection, audience: Audience, size: int) -> int:
+    """Split the eligible fans into fan-id ranges of `size`, set-based; returns how many chunks.
+
+    Every `size`-th eligible fan id (by row_number) closes a range; a last, open-ended range
+    takes whoever comes after (so the count of chunks is ceil(eligible / size), plus one).
+    """
+    numbered = (
+        select(fans.c.id.label("fan_id"), func.row_number().over(order_by=fans.c.id).label("n"))
+        .where(eligible(audience))
+        .subquery()
+    )
+    bounds = select(numbered.c.fan_id, numbered.c.n).where(numbered.c.n % size == 0).subquery()
+    source = select(
+        literal(audience.message_id, delivery_chunks.c.message_id.type),
+        (bounds.c.n // size - 1).label("seq"),
+        func.coalesce(func.lag(bounds.c.fan_id).over(order_by=bounds.c.n), 0),
+        bounds.c.fan_id,
+        literal(0),
+    )
+    connection.execute(insert(delivery_chunks).from_select(
+        ["message_id", "seq", "after_fan_id", "through_fan_id", "attempts"], source
+    ))
+    chunk_store.add_last(connection, audience.message_id)
     return connection.execute(
-        select(fans.c.id).where(eligible(audience), fans.c.id > after).limit(1)
-    ).first() is not None
+        select(func.count()).where(delivery_chunks.c.message_id == audience.message_id)
+    ).scalar_one()
 
 
-def deliver(connection: Connection, audience: Audience, *, after: int, limit: int, now: datetime) -> int:
-    """Write deliveries for the next `limit` eligible fans (in id order) with an id above `after`.
+def deliver(connection: Connection, audience: Audience, *, after: int, through: int | None, now: datetime) -> int:
+    """Write deliveries for the eligible fans with after < id <= through (no upper bound if None).
 
     INSERT ... SELECT: nothing passes through Python. The primary key (message, fan) and
     ON CONFLICT DO NOTHING make a repeated chunk harmless; the count is of new rows only.
     """
     where = [eligible(audience), fans.c.id > after]
+    if through is not None:
+        where.append(fans.c.id <= through)
     source = select(
         literal(audience.message_id, deliveries.c.message_id.type).label("message_id"),
         fans.c.id,
         fans.c.account_id,
         literal(now, deliveries.c.delivered_at.type).label("delivered_at"),
-    ).where(*where).order_by(fans.c.id).limit(limit)
+    ).where(*where)
     statement = upsert(connection, deliveries).from_select(
         ["message_id", "fan_id", "account_id", "delivered_at"], source
     ).on_conflict_do_nothing(index_elements=[deliveries.c.message_id, deliveries.c.fan_id])
-    return connection.execute(statement).rowcount
-
-
-def last_delivered(connection: Connection, message_id: int) -> int:
-    return connection.execute(
-        select(func.coalesce(func.max(deliveries.c.fan_id), 0)).where(deliveries.c.message_id == message_id)
-    ).scalar_one()
+    # INSERT's row count is only kept when asked for (PostgreSQL reports it, SQLAlchemy drops it by default).
+    return connection.execute(statement.execution_options(preserve_rowcount=True)).rowcount

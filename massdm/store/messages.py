@@ -37,7 +37,6 @@ class MassMessage:
     viewed_count: int
     purchased_count: int
     revenue_cents: int
-    cursor_fan_id: int
     claimed_by: str | None
     lease_until: datetime | None
     error: str | None
@@ -72,7 +71,7 @@ def _message(row) -> MassMessage:  # noqa: ANN001
 
 def insert_message(connection: Connection, **values: object) -> int:
     counters = {"total": -1, "skipped_count": 0, "sent_count": 0, "viewed_count": 0, "purchased_count": 0,
-                "revenue_cents": 0, "cursor_fan_id": 0}
+                "revenue_cents": 0}
     return connection.execute(
         insert(mass_messages).values(**counters, **values).returning(mass_messages.c.id)
     ).scalar_one()
@@ -246,19 +245,21 @@ def sent_per_day(connection: Connection, account_id: str, start: datetime, end: 
 
 
 # --- the worker's side ------------------------------------------------------------------
+# A message is claimed only to count its audience and plan its chunks (total = -1 until then);
+# the chunks themselves are claimed in store/delivery_chunks.py.
+
+_PLANNABLE = and_(_OPEN, mass_messages.c.total < 0, _MEDIA_READY)
+
+
+def _unheld(now: datetime):  # noqa: ANN202 - a SQL condition
+    return or_(mass_messages.c.claimed_by.is_(None), mass_messages.c.lease_until < now)
 
 
 def claim(connection: Connection, message_id: int, worker: str, now: datetime, lease: timedelta) -> MassMessage | None:
-    """Take this message if it is due and nobody holds it."""
+    """Take this message for planning if it is due, not yet planned and nobody holds it."""
     claimed = connection.execute(
         update(mass_messages)
-        .where(
-            mass_messages.c.id == message_id,
-            _OPEN,
-            mass_messages.c.due_at <= now,
-            or_(mass_messages.c.claimed_by.is_(None), mass_messages.c.lease_until < now),
-            _MEDIA_READY,
-        )
+        .where(mass_messages.c.id == message_id, _PLANNABLE, mass_messages.c.due_at <= now, _unheld(now))
         .values(claimed_by=worker, lease_until=now + lease)
         .returning(*_COLUMNS)
     ).first()
@@ -266,68 +267,60 @@ def claim(connection: Connection, message_id: int, worker: str, now: datetime, l
 
 
 def claim_next(connection: Connection, worker: str, now: datetime, lease: timedelta) -> MassMessage | None:
-    """Take the oldest due message that nobody holds (or whose holder's lease ran out).
+    """Take the oldest due message that still needs planning and nobody holds.
 
     The guarded UPDATE makes the claim atomic: two workers can never hold the same message.
     """
     candidate = connection.execute(
         select(mass_messages.c.id)
-        .where(
-            _OPEN,
-            mass_messages.c.due_at <= now,
-            or_(mass_messages.c.claimed_by.is_(None), mass_messages.c.lease_until < now),
-            _MEDIA_READY,
-        )
+        .where(_PLANNABLE, mass_messages.c.due_at <= now, _unheld(now))
         .order_by(mass_messages.c.due_at, mass_messages.c.id)
         .limit(1)
+        .with_for_update(skip_locked=True)
     ).scalar_one_or_none()
     if candidate is None:
         return None
-    claimed = connection.execute(
-        update(mass_messages)
-        .where(
-            mass_messages.c.id == candidate,
-            _OPEN,
-            or_(mass_messages.c.claimed_by.is_(None), mass_messages.c.lease_until < now),
-        )
-        .values(claimed_by=worker, lease_until=now + lease)
-        .returning(*_COLUMNS)
-    ).first()
-    return _message(claimed) if claimed else None
+    return claim(connection, candidate, worker, now, lease)
 
 
-def _hold(connection: Connection, message_id: int, worker: str, now: datetime, lease: timedelta,
-          **values: object) -> bool:
-    """Renew the worker's lease and write `values`, only if it still holds an open message.
+def start(connection: Connection, message_id: int, worker: str, now: datetime, *,
+          sent_at: datetime, total: int, skipped: int, error: str | None = None) -> bool:
+    """Record the counted audience and hand the message over to its chunks; with an error it ends here.
 
-    False means the message was canceled or taken over: the caller must roll back.
+    False if the worker no longer holds an open message (canceled or taken over): roll back.
     """
+    values: dict[str, object] = {"sent_at": sent_at, "total": total, "skipped_count": skipped,
+                                 "claimed_by": None, "lease_until": None}
+    if error is not None:
+        values.update(error=error, finished_at=now)
     result = connection.execute(
         update(mass_messages)
         .where(mass_messages.c.id == message_id, mass_messages.c.claimed_by == worker, _OPEN)
-        .values({"lease_until": now + lease, **values})
+        .values(**values)
     )
     return result.rowcount == 1
 
 
-def start(connection: Connection, message_id: int, worker: str, now: datetime, lease: timedelta, *,
-          sent_at: datetime, total: int, skipped: int, error: str | None = None) -> bool:
-    """Record the counted audience; with an error the message ends here."""
-    values: dict[str, object] = {"sent_at": sent_at, "total": total, "skipped_count": skipped}
-    if error is not None:
-        values.update(error=error, finished_at=now, claimed_by=None)
-    return _hold(connection, message_id, worker, now, lease, **values)
+def add_delivered(connection: Connection, message_id: int, delivered: int) -> int | None:
+    """Count a delivered chunk; the new sent count, or None if the message is no longer open.
+
+    The UPDATE locks the message row, so chunk commits of one message pass here one at a time.
+    """
+    return connection.execute(
+        update(mass_messages)
+        .where(mass_messages.c.id == message_id, _OPEN)
+        .values(sent_count=mass_messages.c.sent_count + delivered)
+        .returning(mass_messages.c.sent_count)
+    ).scalar_one_or_none()
 
 
-def advance(connection: Connection, message_id: int, worker: str, now: datetime, lease: timedelta, *,
-            delivered: int, cursor: int, finished: bool = False, total: int | None = None) -> bool:
-    """Count a delivered chunk and move the cursor past it, in the chunk's own transaction."""
-    values: dict[str, object] = {"sent_count": mass_messages.c.sent_count + delivered, "cursor_fan_id": cursor}
-    if finished:
-        values.update(finished_at=now, claimed_by=None, lease_until=None)
-    if total is not None:
-        values["total"] = total
-    return _hold(connection, message_id, worker, now, lease, **values)
+def finish(connection: Connection, message_id: int, now: datetime) -> bool:
+    """End delivery: total becomes the truth (sent + skipped), should membership have moved meanwhile."""
+    return connection.execute(
+        update(mass_messages)
+        .where(mass_messages.c.id == message_id, _OPEN)
+        .values(finished_at=now, total=mass_messages.c.sent_count + mass_messages.c.skipped_count)
+    ).rowcount == 1
 
 
 def add_counters(connection: Connection, message_id: int, **deltas: int) -> None:
@@ -343,3 +336,19 @@ def release(connection: Connection, message_id: int, worker: str) -> None:
         .where(mass_messages.c.id == message_id, mass_messages.c.claimed_by == worker)
         .values(claimed_by=None, lease_until=None)
     )
+
+
+def recover_expired(connection: Connection, now: datetime) -> int:
+    """Free the planning claims whose worker's lease ran out."""
+    return connection.execute(
+        update(mass_messages)
+        .where(mass_messages.c.claimed_by.is_not(None), mass_messages.c.lease_until < now)
+        .values(claimed_by=None, lease_until=None)
+    ).rowcount
+
+
+def open_count(connection: Connection, now: datetime) -> int:
+    """Messages due and not yet finished or canceled."""
+    return connection.execute(
+        select(func.count()).select_from(mass_messages).where(_OPEN, mass_messages.c.due_at <= now)
+    ).scalar_one()

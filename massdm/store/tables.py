@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from massdm.store.types import BigId, UTCDateTime
@@ -183,8 +184,7 @@ mass_messages = Table(
     Column("viewed_count", BigInteger, nullable=False),
     Column("purchased_count", BigInteger, nullable=False),
     Column("revenue_cents", BigInteger, nullable=False),
-    Column("cursor_fan_id", BigInteger, nullable=False),  # deliveries are done for every fan id <= this
-    Column("claimed_by", String(100), nullable=True),
+    Column("claimed_by", String(100), nullable=True),  # the worker counting the audience and planning chunks
     Column("lease_until", UTCDateTime, nullable=True),
     Column("error", Text, nullable=True),
     Index("ix_mass_messages_due", "due_at"),
@@ -206,6 +206,24 @@ mass_message_media = Table(
     Column("position", Integer, primary_key=True, autoincrement=False),
     Column("media_id", BigId, ForeignKey("media.id", ondelete="RESTRICT"), nullable=False),
     Column("is_preview", Boolean, nullable=False),
+)
+
+# A counted message's eligible fans split into fan-id ranges, (after_fan_id, through_fan_id],
+# each delivered in one transaction by whichever worker claims it. The last range is open.
+delivery_chunks = Table(
+    "delivery_chunks",
+    metadata,
+    Column("message_id", BigId, ForeignKey("mass_messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("after_fan_id", BigInteger, nullable=False),
+    Column("through_fan_id", BigInteger, nullable=True),  # NULL: no upper bound (the last chunk)
+    Column("claimed_by", String(100), nullable=True),  # once done: the worker that delivered it
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False),  # claims so far; more than one means a lease was recovered
+    Column("delivered", BigInteger, nullable=True),  # rows written; NULL until done
+    Column("done_at", UTCDateTime, nullable=True),
+    Index("ix_delivery_chunks_open", "message_id", "seq",
+          sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
 )
 
 deliveries = Table(
@@ -269,6 +287,7 @@ __all__ = [
     "mass_messages",
     "mass_message_user_ids",
     "mass_message_media",
+    "delivery_chunks",
     "deliveries",
     "purchases",
     "saved_for_later_settings",

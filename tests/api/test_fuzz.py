@@ -18,10 +18,11 @@ from massdm.api.app import create_app
 from massdm.clock import SystemClock
 from massdm.config import Settings
 from tests.conftest import World
+from tests.backends import database_url, redis_settings
 
 _directory = Path(tempfile.mkdtemp(prefix="massdm-fuzz-"))
 app = create_app(Settings(
-    database_url=f"sqlite:///{_directory / 'fuzz.db'}", public_url="http://fuzz.test", media_dir=_directory / "media"
+    database_url=database_url(_directory), **redis_settings(), public_url="http://fuzz.test", media_dir=_directory / "media"
 ))
 _world = World(app.state.engine, SystemClock())
 _caller = _world.caller(credits=10**12, limit_minute=10**9, limit_day=None)

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from tests import media_files
+from tests.backends import database_url, redis_settings
 
 
 def _upload(client, caller, content: bytes, name: str = "file.bin", **extra):  # noqa: ANN001, ANN202
@@ -179,7 +180,7 @@ def test_too_large_is_413_and_leaves_nothing(tmp_path, world):
     from massdm.api.app import create_app
     from massdm.config import Settings
 
-    small = create_app(Settings(database_url=f"sqlite:///{tmp_path / 's.db'}", media_dir=tmp_path / "m",
+    small = create_app(Settings(database_url=database_url(tmp_path), **redis_settings(), media_dir=tmp_path / "m",
                                 media_max_bytes=10_000))
     caller = type(world)(small.state.engine, small.state.clock).caller()
     with TestClient(small) as client:

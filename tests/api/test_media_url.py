@@ -10,12 +10,13 @@ from massdm.config import Settings
 from tests import media_files
 from tests.conftest import World
 from tests.file_server import file_server  # noqa: F401 - fixture
+from tests.backends import database_url, redis_settings
 
 
 @pytest.fixture
 def permissive(tmp_path):  # noqa: ANN201
     """An app configured to allow fetching from loopback, where the test's file server runs."""
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'u.db'}", media_dir=tmp_path / "media",
+    app = create_app(Settings(database_url=database_url(tmp_path), **redis_settings(), media_dir=tmp_path / "media",
                               media_allow_private_urls=True, media_max_bytes=200_000))
     with TestClient(app) as client:
         yield client, World(app.state.engine, app.state.clock).caller(), app

@@ -1,4 +1,4 @@
-"""The delivery worker on a real database: chunks, cursor, leases, cancellation, schedules."""
+"""The delivery worker on a real database: planning, chunks, leases, the sweeper, cancellation, schedules."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ import pytest
 
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.store import deliveries as delivery_store
+from massdm.store import delivery_chunks as chunk_store
 from massdm.store import messages as message_store
 from massdm.store.db import transaction
+from massdm.store.tables import delivery_chunks
 
 LEASE = timedelta(seconds=30)
-
-
-class Crash(Exception):
-    """Stands for the worker process dying between two chunks."""
 
 
 @pytest.fixture
@@ -64,51 +62,79 @@ def test_delivers_in_chunks_and_counts_the_audience_first(client, fans, app, clo
     assert (item["total"], item["pending"], item["isDone"], item["hasError"]) == (26, 0, True, False)
     facts, message = _facts(app, message_id)
     assert facts["sent"] == message.sent_count == 25 and message.skipped_count == 1
-    assert message.cursor_fan_id == 25 and message.claimed_by is None
+    assert message.claimed_by is None
+    with transaction(app.state.engine) as connection:
+        chunks = chunk_store.of_message(connection, message_id)
+    # 25 eligible fans in ranges of 10: (0, 10], (10, 20], then the open range after 20
+    assert [(c.after_fan_id, c.through_fan_id, c.delivered) for c in chunks] == [(0, 10, 10), (10, 20, 10),
+                                                                                (20, None, 5)]
+    assert all(c.done_at is not None and c.claimed_by == "a" and c.attempts == 1 for c in chunks)
 
 
-def test_a_worker_that_dies_between_chunks_is_resumed_at_its_cursor(client, fans, app, clock):
+def test_a_worker_that_dies_holding_a_chunk_loses_it_when_its_lease_runs_out(client, fans, app, clock):
     message_id = _send(client, fans)
     dying = _worker(app, clock, "dies")
-
-    def crash_after_first(_id: int, sent: int) -> None:
-        raise Crash()
-
-    dying.on_chunk = crash_after_first
-    with pytest.raises(Crash):
-        dying.run_once()
-    facts, message = _facts(app, message_id)
-    assert facts["sent"] == message.sent_count == 10 and message.claimed_by == "dies"
-    item = _queue_item(client, fans, message_id)
-    assert (item["total"], item["pending"], item["isDone"]) == (25, 15, False)
+    dying.run_once()  # plans the message into three chunks
+    with transaction(app.state.engine) as connection:  # claims the first chunk, then the process dies
+        held = chunk_store.claim_next(connection, "dies", clock.now(), LEASE)
+    assert (held.message_id, held.seq) == (message_id, 0)
 
     successor = _worker(app, clock, "next")
-    assert successor.run_until_idle() == 0  # the dead worker's lease still holds
+    assert successor.run_until_idle() == 1  # the other two chunks
+    facts, message = _facts(app, message_id)
+    assert facts["sent"] == message.sent_count == 15  # fans 11..25; the dead worker's lease still holds 1..10
+    item = _queue_item(client, fans, message_id)
+    assert (item["total"], item["pending"], item["isDone"]) == (25, 10, False)
+
     clock.advance(LEASE + timedelta(seconds=1))
-    assert successor.run_until_idle() == 1
+    assert successor.run_until_idle() == 1  # the sweeper frees the chunk, the successor delivers it
     facts, message = _facts(app, message_id)
     assert facts["sent"] == message.sent_count == 25
     assert _queue_item(client, fans, message_id)["isDone"] is True
+    with transaction(app.state.engine) as connection:
+        first = chunk_store.of_message(connection, message_id)[0]
+    assert (first.claimed_by, first.attempts, first.delivered) == ("next", 2, 10)
+
+
+def test_a_chunk_whose_lease_was_taken_over_is_rolled_back(client, fans, app, clock):
+    message_id = _send(client, fans)
+    slow = _worker(app, clock, "slow")
+    slow.run_once()
+    with transaction(app.state.engine) as connection:
+        held = chunk_store.claim_next(connection, "slow", clock.now(), LEASE)
+    clock.advance(LEASE + timedelta(seconds=1))
+    fast = _worker(app, clock, "fast")
+    assert fast.run_until_idle() == 1  # takes the expired chunk over and finishes the message
+    slow._deliver_chunk(held)  # the stalled worker wakes up: its chunk is no longer its own
+    facts, message = _facts(app, message_id)
+    assert facts["sent"] == message.sent_count == 25
 
 
 def test_a_repeated_chunk_never_delivers_twice(client, fans, app, clock):
     message_id = _send(client, fans)
     worker = _worker(app, clock, "a", chunk=100)
     worker.run_until_idle()
-    with transaction(app.state.engine) as connection:  # the cursor rewound, as if a commit had been lost
-        message_store.update_message(connection, message_id, cursor_fan_id=0, finished_at=None, claimed_by=None)
+    with transaction(app.state.engine) as connection:  # as if the "done" marks had been lost
+        connection.execute(delivery_chunks.update().where(delivery_chunks.c.message_id == message_id)
+                           .values(done_at=None, claimed_by=None, delivered=None))
+        message_store.update_message(connection, message_id, finished_at=None)
     worker.run_until_idle()
     facts, message = _facts(app, message_id)
     assert facts["sent"] == message.sent_count == 25
 
 
-def test_two_workers_never_hold_the_same_message(client, fans, app, clock):
+def test_two_workers_never_hold_the_same_chunk(client, fans, app, clock):
     message_id = _send(client, fans)
     first, second = _worker(app, clock, "first"), _worker(app, clock, "second")
     with transaction(app.state.engine) as connection:
         assert message_store.claim(connection, message_id, first.name, clock.now(), LEASE) is not None
         assert message_store.claim(connection, message_id, second.name, clock.now(), LEASE) is None
-    assert second.run_until_idle() == 0
+    assert second.run_until_idle() == 0  # the message is being planned by `first`
+    first._plan(_facts(app, message_id)[1])
+    with transaction(app.state.engine) as connection:
+        held = [chunk_store.claim_next(connection, name, clock.now(), LEASE) for name in ("first", "second", "x")]
+        assert chunk_store.claim_next(connection, "y", clock.now(), LEASE) is None
+    assert sorted(c.seq for c in held) == [0, 1, 2]
     assert _facts(app, message_id)[0]["sent"] == 0
 
 
@@ -191,8 +217,8 @@ def test_a_stopping_worker_hands_its_message_back(client, fans, app, clock):
     thread.join(timeout=10)
     assert not thread.is_alive()
     facts, message = _facts(app, message_id)
-    assert facts["sent"] == 5 and message.claimed_by is None  # stopped after the chunk in hand, lease released
-    assert _worker(app, clock, "b").run_until_idle() == 1  # picked up at once, no lease to wait out
+    assert facts["sent"] == 5 and message.finished_at is None  # stopped after the chunk in hand
+    assert _worker(app, clock, "b").run_until_idle() == 1  # the rest picked up at once, no lease to wait out
     assert _facts(app, message_id)[0]["sent"] == 25
 
 

@@ -13,10 +13,12 @@ from fastapi.testclient import TestClient
 
 from massdm.api.app import create_app
 from massdm.config import Settings
+from tests.backends import database_url, redis_env, redis_settings
 
 
 def massdm(directory: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MASSDM_DATABASE_URL": f"sqlite:///{directory / 'cli.db'}", "COLUMNS": "200"}
+    env = {**os.environ, "MASSDM_DATABASE_URL": database_url(directory, "cli"), "COLUMNS": "200",
+           **redis_env()}
     result = subprocess.run(
         [sys.executable, "-m", "massdm", *args], cwd=directory, env=env, capture_output=True, text=True, timeout=120
     )
@@ -28,7 +30,7 @@ def massdm(directory: Path, *args: str, check: bool = True) -> subprocess.Comple
 @pytest.fixture
 def cli_client(tmp_path):  # noqa: ANN201
     def make() -> TestClient:
-        settings = Settings(database_url=f"sqlite:///{tmp_path / 'cli.db'}", media_dir=tmp_path / "media")
+        settings = Settings(database_url=database_url(tmp_path, "cli"), media_dir=tmp_path / "media", **redis_settings())
         return TestClient(create_app(settings))
 
     return make

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from massdm.api.app import create_app
 from massdm.config import Settings
 from tests.e2e.test_cli import massdm
+from tests.backends import database_url, redis_env, redis_settings
 
 
 def _demo(tmp_path) -> dict:  # noqa: ANN001
@@ -21,7 +22,7 @@ def _demo(tmp_path) -> dict:  # noqa: ANN001
 
 
 def _client(tmp_path) -> TestClient:  # noqa: ANN001
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'cli.db'}", media_dir=tmp_path / "media",
+    settings = Settings(database_url=database_url(tmp_path, "cli"), media_dir=tmp_path / "media", **redis_settings(),
                         worker_enabled=False)
     return TestClient(create_app(settings))
 
@@ -65,7 +66,7 @@ def test_worker_process_delivers_and_stops_on_sigterm(tmp_path):
     message_id = massdm(tmp_path, "send", "--account", demo["account"], "--list", "fans", "--text", "via worker",
                         "--json").stdout
     message_id = json.loads(message_id)["id"]
-    env = {**os.environ, "MASSDM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+    env = {**os.environ, "MASSDM_DATABASE_URL": database_url(tmp_path, "cli"), **redis_env(),
            "MASSDM_WORKER_POLL_SECONDS": "0.1"}
     worker = subprocess.Popen([sys.executable, "-m", "massdm", "worker"], cwd=tmp_path, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)

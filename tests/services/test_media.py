@@ -12,6 +12,7 @@ from massdm.services import media as media_service
 from massdm.store.db import transaction
 from tests import media_files
 from tests.conftest import World
+from tests.backends import database_url, redis_settings
 
 
 def _upload(client, caller, content: bytes, name: str) -> dict:  # noqa: ANN001
@@ -69,7 +70,7 @@ def test_media_of_another_account_is_unknown(client, world, caller, app, clock):
 
 
 def test_without_ffmpeg_video_and_audio_degrade_clearly(tmp_path):
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'd.db'}", media_dir=tmp_path / "media",
+    app = create_app(Settings(database_url=database_url(tmp_path), **redis_settings(), media_dir=tmp_path / "media",
                               ffprobe="/nonexistent/ffprobe", ffmpeg="/nonexistent/ffmpeg"))
     caller = World(app.state.engine, app.state.clock).caller()
     with TestClient(app) as client:

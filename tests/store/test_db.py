@@ -1,4 +1,4 @@
-"""The store: migrations build exactly the declared schema, SQLite runs with the promised settings."""
+"""The store: migrations build exactly the declared schema (on either backend), SQLite runs with the promised settings."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from sqlalchemy import inspect, text
 
 from massdm.store.db import create_store_engine, migrate
 from massdm.store.tables import metadata
+from tests.backends import database_url
 
 
 def test_migrations_build_the_declared_schema_and_are_rerunnable(tmp_path):
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    engine = create_store_engine(database_url(tmp_path))
     migrate(engine)
     migrate(engine)  # a second start changes nothing
     with engine.connect() as connection:
