@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-tools bench clean
+.PHONY: install run test test-scale services test-tools bench clean
 
 install: $(STAMP)
 
@@ -17,8 +17,25 @@ run: install
 	$(BIN)/massdm demo
 	$(BIN)/massdm serve
 
-test: install test-tools
+# The whole suite on the embedded default (SQLite; Redis only for the tests of several API processes).
+test: install test-tools services
 	$(BIN)/python -m pytest
+
+# The whole suite again on PostgreSQL + Redis: each test gets its own schema and Redis prefix,
+# and end-to-end tests run against `serve --workers 2` plus two `massdm worker` processes.
+SCALE_DATABASE ?= postgresql://postgres@127.0.0.1:5432/test
+SCALE_REDIS ?= redis://127.0.0.1:6379/0
+test-scale: install test-tools services
+	MASSDM_TEST_DATABASE=$(SCALE_DATABASE) MASSDM_TEST_REDIS=$(SCALE_REDIS) $(BIN)/python -m pytest
+
+# PostgreSQL and Redis on this machine, started if they are not running (DEVELOPERS.md).
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "starting PostgreSQL"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "starting Redis"; \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; }
+	@for i in $$(seq 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done; pg_isready -h 127.0.0.1 -p 5432
+	@for i in $$(seq 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.2; done; redis-cli -h 127.0.0.1 -p 6379 ping
 
 # The media tests make and measure real video and audio with ffmpeg/ffprobe (Debian's ffmpeg).
 # massdm itself runs without them (video/audio then get duration 0 and no poster).

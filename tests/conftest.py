@@ -25,7 +25,7 @@ from massdm.config import Settings
 from massdm.services import accounts as account_service
 from massdm.store.db import create_store_engine, migrate, transaction
 from massdm.store.teams import Team
-from tests.backends import database_url, drop_created, redis_env, redis_settings
+from tests.backends import ON_POSTGRES, database_url, drop_created, redis_env, redis_settings
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
@@ -150,45 +150,64 @@ def free_port() -> int:
 class Server:
     base_url: str
     database_url: str
-    process: subprocess.Popen
+    process: subprocess.Popen  # `massdm serve` (with several API processes: their supervisor)
     world: World
+    workers: list[subprocess.Popen] = field(default_factory=list)  # `massdm worker` processes
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        for process in (self.process, *self.workers):
+            process.terminate()
+        for process in (self.process, *self.workers):
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
-def start_server(directory: Path, env_extra: dict[str, str] | None = None) -> Server:
-    """`massdm serve` as its own process on a fresh SQLite file; waits until /healthz answers."""
+def start_server(
+    directory: Path, env_extra: dict[str, str] | None = None, *, api_processes: int | None = None,
+    workers: int | None = None,
+) -> Server:
+    """A running massdm deployment on a fresh database; waits until /readyz answers.
+
+    On the embedded default: one `massdm serve` with its in-process worker. On PostgreSQL +
+    Redis (the scale run) by default the scaled-out shape: `massdm serve --workers 2` plus
+    two `massdm worker` processes.
+    """
+    api_processes = api_processes or (2 if ON_POSTGRES else 1)
+    workers = (2 if ON_POSTGRES else 0) if workers is None else workers
     port = free_port()
     url = database_url(directory, "server")
     env = {
         **os.environ, "MASSDM_DATABASE_URL": url, "MASSDM_PORT": str(port),
-        "MASSDM_MEDIA_DIR": str(directory / "media"), **redis_env(), **(env_extra or {}),
+        "MASSDM_MEDIA_DIR": str(directory / "media"), **redis_env(),
+        **({"MASSDM_WORKER_ENABLED": "false", "MASSDM_WORKER_POLL_SECONDS": "0.2"} if workers else {}),
+        **(env_extra or {}),
     }
     log = open(directory / "server.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "massdm", "serve"], cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    command = [sys.executable, "-m", "massdm", "serve", *(["--workers", str(api_processes)] if api_processes > 1 else [])]
+    process = subprocess.Popen(command, cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {(directory / 'server.log').read_text()}")
         try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
                 break
         except httpx.HTTPError:
             time.sleep(0.1)
     else:
         process.kill()
         raise RuntimeError("server did not come up")
+    worker_processes = [
+        subprocess.Popen([sys.executable, "-m", "massdm", "worker", "--name", f"worker-{n}"], cwd=directory, env=env,
+                         stdout=log, stderr=subprocess.STDOUT)
+        for n in range(workers)
+    ]
     engine = create_store_engine(url)
     migrate(engine)
-    return Server(base_url, url, process, World(engine, SystemClock()))
+    return Server(base_url, url, process, World(engine, SystemClock()), worker_processes)
 
 
 @pytest.fixture(scope="module")

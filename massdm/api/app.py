@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from massdm import __version__
 from massdm.api.errors import install_error_handlers
 from massdm.api.idempotency import IdempotencyMiddleware
+from massdm.api.metrics import RequestMetrics
 from massdm.api.routes import (
     engagement,
     fan_inbox,
@@ -31,7 +32,8 @@ from massdm.domain.banned_words import BannedWords
 from massdm.media.probe import AvTools
 from massdm.media.storage import LocalMediaStore, MediaStore
 from massdm.services.mass_messaging import Policy
-from massdm.services.metering import CreditLedgerFactory, MemoryRateLimiter, RateLimiter, SqlCreditLedger
+from massdm.services.metering import CreditLedgerFactory, RateLimiter, SqlCreditLedger, rate_limiter_for
+from massdm.store import shared
 from massdm.store.db import engine_for, migrate
 
 _ERRORS = {
@@ -80,7 +82,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock
-    app.state.rate_limiter = rate_limiter or MemoryRateLimiter()
+    app.state.redis = shared.connect(settings.redis_url) if settings.redis_url else None
+    app.state.rate_limiter = rate_limiter or rate_limiter_for(app.state.redis, settings.redis_prefix)
     app.state.ledger_factory = ledger_factory
     local_media = LocalMediaStore(settings.media_dir)
     app.state.media_store = media_store or local_media
@@ -91,6 +94,7 @@ def create_app(
 
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestMetrics)
     app.include_router(health.router)
     for router in (identity.router, fans.router, user_lists.router, media.router, saved_for_later.router,
                    engagement.router, fan_inbox.router):
@@ -99,3 +103,8 @@ def create_app(
     # Stored files, at stable URLs; names are random, so listing is impossible and guessing hopeless.
     app.mount(LocalMediaStore.URL_PREFIX, StaticFiles(directory=local_media.root), name="media")
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app as configured by MASSDM_* variables: what each process of `massdm serve --workers N` runs."""
+    return create_app(Settings())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from sqlalchemy.engine import make_url
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from massdm.cli.session import base_url, clock, console, fail, open_store, print_json
@@ -33,8 +36,10 @@ app.add_typer(credits_app, name="credits")
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Interface to bind (default MASSDM_HOST or 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default MASSDM_PORT or 8000).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="API processes sharing the port.")] = 1,
 ) -> None:
-    """Serve the HTTP API (migrations run first)."""
+    """Serve the HTTP API (migrations run first). Each process also runs a delivery worker
+    unless MASSDM_WORKER_ENABLED=false; run more with `massdm worker`."""
     import uvicorn
 
     from massdm.api.app import create_app
@@ -42,8 +47,20 @@ def serve(
     settings = Settings()
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)
-    console.print(f"massdm serving on {base_url(settings)} (database {settings.database_url})")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    console.print(f"massdm serving on {base_url(settings)} with {workers} process(es) (database {shown})")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        return
+
+    if settings.redis_url is None:
+        console.print("[yellow]warning:[/] without MASSDM_REDIS_URL each process keeps its own rate-limit windows")
+    open_store(settings)  # migrate once, before the processes start
+    os.environ.update({"MASSDM_HOST": settings.host, "MASSDM_PORT": str(settings.port)})
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics adds up every process
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="massdm-metrics-")
+    uvicorn.run("massdm.api.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
+                workers=workers, log_level="info")
 
 
 @app.command("migrate")
@@ -51,7 +68,7 @@ def migrate_command() -> None:
     """Apply database migrations up to the newest."""
     settings = Settings()
     open_store(settings)
-    console.print(f"database at {settings.database_url} is up to date")
+    console.print(f"database at {make_url(settings.database_url).render_as_string(hide_password=True)} is up to date")
 
 
 @accounts_app.command("create")

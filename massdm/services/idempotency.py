@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine
 from massdm.domain import idempotency as rules
 from massdm.domain.idempotency import Decision, StoredAttempt
 from massdm.store import idempotency as key_store
-from massdm.store.db import transaction
+from massdm.store.db import lock, transaction
 
 ABANDONED_AFTER = timedelta(minutes=10)
 
@@ -17,9 +17,11 @@ ABANDONED_AFTER = timedelta(minutes=10)
 def begin(engine: Engine, scope: str, request_hash: str, now: datetime) -> tuple[Decision, StoredAttempt | None]:
     """Claim the key for this request, or say to replay; raises 409 / 422 as the rules say.
 
-    Check-and-claim is one transaction, so of many simultaneous requests exactly one proceeds.
+    Check-and-claim is one transaction holding a lock on the scope, so of many simultaneous
+    requests, to however many API processes, exactly one proceeds.
     """
     with transaction(engine) as connection:
+        lock(connection, f"massdm:idempotency:{scope}")
         attempt = key_store.get_attempt(connection, scope)
         decision = rules.decide(attempt, request_hash, now, ABANDONED_AFTER)
         if decision == "proceed":

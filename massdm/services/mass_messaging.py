@@ -91,8 +91,8 @@ def describe(connection: Connection, messages: list[MassMessage], now: datetime,
     return views
 
 
-def get_message(connection: Connection, account_id: str, message_id: int) -> MassMessage:
-    message = message_store.get_message(connection, account_id, message_id)
+def get_message(connection: Connection, account_id: str, message_id: int, *, lock: bool = False) -> MassMessage:
+    message = message_store.get_message(connection, account_id, message_id, lock=lock)
     if message is None:
         raise NotFound(f"Mass message {message_id} was not found.")
     return message
@@ -208,8 +208,12 @@ def send(connection: Connection, account_id: str, draft: MessageDraft, now: date
 def update(
     connection: Connection, account_id: str, message_id: int, draft: MessageDraft, now: datetime, policy: Policy
 ) -> MassMessage:
-    """Change a message that has not started sending. Fields left out keep their value."""
-    message = get_message(connection, account_id, message_id)
+    """Change a message that has not started sending. Fields left out keep their value.
+
+    The row stays locked until commit, so a worker cannot start it meanwhile; a worker that
+    had already claimed it to count its audience loses the claim and counts again.
+    """
+    message = get_message(connection, account_id, message_id, lock=True)
     if message.canceled_at is not None:
         raise ValidationFailed.field("id", "This mass message was canceled; it can no longer be changed.")
     if message.started:
@@ -242,7 +246,7 @@ def update(
         message_store.set_media(connection, message.id, [(m, n in positions) for n, (m, _) in enumerate(current)])
     media_count = len(message_store.media_of(connection, [message.id])[message.id])
     rules.require_media_for_price(cents, media_count)
-    message_store.update_message(connection, message.id, **values)
+    message_store.update_message(connection, message.id, **values, claimed_by=None, lease_until=None)
     return get_message(connection, account_id, message.id)
 
 
@@ -251,7 +255,7 @@ def delete(connection: Connection, account_id: str, message_id: int, now: dateti
 
     Fans who did not buy it stop seeing it; buyers keep it; counters stay as they were.
     """
-    message = get_message(connection, account_id, message_id)
+    message = get_message(connection, account_id, message_id, lock=True)
     if message.canceled_at is not None:
         raise ValidationFailed.field("id", "This mass message is already canceled.")
     state = queue_state(message.facts, now, policy.unsend_window)

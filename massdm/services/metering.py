@@ -1,7 +1,9 @@
 """Rate limits and credits: the two meters every API call passes.
 
-Both sit behind small interfaces (`RateLimiter`, `CreditLedger`) so a Redis or
-PostgreSQL backend can replace the embedded ones without touching the API edge.
+Both sit behind small interfaces (`RateLimiter`, `CreditLedger`). Rate-limit windows live
+in the process (`MemoryRateLimiter`, exact for one process) or in Redis
+(`RedisRateLimiter`, exact across every API process sharing it). Credits always live in
+the database, charged inside the request's transaction by one guarded UPDATE.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -86,6 +89,85 @@ class MemoryRateLimiter:
             remaining_day=max(0, day_stats.remaining) if day_stats is not None else None,
             retry_after=retry_after,
         )
+
+
+# Both moving windows of one key, checked and counted in one atomic step on the Redis server
+# (its own clock, so API processes on different machines agree). Each window is a sorted
+# set of request timestamps; `limits` keeps one window per call, which cannot refuse a
+# request the day window would block without having counted it in the minute window.
+_WINDOWS_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit_minute, limit_day, count = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3] == '1'
+local widths = {60000, 86400000}
+local function oldest(key)
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if first[2] then return tonumber(first[2]) end
+  return now
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - widths[1])
+local minute = redis.call('ZCARD', KEYS[1])
+local day = 0
+if limit_day > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - widths[2])
+  day = redis.call('ZCARD', KEYS[2])
+end
+local allowed = minute < limit_minute and (limit_day == 0 or day < limit_day)
+if allowed and count then
+  local member = now .. ':' .. ARGV[4]
+  redis.call('ZADD', KEYS[1], now, member)
+  redis.call('PEXPIRE', KEYS[1], widths[1])
+  minute = minute + 1
+  if limit_day > 0 then
+    redis.call('ZADD', KEYS[2], now, member)
+    redis.call('PEXPIRE', KEYS[2], widths[2])
+    day = day + 1
+  end
+end
+local minute_reset = oldest(KEYS[1]) + widths[1] - now
+local day_reset = 0
+if limit_day > 0 then day_reset = oldest(KEYS[2]) + widths[2] - now end
+return {allowed and 1 or 0, minute, day, minute_reset, day_reset}
+"""
+
+
+class RedisRateLimiter:
+    """Exact moving-window limits shared by every API process using the same Redis."""
+
+    def __init__(self, client: "redis.Redis", prefix: str) -> None:  # noqa: F821 - optional import
+        self._client = client
+        self._prefix = prefix
+        self._script = client.register_script(_WINDOWS_SCRIPT)
+
+    def hit(self, key_id: int, *, limit_minute: int, limit_day: int | None) -> RateLimitStatus:
+        return self._check(key_id, limit_minute, limit_day, count=True)
+
+    def peek(self, key_id: int, *, limit_minute: int, limit_day: int | None) -> RateLimitStatus:
+        return self._check(key_id, limit_minute, limit_day, count=False)
+
+    def _check(self, key_id: int, limit_minute: int, limit_day: int | None, *, count: bool) -> RateLimitStatus:
+        keys = [f"{self._prefix}:ratelimit:{key_id}:minute", f"{self._prefix}:ratelimit:{key_id}:day"]
+        allowed, minute, day, minute_reset_ms, day_reset_ms = self._script(
+            keys=keys, args=[limit_minute, limit_day or 0, 1 if count else 0, uuid.uuid4().hex]
+        )
+        retry_after = 0
+        if not allowed:
+            blocked = [minute_reset_ms] if minute >= limit_minute else []
+            if limit_day is not None and day >= limit_day:
+                blocked.append(day_reset_ms)
+            retry_after = max(1, math.ceil(max(blocked or [1000]) / 1000))
+        return RateLimitStatus(
+            allowed=bool(allowed),
+            limit_minute=limit_minute,
+            limit_day=limit_day,
+            remaining_minute=max(0, limit_minute - minute),
+            remaining_day=max(0, limit_day - day) if limit_day is not None else None,
+            retry_after=retry_after,
+        )
+
+
+def rate_limiter_for(redis_client: "redis.Redis | None", prefix: str) -> RateLimiter:  # noqa: F821
+    return RedisRateLimiter(redis_client, prefix) if redis_client is not None else MemoryRateLimiter()
 
 
 class CreditLedger(Protocol):

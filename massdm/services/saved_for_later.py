@@ -11,6 +11,7 @@ from massdm.store import messages as message_store
 from massdm.store import saved_for_later as settings_store
 from massdm.store.messages import MassMessage
 from massdm.store.saved_for_later import AutoSettings
+from massdm.store.db import lock
 
 PERIODS = (6, 12, 24, 48)
 
@@ -43,8 +44,10 @@ def disable(connection: Connection, account_id: str) -> AutoSettings:
 def release_due(connection: Connection, now: datetime) -> list[tuple[str, int]]:
     """For every account whose period has come round, hand its oldest saved message to delivery.
 
-    After downtime only one message goes out, and the next period counts from now.
+    After downtime only one message goes out, and the next period counts from now. Workers
+    take turns here (a lock), so with many of them each period still releases one message.
     """
+    lock(connection, "massdm:saved-for-later")
     released = []
     for settings in settings_store.due_settings(connection, now):
         oldest = message_store.oldest_saved(connection, settings.account_id)

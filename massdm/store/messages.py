@@ -127,10 +127,10 @@ def media_of(connection: Connection, message_ids: list[int]) -> dict[int, list[t
     return result
 
 
-def get_message(connection: Connection, account_id: str, message_id: int) -> MassMessage | None:
-    row = connection.execute(
-        select(*_COLUMNS).where(mass_messages.c.account_id == account_id, mass_messages.c.id == message_id)
-    ).first()
+def get_message(connection: Connection, account_id: str, message_id: int, *, lock: bool = False) -> MassMessage | None:
+    """The message; with `lock`, its row stays locked until the transaction ends (edits, cancels)."""
+    statement = select(*_COLUMNS).where(mass_messages.c.account_id == account_id, mass_messages.c.id == message_id)
+    row = connection.execute(statement.with_for_update() if lock else statement).first()
     return _message(row) if row else None
 
 

@@ -40,6 +40,8 @@ CONTRACT_ROUTES: set[tuple[str, str]] = {
 # Ours, where the contract is silent (documented in README / docs).
 MASSDM_ROUTES: set[tuple[str, str]] = {
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
     ("POST", "/api/{account}/fans"),
     ("GET", "/fan/v1/{fan_id}/messages"),
     ("GET", "/fan/v1/{fan_id}/messages/{message_id}"),

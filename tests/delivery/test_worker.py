@@ -239,3 +239,18 @@ def test_a_message_waits_while_its_media_is_not_ready(client, fans, app, clock):
     assert worker.run_until_idle() == 1
     item = _queue_item(client, fans, message_id)
     assert (item["isReady"], item["isDone"], item["total"]) == (True, True, 25)
+
+
+def test_an_edit_while_a_worker_counts_the_audience_makes_it_count_again(client, fans, app, clock):
+    message_id = _send(client, fans, userIds=["1", "2"], userLists=[])
+    worker = _worker(app, clock, "a")
+    with transaction(app.state.engine) as connection:  # the worker has claimed it and is counting
+        claimed = message_store.claim(connection, message_id, "a", clock.now(), LEASE)
+    edited = client.put(f"/api/{fans.account}/mass-messaging/{message_id}", headers=fans.headers,
+                        json={"text": "changed", "userLists": ["fans"]})
+    assert edited.status_code == 200, edited.text
+    worker._plan(claimed)  # its count was of the old audience: refused
+    assert _facts(app, message_id)[1].total == -1
+    assert worker.run_until_idle() == 1  # counted again, with the edit
+    facts, message = _facts(app, message_id)
+    assert facts["sent"] == message.sent_count == message.total == 25

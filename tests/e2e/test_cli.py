@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 
 from massdm.api.app import create_app
 from massdm.config import Settings
+from massdm.store.db import create_store_engine
+from sqlalchemy import inspect, text
 from tests.backends import database_url, redis_env, redis_settings
 
 
@@ -146,4 +148,18 @@ def test_credits_add_tops_up_a_team(tmp_path, cli_client):
 
 def test_migrate_command(tmp_path):
     assert "up to date" in massdm(tmp_path, "migrate").stderr
-    assert (tmp_path / "cli.db").exists()
+    engine = create_store_engine(database_url(tmp_path, "cli"))
+    assert "alembic_version" in inspect(engine).get_table_names()
+    with engine.connect() as connection:  # at the newest migration
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == _newest_migration()
+
+
+def _newest_migration() -> str:
+    from alembic.script import ScriptDirectory
+    from alembic.config import Config
+
+    from massdm.store.db import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()

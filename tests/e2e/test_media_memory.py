@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Iterator
 
 import httpx
+import pytest
 
 from tests import media_files
+from tests.conftest import Server, start_server
 
 FIFTY_MB = 50 * 1_000_000
 CHUNK = 1 << 20
@@ -42,6 +44,14 @@ def upload(server, caller, head: bytes, total: int) -> httpx.Response:  # noqa: 
         content=streamed_upload(head, total),
         timeout=120,
     )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One API process, so its memory is the memory measured."""
+    running = start_server(tmp_path_factory.mktemp("memory"), api_processes=1, workers=0)
+    yield running
+    running.stop()
 
 
 def test_fifty_megabyte_upload_streams_to_disk(server, tmp_path):

@@ -1,10 +1,21 @@
-"""`GET /healthz`: is the server up and its database reachable. No auth, no envelope."""
+"""Health and metrics, no auth, no envelope.
+
+`/healthz`: the process is up and reaches its database (liveness).
+`/readyz`: every backend this process depends on answers: the database and, when
+configured, Redis (send traffic here only when it says ready).
+`/metrics`: Prometheus text (requests, latencies, deliveries, lease recoveries, queue depth).
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.concurrency import run_in_threadpool
 
+from massdm import metrics
+from massdm.services import delivery_queue
+from massdm.store import shared
 from massdm.store.db import ping
 
 router = APIRouter(tags=["Health"])
@@ -14,3 +25,21 @@ router = APIRouter(tags=["Health"])
 def healthz(request: Request) -> JSONResponse:
     ok = ping(request.app.state.engine)
     return JSONResponse({"status": "ok" if ok else "degraded", "database": ok}, status_code=200 if ok else 503)
+
+
+@router.get("/readyz", summary="Readiness: database and Redis")
+def readyz(request: Request) -> JSONResponse:
+    state = request.app.state
+    checks: dict[str, bool | None] = {
+        "database": ping(state.engine),
+        "redis": shared.ping(state.redis) if state.redis is not None else None,  # None: not configured
+    }
+    ready = all(ok is not False for ok in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def prometheus_metrics(request: Request) -> Response:
+    state = request.app.state
+    body = await run_in_threadpool(metrics.exposition, lambda: delivery_queue.depth(state.engine, state.clock.now()))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

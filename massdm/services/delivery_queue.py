@@ -1,0 +1,17 @@
+"""The delivery queue as operators see it: how much is waiting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from massdm.store import delivery_chunks as chunk_store
+from massdm.store import messages as message_store
+from massdm.store.db import snapshot
+
+
+def depth(engine: Engine, now: datetime) -> tuple[int, int]:
+    """(due messages not finished or canceled, chunks of open messages not yet delivered)."""
+    with snapshot(engine) as connection:
+        return message_store.open_count(connection, now), chunk_store.pending(connection)
