@@ -3,8 +3,8 @@
 Both run in the same process on the same machine, on fresh SQLite files:
   baseline  one INSERT ... SELECT of every eligible fan into a deliveries table, one transaction
             (the fastest a single statement can write the rows; no chunking, no resume, no counters)
-  massdm    the real worker: count the audience, then chunks of MASSDM_DELIVERY_CHUNK_SIZE, each
-            committing deliveries + counters + cursor under a lease
+  massdm    the real worker: count the audience and plan chunks of MASSDM_DELIVERY_CHUNK_SIZE,
+            then claim each chunk under a lease and commit its deliveries + done mark + counter
 The ratio (massdm / baseline) is the price of chunking and exactly-once; machines here are
 noisy, so compare ratios, not seconds.
 

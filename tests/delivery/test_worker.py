@@ -254,3 +254,36 @@ def test_an_edit_while_a_worker_counts_the_audience_makes_it_count_again(client,
     assert worker.run_until_idle() == 1  # counted again, with the edit
     facts, message = _facts(app, message_id)
     assert facts["sent"] == message.sent_count == message.total == 25
+
+
+def test_many_workers_at_once_send_a_scheduled_message_and_a_saved_one_once(client, fans, app, clock):
+    when = clock.now() + timedelta(hours=1)
+    scheduled = _send(client, fans, scheduledDate=when.isoformat())
+    saved = [_send(client, fans, text=f"saved {n}", saveForLater=True) for n in range(3)]
+    enabled = client.patch(
+        f"/api/{fans.account}/saved-for-later/messages/settings/enable-or-update-automatic-messaging",
+        headers=fans.headers, json={"period": 12})
+    assert enabled.status_code == 200, enabled.text
+    clock.advance(timedelta(hours=13))  # the schedule has passed and one automatic period has come round
+
+    workers = [_worker(app, clock, f"w{n}", chunk=3) for n in range(6)]
+    start = threading.Barrier(len(workers))
+
+    def work(worker: DeliveryWorker) -> None:
+        start.wait()
+        worker.run_until_idle()
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    facts, message = _facts(app, scheduled)
+    assert facts["sent"] == message.sent_count == 25 and message.finished_at is not None
+    released = [m for m in saved if _facts(app, m)[1].sent_at is not None]
+    assert released == [saved[0]]  # one period, one message: the oldest
+    assert _facts(app, saved[0])[0]["sent"] == 25
+    with transaction(app.state.engine) as connection:
+        chunks = chunk_store.of_message(connection, scheduled)
+    assert sum(c.delivered for c in chunks) == 25 and all(c.attempts == 1 for c in chunks)  # each claimed once

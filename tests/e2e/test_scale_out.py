@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from massdm.store import teams as team_store
@@ -51,9 +53,11 @@ def test_two_processes_share_one_key_limit_and_charge_each_success_once(pair):
     with transaction(world.engine) as connection:
         balance_before = team_store.get_balance(connection, team.id)
 
+    # One connection pool per process (a new httpx client per call costs more than the call).
+    clients = [httpx.Client(base_url=s.base_url, headers=headers, timeout=30) for s in (first, second)]
+
     def call(n: int) -> tuple[int, int]:
-        base = (first, second)[n % 2].base_url
-        response = httpx.get(f"{base}/api/{account}/mass-messaging", headers=headers, timeout=30)
+        response = clients[n % 2].get(f"/api/{account}/mass-messaging")
         used = response.json()["_meta"]["_credits"]["used"] if response.status_code == 200 else 0
         return response.status_code, used
 
@@ -61,6 +65,8 @@ def test_two_processes_share_one_key_limit_and_charge_each_success_once(pair):
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(call, range(1500)))
     elapsed = time.monotonic() - started
+    for client in clients:
+        client.close()
     assert elapsed < 55, f"1,500 requests took {elapsed:.0f} s: too slow to all fall in one minute's window"
 
     statuses = [status for status, _ in results]
@@ -98,3 +104,39 @@ def test_one_idempotency_key_to_both_processes_makes_one_message(pair):
             select(func.count()).select_from(mass_messages).where(mass_messages.c.account_id == caller.account)
         ).scalar_one()
     assert made == 1
+
+
+def test_serve_workers_runs_that_many_processes_and_metrics_add_them_up(tmp_path):
+    prefix = f"massdm-test-workers-{tmp_path.name}"
+    server = start_server(tmp_path, {"MASSDM_REDIS_URL": REDIS, "MASSDM_REDIS_PREFIX": prefix},
+                          api_processes=2, workers=0)
+    try:
+        children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+        api_processes = [pid for pid in children if "multiprocessing.spawn" in _command_line(pid)]
+        assert len(api_processes) == 2, [_command_line(pid) for pid in children]
+
+        def healthz(_: int) -> int:
+            return httpx.get(f"{server.base_url}/healthz", timeout=30).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert set(pool.map(healthz, range(200))) == {200}
+        # Whichever process answers the scrape, it counts the requests of both.
+        totals = set()
+        for _ in range(6):
+            text = httpx.get(f"{server.base_url}/metrics", timeout=30).text
+            totals.add(_total(text, "massdm_http_requests_total", route="/healthz"))
+        assert totals == {200.0}
+    finally:
+        server.stop()
+
+
+def _command_line(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _total(text: str, name: str, **labels: str) -> float:
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()))
