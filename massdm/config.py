@@ -57,7 +57,10 @@ class Settings(BaseSettings):
 
     unsend_window_seconds: int = Field(default=1_000_000, ge=0, description="How long a sent message can be unsent.")
     banned_words_file: Path | None = Field(default=None, description="JSON of banned words by tier (see docs).")
+    bench_routes: bool = Field(
+        default=False, description="Serve GET /bench/constant, the baseline route `make bench` compares with."
+    )
     worker_enabled: bool = Field(default=True, description="Run the delivery worker inside `massdm serve`.")
-    delivery_chunk_size: int = Field(default=2000, ge=1, le=100_000, description="Deliveries per transaction.")
+    delivery_chunk_size: int = Field(default=10_000, ge=1, le=100_000, description="Fans per delivery chunk (one transaction).")
     worker_lease_seconds: float = Field(default=30.0, gt=0, description="How long a worker's claim lasts unrenewed.")
     worker_poll_seconds: float = Field(default=1.0, gt=0, description="How often an idle worker looks for work.")

@@ -14,6 +14,7 @@ from massdm.api.errors import install_error_handlers
 from massdm.api.idempotency import IdempotencyMiddleware
 from massdm.api.metrics import RequestMetrics
 from massdm.api.routes import (
+    bench,
     engagement,
     fan_inbox,
     fans,
@@ -96,6 +97,8 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestMetrics)
     app.include_router(health.router)
+    if settings.bench_routes:
+        app.include_router(bench.router)
     for router in (identity.router, fans.router, user_lists.router, media.router, saved_for_later.router,
                    engagement.router, fan_inbox.router):
         app.include_router(router, responses=_ERRORS)

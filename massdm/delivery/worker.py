@@ -41,7 +41,7 @@ class LeaseLost(Exception):
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    chunk_size: int = 2000
+    chunk_size: int = 10_000
     lease: timedelta = timedelta(seconds=30)
     poll_interval: float = 1.0
 
@@ -55,21 +55,24 @@ class DeliveryWorker:
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._housekeeping_at = 0.0  # monotonic time the sweeper and automation run next
+        self._ahead: Chunk | None = None  # the next chunk, claimed in the transaction that finished the last
         self.on_chunk = lambda message_id, sent: None  # progress hook (CLI --wait)
 
     # --- one step at a time (tests and the CLI call these directly) --------------------
 
     def run_once(self) -> int | None:
         """Do the next piece of work: plan a due message, else deliver one chunk. The message's id, or None."""
-        self._housekeeping()
-        message = self._claim_message()
-        if message is not None:
-            self._plan(message)
-            return message.id
-        chunk = self._claim_chunk()
+        # Between chunks claimed ahead, new messages are looked for once per poll interval.
+        if self._housekeeping() or self._ahead is None:
+            message = self._claim_message()
+            if message is not None:
+                self._give_back_ahead()
+                self._plan(message)
+                return message.id
+        chunk, self._ahead = self._ahead or self._claim_chunk(), None
         if chunk is None:
             return None
-        self._deliver_chunk(chunk)
+        self._deliver_chunk(chunk, then_claim=True)
         return chunk.message_id
 
     def run_until_idle(self, limit: int = 100_000) -> int:
@@ -91,8 +94,11 @@ class DeliveryWorker:
         if message is not None:
             self._plan(message)
             worked = True
-        while (chunk := self._claim_chunk(message_id)) is not None:
-            self._deliver_chunk(chunk)
+        self._give_back_ahead()
+        chunk = self._claim_chunk(message_id)
+        while chunk is not None:
+            self._deliver_chunk(chunk, then_claim=True, of_message=message_id)
+            chunk, self._ahead = self._ahead, None
             worked = True
         return worked
 
@@ -114,14 +120,15 @@ class DeliveryWorker:
             if not worked and not stop.is_set():
                 self.wake.wait(self.config.poll_interval)
                 self.wake.clear()
+        self._give_back_ahead()
         log.info("delivery worker %s stopped", self.name)
 
     # --- steps -------------------------------------------------------------------------
 
-    def _housekeeping(self) -> None:
-        """Free expired leases and run time-driven automation, at most once per poll interval."""
+    def _housekeeping(self) -> bool:
+        """Free expired leases and run time-driven automation, at most once per poll interval; True if it ran."""
         if time.monotonic() < self._housekeeping_at:
-            return
+            return False
         self._housekeeping_at = time.monotonic() + self.config.poll_interval
         now = self.clock.now()
         with transaction(self.engine) as connection:
@@ -130,10 +137,18 @@ class DeliveryWorker:
             metrics.LEASE_RECOVERIES.inc(recovered)
             log.warning("recovered %s expired lease(s) of workers that died or stalled", recovered)
         scheduler.run_due_automation(self.engine, self.clock)
+        return True
 
     def _claim_message(self) -> MassMessage | None:
         with transaction(self.engine) as connection:
             return message_store.claim_next(connection, self.name, self.clock.now(), self.config.lease)
+
+    def _give_back_ahead(self) -> None:
+        """Release a chunk claimed ahead, so another worker need not wait out its lease."""
+        if self._ahead is not None:
+            with transaction(self.engine) as connection:
+                chunk_store.release(connection, self._ahead, self.name)
+            self._ahead = None
 
     def _claim_chunk(self, message_id: int | None = None) -> Chunk | None:
         with transaction(self.engine) as connection:
@@ -159,16 +174,21 @@ class DeliveryWorker:
             chunks = audience_store.plan_chunks(connection, audience, self.config.chunk_size)
         log.info("message %s: audience %s, %s can receive, %s chunks", message.id, size, can_receive, chunks)
 
-    def _deliver_chunk(self, chunk: Chunk) -> None:
+    def _deliver_chunk(self, chunk: Chunk, *, then_claim: bool = False, of_message: int | None = None) -> None:
+        """Deliver the chunk; with `then_claim`, claim the next one in the same transaction (into `_ahead`)."""
         try:
-            sent = self._write_chunk(chunk)
+            sent = self._write_chunk(chunk, then_claim, of_message)
         except LeaseLost:
             log.info("message %s chunk %s: stopped (canceled or taken over)", chunk.message_id, chunk.seq)
             return
         self.on_chunk(chunk.message_id, sent)
 
-    def _write_chunk(self, chunk: Chunk) -> int:
-        """Deliver the chunk's range and count it, all or nothing; the message's new sent count."""
+    def _write_chunk(self, chunk: Chunk, then_claim: bool, of_message: int | None) -> int:
+        """Deliver the chunk's range and count it, all or nothing; the message's new sent count.
+
+        Claiming the next chunk in the same transaction saves a transaction per chunk; that
+        claim carries a lease like any other, so it is recovered if this worker dies.
+        """
         with transaction(self.engine) as connection:
             message = message_store.get_message_by_id(connection, chunk.message_id)
             if message is None or message.sent_at is None:
@@ -186,6 +206,8 @@ class DeliveryWorker:
             if not chunk_store.any_open(connection, chunk.message_id):
                 message_store.finish(connection, chunk.message_id, now)
                 log.info("message %s: delivered to %s fans", chunk.message_id, sent)
+            ahead = chunk_store.claim_next(connection, self.name, now, self.config.lease, of_message) if then_claim else None
+        self._ahead = ahead
         metrics.DELIVERIES.inc(inserted)
         metrics.CHUNKS.inc()
         return sent

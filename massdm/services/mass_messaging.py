@@ -196,8 +196,7 @@ def send(connection: Connection, account_id: str, draft: MessageDraft, now: date
 
     if message.due_at is not None and message.due_at <= now:
         audience = audience_store.for_message(connection, message, now, lists=user_lists, excluded=excluded)
-        _, can_receive = audience_store.count(connection, audience)
-        if can_receive == 0:
+        if not audience_store.anyone_eligible(connection, audience):  # counting is the worker's job
             raise ValidationFailed.field(
                 "userIds" if user_ids and not user_lists else "userLists",
                 "The audience is empty: nobody in these lists and ids can receive the message now.",

@@ -87,6 +87,11 @@ def count(connection: Connection, audience: Audience) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def anyone_eligible(connection: Connection, audience: Audience) -> bool:
+    """Whether at least one fan could receive now: stops at the first, whatever the audience's size."""
+    return connection.execute(select(fans.c.id).where(eligible(audience)).limit(1)).first() is not None
+
+
 def plan_chunks(connection: Connection, audience: Audience, size: int) -> int:
     """Split the eligible fans into fan-id ranges of `size`, set-based; returns how many chunks.
 

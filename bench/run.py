@@ -1,0 +1,332 @@
+"""massdm's benchmarks: each measures massdm and a baseline in the same run and reports the ratio.
+
+    python bench/run.py            # the full set (make bench), a few minutes on 2 cores
+    python bench/run.py --quick    # smaller sizes, under a minute (make bench-quick; CI's smoke check)
+    python bench/run.py --only fanout_1m,api_overhead
+
+Prints a table, then as its last line one JSON object {"name": ratio, ...}.
+
+| name          | massdm                                              | baseline                                   | target |
+|---------------|-----------------------------------------------------|--------------------------------------------|--------|
+| fanout_1m     | POST to a 1M-fan audience until isDone, real server  | one INSERT … SELECT of the same rows into a | ≤ 1.5  |
+|               | and worker (SQLite)                                  | table shaped like deliveries, same file    |        |
+| fanout_1m_pg  | the same on PostgreSQL                              | the same on PostgreSQL                     | ≤ 2.0  |
+| api_overhead  | req/s of GET /api/{account}/mass-messaging          | req/s of a constant body of the same size  | ≥ 0.6  |
+| send_o1       | median POST latency, 1M-fan audience                | the same, 10-fan audience                  | ≤ 1.2  |
+| stats_opage   | median latency of overview + engagement list at 10M | the same at 10k deliveries                 | ≤ 1.2  |
+|               | deliveries                                           |                                            |        |
+| fanout_rss_mb | peak RSS growth of server+worker during fanout_1m   | (an absolute figure, MB)                   | ≤ 100  |
+| view_ingest   | fan-side view events/s                              | req/s of the constant route                | ≥ 0.5  |
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import bindparam, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness  # noqa: E402
+from bench.harness import Creator, Database  # noqa: E402
+from massdm.clock import SystemClock  # noqa: E402
+from massdm.delivery.worker import DeliveryWorker, WorkerConfig  # noqa: E402
+from massdm.store.types import UTCDateTime  # noqa: E402
+
+console = Console(stderr=True)
+
+
+@dataclass
+class Result:
+    name: str
+    value: float
+    target: str
+    massdm: str
+    baseline: str
+
+    @property
+    def met(self) -> bool:
+        op, bound = self.target.split(" ")
+        return self.value <= float(bound) if op == "≤" else self.value >= float(bound)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    fanout: int
+    stats_large: int  # deliveries
+    stats_small: int
+    seconds: float  # each wrk run
+    latency_runs: int
+
+
+FULL = Sizes(fanout=1_000_000, stats_large=10_000_000, stats_small=10_000, seconds=5, latency_runs=31)
+QUICK = Sizes(fanout=100_000, stats_large=300_000, stats_small=10_000, seconds=2, latency_runs=11)
+
+
+# --- fan-out --------------------------------------------------------------------------------
+
+
+def _floor(database: Database, account: str) -> float:
+    """The baseline: one INSERT … SELECT of every eligible fan into a table shaped like deliveries."""
+    now = datetime.now(timezone.utc)
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS floor"))
+        connection.execute(text(
+            "CREATE TABLE floor (message_id BIGINT NOT NULL, fan_id BIGINT NOT NULL, account_id VARCHAR(37) NOT NULL, "
+            "delivered_at TIMESTAMP NOT NULL, viewed_at TIMESTAMP, purchased_at TIMESTAMP, "
+            "PRIMARY KEY (message_id, fan_id))"))
+        connection.execute(text("CREATE INDEX ix_floor_fan ON floor (fan_id, delivered_at)"))
+    query = text(
+        "INSERT INTO floor (message_id, fan_id, account_id, delivered_at) SELECT 1, id, account_id, :now FROM fans "
+        "WHERE account_id = :account AND (expires_at IS NULL OR expires_at > :now)"
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
+    started = time.perf_counter()
+    with database.engine.begin() as connection:
+        connection.execute(query, {"account": account, "now": now})
+    elapsed = time.perf_counter() - started
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP TABLE floor"))
+    return elapsed
+
+
+def _fanout_through_server(database: Database, directory: Path, who: Creator) -> tuple[float, float, int]:
+    """(seconds from POST to the message's finish, peak RSS growth in MB, deliveries)."""
+    server = harness.serve(database, directory)
+    try:
+        client = httpx.Client(base_url=server.base_url, headers=who.headers, timeout=300)
+        client.get(f"/api/{who.account}/mass-messaging")  # warm
+        before, _ = server.rss_kb()
+        started_wall = datetime.now(timezone.utc)
+        response = client.post(f"/api/{who.account}/mass-messaging", json={"text": "bench", "userLists": ["fans"]})
+        response.raise_for_status()
+        message_id = response.json()["data"]["id"]
+        while True:
+            queue = client.get(f"/api/{who.account}/mass-messaging/{message_id}").json()["data"]["queue"]
+            if queue["isDone"]:
+                break
+            time.sleep(0.1)
+        _, peak = server.rss_kb()
+        with database.engine.connect() as connection:
+            finished = connection.execute(
+                text("SELECT finished_at FROM mass_messages WHERE id = :id").columns(finished_at=UTCDateTime()),
+                {"id": message_id},
+            ).scalar_one()
+        if queue["sentCount"] != queue["total"]:
+            raise RuntimeError(f"fan-out incomplete: {queue}")
+        return (finished - started_wall).total_seconds(), (peak - before) / 1024, queue["sentCount"]
+    finally:
+        server.stop()
+
+
+def fanout(database: Database, directory: Path, who: Creator, name: str, target: str) -> list[Result]:
+    floor_before = _floor(database, who.account)
+    seconds, rss_mb, delivered = _fanout_through_server(database, directory, who)
+    floor_after = _floor(database, who.account)
+    floor = (floor_before + floor_after) / 2
+    results = [Result(name, seconds / floor, target, f"{delivered:,} fans in {seconds:.2f} s",
+                      f"INSERT … SELECT in {floor:.2f} s")]
+    if name == "fanout_1m":
+        results.append(Result("fanout_rss_mb", rss_mb, "≤ 100", f"peak RSS +{rss_mb:.0f} MB", "(absolute)"))
+    return results
+
+
+# --- API throughput -------------------------------------------------------------------------
+
+
+def _constant_rps(server: harness.Server, size: int, seconds: float) -> float:
+    return harness.wrk(f"{server.base_url}/bench/constant?bytes={size}", seconds=seconds)
+
+
+def api_overhead(directory: Path, sizes: Sizes) -> list[Result]:
+    database = harness.sqlite_database(directory, "api")
+    who = harness.creator(database, 10)
+    server = harness.serve(database, directory)
+    try:
+        client = httpx.Client(base_url=server.base_url, headers=who.headers, timeout=60)
+        for n in range(3):
+            client.post(f"/api/{who.account}/mass-messaging", json={"text": f"hello {n}", "userLists": ["fans"]})
+        time.sleep(1)  # let the worker deliver them
+        url = f"{server.base_url}/api/{who.account}/mass-messaging"
+        size = len(client.get(url).content)
+        constant = _constant_rps(server, size, sizes.seconds)
+        api = harness.wrk(url, seconds=sizes.seconds, headers=who.headers)
+        constant = (constant + _constant_rps(server, size, sizes.seconds)) / 2
+    finally:
+        server.stop()
+    return [Result("api_overhead", api / constant, "≥ 0.6", f"{api:,.0f} req/s", f"{constant:,.0f} req/s ({size} B)")]
+
+
+_VIEW_SCRIPT = """
+local fan = 0
+local fans = {fans}
+request = function()
+  fan = fan % fans + 1
+  return wrk.format("POST", "/fan/v1/" .. fan .. "/messages/{message}/view", nil, "")
+end
+"""
+
+
+def view_ingest(directory: Path, sizes: Sizes) -> list[Result]:
+    database = harness.sqlite_database(directory, "views")
+    fans = 200_000
+    who = harness.creator(database, fans)
+    server = harness.serve(database, directory)
+    try:
+        client = httpx.Client(base_url=server.base_url, headers=who.headers, timeout=120)
+        message = client.post(f"/api/{who.account}/mass-messaging",
+                              json={"text": "look", "userLists": ["fans"]}).json()["data"]["id"]
+        while not client.get(f"/api/{who.account}/mass-messaging/{message}").json()["data"]["queue"]["isDone"]:
+            time.sleep(0.2)
+        probe = httpx.post(f"{server.base_url}/fan/v1/{fans}/messages/{message}/view",
+                           headers={"Authorization": f"Bearer {who.fan_key}"})
+        probe.raise_for_status()
+        size = len(probe.content)
+        constant = _constant_rps(server, size, sizes.seconds)
+        views = harness.wrk(server.base_url, seconds=sizes.seconds, headers={"Authorization": f"Bearer {who.fan_key}"},
+                            lua=_VIEW_SCRIPT.replace("{fans}", str(fans)).replace("{message}", str(message)))
+    finally:
+        server.stop()
+    return [Result("view_ingest", views / constant, "≥ 0.5", f"{views:,.0f} views/s", f"{constant:,.0f} req/s")]
+
+
+# --- latency --------------------------------------------------------------------------------
+
+
+def send_o1(database: Database, directory: Path, big: Creator, sizes: Sizes) -> list[Result]:
+    """POST latency does not grow with the audience (the worker, not the request, counts it)."""
+    small = harness.creator(database, 10, first_fan_id=10_000_000, name="small")
+    server = harness.serve(database, directory, MASSDM_WORKER_ENABLED="false")  # measure the request alone
+    try:
+        timings = {}
+        for who in (small, big, small, big):
+            client = httpx.Client(base_url=server.base_url, headers=who.headers, timeout=60)
+            latency = harness.median_latency(client, "POST", f"/api/{who.account}/mass-messaging",
+                                             runs=sizes.latency_runs, json={"text": "hi", "userLists": ["fans"]})
+            timings.setdefault(who.account, []).append(latency)
+    finally:
+        server.stop()
+    large, tiny = min(timings[big.account]), min(timings[small.account])
+    return [Result("send_o1", large / tiny, "≤ 1.2", f"{large * 1000:.1f} ms (1M-fan audience)",
+                   f"{tiny * 1000:.1f} ms (10 fans)")]
+
+
+def _deliver(database: Database, who: Creator, messages: int) -> None:
+    """Send `messages` messages to all fans and deliver them with an in-process worker."""
+    from massdm.domain.banned_words import BannedWords
+    from massdm.services import mass_messaging as message_service
+    from massdm.services.mass_messaging import MessageDraft, Policy
+    from massdm.store.db import transaction
+
+    clock = SystemClock()
+    for n in range(messages):
+        with transaction(database.engine) as connection:
+            message_service.send(connection, who.account, MessageDraft(text=f"stats {n}", user_lists=["fans"]),
+                                 clock.now(), Policy(BannedWords.load(), 1_000_000))
+    DeliveryWorker(database.engine, clock, WorkerConfig(chunk_size=10_000)).run_until_idle()
+
+
+def stats_opage(directory: Path, large_db: Database, large: Creator, large_deliveries: int, sizes: Sizes
+                ) -> list[Result]:
+    small_db = harness.sqlite_database(directory, "stats-small")
+    small = harness.creator(small_db, 1_000)
+    _deliver(small_db, small, sizes.stats_small // 1_000)
+    fans = sizes.fanout
+    missing = max(0, sizes.stats_large - large_deliveries)
+    _deliver(large_db, large, -(-missing // fans))
+
+    ratios = {}
+    for path in ("mass-messaging/overview", "engagement/messages/mass-messages"):
+        latencies = {}
+        for label, database, who in (("small", small_db, small), ("large", large_db, large)):
+            server = harness.serve(database, directory, MASSDM_WORKER_ENABLED="false")
+            try:
+                client = httpx.Client(base_url=server.base_url, headers=who.headers, timeout=60)
+                client.get(f"/api/{who.account}/{path}")
+                latencies[label] = harness.median_latency(client, "GET", f"/api/{who.account}/{path}",
+                                                          runs=sizes.latency_runs)
+            finally:
+                server.stop()
+        ratios[path] = latencies
+    worst = max(ratios, key=lambda p: ratios[p]["large"] / ratios[p]["small"])
+    value = ratios[worst]["large"] / ratios[worst]["small"]
+    detail = "; ".join(f"{p.split('/')[-1]} {r['large'] * 1000:.1f} ms" for p, r in ratios.items())
+    base = "; ".join(f"{p.split('/')[-1]} {r['small'] * 1000:.1f} ms" for p, r in ratios.items())
+    return [Result("stats_opage", value, "≤ 1.2", f"at {sizes.stats_large:,}: {detail}",
+                   f"at {sizes.stats_small:,}: {base}")]
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes: a smoke check under a minute")
+    parser.add_argument("--only", default="", help="comma-separated benchmark names")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    only = set(filter(None, args.only.split(",")))
+
+    def wanted(*names: str) -> bool:
+        return not only or bool(only & set(names))
+
+    results: list[Result] = []
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="massdm-bench-") as tmp:
+        directory = Path(tmp)
+        steps: list[tuple[str, Callable[[], list[Result]]]] = []
+        sqlite_db = harness.sqlite_database(directory, "fanout")
+        state: dict = {}
+
+        def sqlite_fanout() -> list[Result]:
+            state["big"] = harness.creator(sqlite_db, sizes.fanout)
+            return fanout(sqlite_db, directory, state["big"], "fanout_1m", "≤ 1.5")
+
+        if wanted("fanout_1m", "fanout_rss_mb", "send_o1", "stats_opage"):
+            steps.append(("fanout_1m", sqlite_fanout))
+        if wanted("send_o1"):
+            steps.append(("send_o1", lambda: send_o1(sqlite_db, directory, state["big"], sizes)))
+        if wanted("stats_opage"):
+            steps.append(("stats_opage", lambda: stats_opage(directory, sqlite_db, state["big"], sizes.fanout, sizes)))
+        if wanted("fanout_1m_pg"):
+            def pg_fanout() -> list[Result]:
+                database = harness.postgres_database()
+                try:
+                    who = harness.creator(database, sizes.fanout)
+                    return fanout(database, directory, who, "fanout_1m_pg", "≤ 2.0")
+                finally:
+                    database.drop()
+            steps.append(("fanout_1m_pg", pg_fanout))
+        if wanted("api_overhead"):
+            steps.append(("api_overhead", lambda: api_overhead(directory, sizes)))
+        if wanted("view_ingest"):
+            steps.append(("view_ingest", lambda: view_ingest(directory, sizes)))
+
+        for name, step in steps:
+            console.log(f"running {name}")
+            results += [r for r in step() if wanted(r.name)]
+        sqlite_db.drop()
+
+    table = Table(title=f"massdm benchmarks ({'quick' if args.quick else 'full'}, "
+                        f"{platform.processor() or platform.machine()}, {time.monotonic() - started:.0f} s)")
+    for column in ("name", "ratio", "target", "met", "massdm", "baseline"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(r.name, f"{r.value:.2f}", r.target, "yes" if r.met else "NO", r.massdm, r.baseline)
+    Console().print(table)
+    print(json.dumps({r.name: round(r.value, 3) for r in results}))
+
+
+if __name__ == "__main__":
+    main()
