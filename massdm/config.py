@@ -61,6 +61,10 @@ class Settings(BaseSettings):
         default=False, description="Serve GET /bench/constant, the baseline route `make bench` compares with."
     )
     worker_enabled: bool = Field(default=True, description="Run the delivery worker inside `massdm serve`.")
+    worker_threads: int | None = Field(
+        default=None, ge=1, le=64,
+        description="Delivery threads inside `massdm serve` (default 1 on SQLite, 2 on PostgreSQL).",
+    )
     delivery_chunk_size: int = Field(default=10_000, ge=1, le=100_000, description="Fans per delivery chunk (one transaction).")
     worker_lease_seconds: float = Field(default=30.0, gt=0, description="How long a worker's claim lasts unrenewed.")
     worker_poll_seconds: float = Field(default=1.0, gt=0, description="How often an idle worker looks for work.")

@@ -63,15 +63,22 @@ def create_app(
     migrate(engine)
     clock = clock or SystemClock()
     worker = DeliveryWorker(engine, clock, worker_config(settings))
+    # SQLite writes one transaction at a time, so one delivery thread; PostgreSQL writes chunks in parallel.
+    threads = settings.worker_threads or (1 if engine.dialect.name == "sqlite" else 2)
+    workers = [worker, *(DeliveryWorker(engine, clock, worker_config(settings)) for _ in range(threads - 1))]
+
+    def wake_workers() -> None:
+        for each in workers:
+            each.wake.set()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        running = start_in_thread(worker) if settings.worker_enabled else None
+        running = [start_in_thread(each) for each in workers] if settings.worker_enabled else []
         yield
-        if running is not None:
-            thread, stop = running
+        for _thread, stop in running:
             stop.set()
-            worker.wake.set()
+        wake_workers()
+        for thread, _stop in running:
             thread.join(timeout=30)
 
     app = FastAPI(
@@ -91,7 +98,7 @@ def create_app(
     app.state.av_tools = AvTools.find(settings.ffprobe, settings.ffmpeg)
     app.state.policy = Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
     app.state.worker = worker
-    app.state.wake_worker = worker.wake.set
+    app.state.wake_worker = wake_workers
 
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)

@@ -16,7 +16,6 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Connection, and_, case, false, func, insert, literal, not_, or_, select
 
 from massdm.domain.audience import parse_list_id
-from massdm.store import delivery_chunks as chunk_store
 from massdm.store.dialect import upsert
 from massdm.store.fans import active_condition, custom_list_condition, system_list_condition
 from massdm.store.messages import MassMessage
@@ -93,31 +92,28 @@ def anyone_eligible(connection: Connection, audience: Audience) -> bool:
 
 
 def plan_chunks(connection: Connection, audience: Audience, size: int) -> int:
-    """Split the eligible fans into fan-id ranges of `size`, set-based; returns how many chunks.
+    """Split the eligible fans into fan-id ranges of `size`; returns how many chunks.
 
-    Every `size`-th eligible fan id (by row_number) closes a range; a last, open-ended range
-    takes whoever comes after (so the count of chunks is ceil(eligible / size), plus one).
+    Each bound is the `size`-th eligible fan after the previous bound, found by stepping an
+    ordered index scan (OFFSET): one pass over the audience in all, a row per chunk in memory.
+    A last, open-ended range takes whoever comes after the last bound.
     """
-    numbered = (
-        select(fans.c.id.label("fan_id"), func.row_number().over(order_by=fans.c.id).label("n"))
-        .where(eligible(audience))
-        .subquery()
-    )
-    bounds = select(numbered.c.fan_id, numbered.c.n).where(numbered.c.n % size == 0).subquery()
-    source = select(
-        literal(audience.message_id, delivery_chunks.c.message_id.type),
-        (bounds.c.n // size - 1).label("seq"),
-        func.coalesce(func.lag(bounds.c.fan_id).over(order_by=bounds.c.n), 0),
-        bounds.c.fan_id,
-        literal(0),
-    )
-    connection.execute(insert(delivery_chunks).from_select(
-        ["message_id", "seq", "after_fan_id", "through_fan_id", "attempts"], source
-    ))
-    chunk_store.add_last(connection, audience.message_id)
-    return connection.execute(
-        select(func.count()).where(delivery_chunks.c.message_id == audience.message_id)
-    ).scalar_one()
+    bounds: list[int] = []
+    after = 0
+    while True:
+        through = connection.execute(
+            select(fans.c.id).where(eligible(audience), fans.c.id > after).order_by(fans.c.id).offset(size - 1).limit(1)
+        ).scalar_one_or_none()
+        if through is None:
+            break
+        bounds.append(through)
+        after = through
+    ranges = list(zip([0, *bounds], [*bounds, None]))
+    connection.execute(insert(delivery_chunks), [
+        {"message_id": audience.message_id, "seq": n, "after_fan_id": lo, "through_fan_id": hi, "attempts": 0}
+        for n, (lo, hi) in enumerate(ranges)
+    ])
+    return len(ranges)
 
 
 def deliver(connection: Connection, audience: Audience, *, after: int, through: int | None, now: datetime) -> int:

@@ -63,6 +63,7 @@ def create_store_engine(
         cursor.execute(f"PRAGMA busy_timeout={int(sqlite_busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA wal_autocheckpoint=20000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -87,6 +88,16 @@ def migrate(engine: Engine) -> None:
         lock(connection, "massdm:migrate")  # N API processes starting together migrate one after another
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def relax_durability(connection: Connection) -> None:
+    """Let this transaction's commit return before its WAL reaches disk (PostgreSQL only).
+
+    For work that is safe to redo: a crash may lose the last moments of such commits, all of
+    each transaction or none of it, never part. SQLite (synchronous=NORMAL in WAL) is unchanged.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 def lock(connection: Connection, name: str) -> None:

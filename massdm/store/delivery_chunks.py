@@ -39,15 +39,6 @@ def _free(now: datetime):  # noqa: ANN202 - a SQL condition
     return and_(chunks.c.done_at.is_(None), or_(chunks.c.claimed_by.is_(None), chunks.c.lease_until < now))
 
 
-def add_last(connection: Connection, message_id: int) -> None:
-    """Close the plan with the open-ended chunk after the highest planned bound."""
-    row = connection.execute(
-        select(func.count(), func.coalesce(func.max(chunks.c.through_fan_id), 0)).where(chunks.c.message_id == message_id)
-    ).one()
-    connection.execute(insert(chunks).values(message_id=message_id, seq=int(row[0]), after_fan_id=int(row[1]),
-                                             through_fan_id=None, attempts=0))
-
-
 def claim_next(connection: Connection, worker: str, now: datetime, lease: timedelta,
                message_id: int | None = None) -> Chunk | None:
     """Take the first free chunk of the oldest due open message (or of `message_id`)."""

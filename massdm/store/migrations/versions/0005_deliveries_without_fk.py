@@ -6,7 +6,6 @@ Create Date: 2026-11-22
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 
 revision = '0005'
@@ -18,8 +17,6 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_constraint('fk_deliveries_message_id_mass_messages', type_='foreignkey')
-        batch_op.alter_column('message_id', existing_type=sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
-                              autoincrement=False)
 
 
 def downgrade() -> None:
