@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-scale services test-tools bench clean
+.PHONY: install run test test-scale services test-tools bench bench-quick bench-tools bench-chart clean
 
 install: $(STAMP)
 
@@ -44,9 +44,22 @@ test-tools:
 	  echo "installing ffmpeg for the media tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg; }
 
-# Benchmarks print ratios against a baseline measured in the same run; they are not part of `make test`.
-bench: install
-	$(BIN)/python bench/delivery.py
+# Benchmarks: each measures massdm and a baseline in the same run and prints the ratio (a table, then
+# one JSON line). Not part of `make test`; `make bench-quick` is CI's smoke check that they still run.
+bench: install bench-tools services
+	$(BIN)/python bench/run.py
+
+bench-quick: install bench-tools services
+	$(BIN)/python bench/run.py --quick
+
+# docs/benchmarks-fanout.png: fan-out time against audience size on SQLite and PostgreSQL.
+bench-chart: install bench-tools services
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/chart.py --out docs/benchmarks-fanout.png
+
+bench-tools:
+	@command -v wrk >/dev/null || { echo "installing wrk for the benchmarks"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
 
 clean:
 	rm -rf $(VENV) massdm.db massdm.db-wal massdm.db-shm media .pytest_cache

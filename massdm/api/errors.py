@@ -13,12 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from massdm.errors import InsufficientCredits, MassdmError, RateLimited, Unauthorized, ValidationFailed
 from massdm.services.accounts import authenticate
-from massdm.store.db import transaction
+from massdm.store.db import in_thread_with_turn, transaction
 
 log = logging.getLogger("massdm.api")
 
@@ -117,7 +116,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if request.url.path.startswith("/api/") and not await run_in_threadpool(_has_valid_key, request):
+        if request.url.path.startswith("/api/") and not await in_thread_with_turn(request.app.state.engine, _has_valid_key, request):
             # Everything under /api needs a key, even paths that do not exist.
             return render_error(request, Unauthorized("no valid key"))
         code, description = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "The request failed."))

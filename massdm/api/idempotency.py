@@ -13,7 +13,6 @@ import json
 import tempfile
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,7 +23,7 @@ from massdm.errors import MassdmError
 from massdm.services import idempotency as idempotency_service
 from massdm.services.accounts import authenticate
 from massdm.store.api_keys import ApiKey
-from massdm.store.db import transaction
+from massdm.store.db import in_thread_with_turn, transaction
 
 SPOOL_IN_MEMORY = 1 << 20
 MAX_RECORDED_BODY = 4 << 20  # responses larger than this are passed through but not replayable
@@ -61,7 +60,7 @@ class IdempotencyMiddleware:
             return
         request = Request(scope)
         try:
-            caller = await run_in_threadpool(_identify, request, headers.get("authorization"))
+            caller = await in_thread_with_turn(request.app.state.engine, _identify, request, headers.get("authorization"))
             rules.check_key(key)
         except MassdmError as error:
             await render_error(request, error)(scope, receive, send)
@@ -91,8 +90,8 @@ class IdempotencyMiddleware:
         state = request.app.state
         scope_id = rules.scope_hash(str(caller.id), scope["method"], scope["path"], key)
         try:
-            decision, attempt = await run_in_threadpool(
-                idempotency_service.begin, state.engine, scope_id, request_hash, state.clock.now()
+            decision, attempt = await in_thread_with_turn(
+                state.engine, idempotency_service.begin, state.engine, scope_id, request_hash, state.clock.now()
             )
             if decision == "replay" and attempt is not None:
                 count_request(request, caller)  # a replay is a request like any other for the limits
@@ -122,13 +121,13 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_body, record)
         except BaseException:
-            await run_in_threadpool(idempotency_service.abandon, state.engine, scope_id)
+            await in_thread_with_turn(state.engine, idempotency_service.abandon, state.engine, scope_id)
             raise
         if len(recorded) > MAX_RECORDED_BODY:
-            await run_in_threadpool(idempotency_service.abandon, state.engine, scope_id)
+            await in_thread_with_turn(state.engine, idempotency_service.abandon, state.engine, scope_id)
             return
-        await run_in_threadpool(
-            idempotency_service.finish, state.engine, scope_id, status["code"], status["type"], bytes(recorded)
+        await in_thread_with_turn(
+            state.engine, idempotency_service.finish, state.engine, scope_id, status["code"], status["type"], bytes(recorded)
         )
 
     @staticmethod

@@ -12,9 +12,16 @@ statement or takes `lock(connection, name)` first, which serialises just that na
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import asyncio
+import threading
+import weakref
+from collections import deque
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Iterator
+from typing import AsyncIterator, Callable, Iterator, TypeVar
+
+import anyio.to_thread
 
 from alembic import command
 from alembic.config import Config
@@ -22,6 +29,78 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+T = TypeVar("T")
+
+
+class WriteTurns:
+    """First come, first served turns at SQLite's single write lock, for this process's threads and tasks.
+
+    SQLite's own busy handler makes a waiting writer sleep and retry, so under load the lock
+    sits idle between sleeps; here a finished writer hands the lock straight to the next in
+    line. Asyncio tasks wait without holding a thread. Ownership is not tied to a thread (a
+    request's transaction begins and ends in different pool threads). Other processes still
+    meet at SQLite's lock, under its busy timeout.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._taken = False
+        self._queue: deque[threading.Event | tuple[asyncio.AbstractEventLoop, asyncio.Future]] = deque()
+
+    def acquire(self, timeout: float) -> None:
+        with self._mutex:
+            if not self._taken:
+                self._taken = True
+                return
+            waiter = threading.Event()
+            self._queue.append(waiter)
+        if waiter.wait(timeout):
+            return
+        with self._mutex:
+            if waiter in self._queue:
+                self._queue.remove(waiter)
+                raise TimeoutError("waited too long for the database's write lock")
+        # handed over just as the wait ran out: the turn is ours
+
+    async def acquire_async(self) -> None:
+        loop = asyncio.get_running_loop()
+        with self._mutex:
+            if not self._taken:
+                self._taken = True
+                return
+            waiter = (loop, loop.create_future())
+            self._queue.append(waiter)
+        try:
+            await waiter[1]
+        except asyncio.CancelledError:
+            with self._mutex:
+                if waiter in self._queue:
+                    self._queue.remove(waiter)
+                    raise
+            self.release()  # the turn was handed over as the task was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        with self._mutex:
+            if not self._queue:
+                self._taken = False
+                return
+            waiter = self._queue.popleft()
+        if isinstance(waiter, threading.Event):
+            waiter.set()
+        else:
+            loop, future = waiter
+            loop.call_soon_threadsafe(_hand_over, future)
+
+
+def _hand_over(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+_TURNS: "weakref.WeakKeyDictionary[Engine, WriteTurns]" = weakref.WeakKeyDictionary()
+_TURN_HELD: ContextVar[bool] = ContextVar("massdm_write_turn_held", default=False)
+_TURN_TIMEOUTS: "weakref.WeakKeyDictionary[Engine, float]" = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -65,6 +144,9 @@ def create_store_engine(
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA wal_autocheckpoint=20000")
         cursor.close()
+
+    _TURNS[engine] = WriteTurns()
+    _TURN_TIMEOUTS[engine] = sqlite_busy_timeout_ms / 1000
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -112,9 +194,53 @@ def lock(connection: Connection, name: str) -> None:
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Connection]:
-    """One unit of work: commits when the block ends, rolls back if it raises."""
-    with engine.begin() as connection:
-        yield connection
+    """One unit of work: commits when the block ends, rolls back if it raises.
+
+    On SQLite it first waits for this process's turn at the write lock (see WriteTurns),
+    unless the caller already holds the turn (`write_turn`).
+    """
+    turns = _TURNS.get(engine)
+    if turns is None or _TURN_HELD.get():
+        with engine.begin() as connection:
+            yield connection
+        return
+    turns.acquire(_TURN_TIMEOUTS[engine])
+    token = _TURN_HELD.set(True)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        _TURN_HELD.reset(token)
+        turns.release()
+
+
+@asynccontextmanager
+async def write_turn(engine: Engine) -> AsyncIterator[None]:
+    """Wait (without holding a thread) for this process's turn at SQLite's write lock; nothing on PostgreSQL.
+
+    Transactions opened while the turn is held, also from threads started meanwhile with
+    `in_thread`, do not wait again.
+    """
+    turns = _TURNS.get(engine)
+    if turns is None or _TURN_HELD.get():
+        yield
+        return
+    await turns.acquire_async()
+    token = _TURN_HELD.set(True)
+    try:
+        yield
+    finally:
+        try:
+            _TURN_HELD.reset(token)
+        except ValueError:  # left from another context (a dependency's teardown): just clear it
+            _TURN_HELD.set(False)
+        turns.release()
+
+
+async def in_thread_with_turn(engine: Engine, work: Callable[..., T], *args: object) -> T:
+    """`work(*args)` in a worker thread, its transactions taking the write turn first (waited for here)."""
+    async with write_turn(engine):
+        return await anyio.to_thread.run_sync(lambda: work(*args))
 
 
 @contextmanager

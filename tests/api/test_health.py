@@ -57,3 +57,16 @@ def test_metrics_count_requests_by_route_and_show_the_queue(client, caller, app,
     text = client.get("/metrics").text
     assert _sample(text, "massdm_deliveries_total") == delivered_before + 15
     assert _sample(text, "massdm_queue_messages") == 0
+
+
+def test_the_bench_baseline_route_exists_only_when_asked(tmp_path):
+    plain = create_app(Settings(database_url=database_url(tmp_path, "plain"), media_dir=tmp_path / "m",
+                                worker_enabled=False))
+    with TestClient(plain) as client:
+        assert client.get("/bench/constant?bytes=100").status_code == 404
+    benched = create_app(Settings(database_url=database_url(tmp_path, "bench"), media_dir=tmp_path / "m",
+                                  worker_enabled=False, bench_routes=True))
+    with TestClient(benched) as client:
+        response = client.get("/bench/constant?bytes=1033")
+    assert response.status_code == 200 and len(response.content) == 1033
+    assert set(response.json()) == {"constant"}  # valid JSON of exactly the size asked for

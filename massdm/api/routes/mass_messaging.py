@@ -33,7 +33,7 @@ from massdm.services.media import Processed
 from massdm.services.metering import insufficient_credits
 from massdm.store.accounts import Account
 from massdm.store.api_keys import ApiKey
-from massdm.store.db import transaction
+from massdm.store.db import in_thread_with_turn, transaction
 
 router = APIRouter(tags=["Mass Messaging"])
 
@@ -145,7 +145,8 @@ async def send_mass_message(
             processed.append(await run_in_threadpool(
                 media_service.process_upload, state.media_store, state.av_tools, staged.path, staged.size, account.id
             ))
-        envelope = await run_in_threadpool(_send, request, key, account, body, received.files, processed)
+        envelope = await in_thread_with_turn(state.engine, _send, request, key, account, body, received.files,
+                                              processed)
     except BaseException:
         for item in processed:
             media_service.discard(state.media_store, item.files)
