@@ -72,7 +72,7 @@ class DeliveryWorker:
         chunk, self._ahead = self._ahead or self._claim_chunk(), None
         if chunk is None:
             return None
-        self._deliver_chunk(chunk, then_claim=True)
+        self._deliver_chunk(chunk)
         return chunk.message_id
 
     def run_until_idle(self, limit: int = 100_000) -> int:
@@ -97,7 +97,7 @@ class DeliveryWorker:
         self._give_back_ahead()
         chunk = self._claim_chunk(message_id)
         while chunk is not None:
-            self._deliver_chunk(chunk, then_claim=True, of_message=message_id)
+            self._deliver_chunk(chunk, of_message=message_id)
             chunk, self._ahead = self._ahead, None
             worked = True
         return worked
@@ -174,16 +174,16 @@ class DeliveryWorker:
             chunks = audience_store.plan_chunks(connection, audience, self.config.chunk_size)
         log.info("message %s: audience %s, %s can receive, %s chunks", message.id, size, can_receive, chunks)
 
-    def _deliver_chunk(self, chunk: Chunk, *, then_claim: bool = False, of_message: int | None = None) -> None:
-        """Deliver the chunk; with `then_claim`, claim the next one in the same transaction (into `_ahead`)."""
+    def _deliver_chunk(self, chunk: Chunk, *, of_message: int | None = None) -> None:
+        """Deliver the chunk and claim the next free one (of `of_message`, if given) in the same transaction."""
         try:
-            sent = self._write_chunk(chunk, then_claim, of_message)
+            sent = self._write_chunk(chunk, of_message)
         except LeaseLost:
             log.info("message %s chunk %s: stopped (canceled or taken over)", chunk.message_id, chunk.seq)
             return
         self.on_chunk(chunk.message_id, sent)
 
-    def _write_chunk(self, chunk: Chunk, then_claim: bool, of_message: int | None) -> int:
+    def _write_chunk(self, chunk: Chunk, of_message: int | None) -> int:
         """Deliver the chunk's range and count it, all or nothing; the message's new sent count.
 
         Claiming the next chunk in the same transaction saves a transaction per chunk; that
@@ -209,7 +209,7 @@ class DeliveryWorker:
             if not chunk_store.any_open(connection, chunk.message_id):
                 message_store.finish(connection, chunk.message_id, now)
                 log.info("message %s: delivered to %s fans", chunk.message_id, sent)
-            ahead = chunk_store.claim_next(connection, self.name, now, self.config.lease, of_message) if then_claim else None
+            ahead = chunk_store.claim_next(connection, self.name, now, self.config.lease, of_message)
         self._ahead = ahead
         metrics.DELIVERIES.inc(inserted)
         metrics.CHUNKS.inc()

@@ -42,12 +42,14 @@ class WriteTurns:
     meet at SQLite's lock, under its busy timeout.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = 30.0) -> None:
+        self.timeout = timeout  # how long a thread waits before giving up, like SQLite's busy timeout
         self._mutex = threading.Lock()
         self._taken = False
         self._queue: deque[threading.Event | tuple[asyncio.AbstractEventLoop, asyncio.Future]] = deque()
 
-    def acquire(self, timeout: float) -> None:
+    def acquire(self, timeout: float | None = None) -> None:
+        timeout = self.timeout if timeout is None else timeout
         with self._mutex:
             if not self._taken:
                 self._taken = True
@@ -100,7 +102,6 @@ def _hand_over(future: asyncio.Future) -> None:
 
 _TURNS: "weakref.WeakKeyDictionary[Engine, WriteTurns]" = weakref.WeakKeyDictionary()
 _TURN_HELD: ContextVar[bool] = ContextVar("massdm_write_turn_held", default=False)
-_TURN_TIMEOUTS: "weakref.WeakKeyDictionary[Engine, float]" = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -145,8 +146,7 @@ def create_store_engine(
         cursor.execute("PRAGMA wal_autocheckpoint=20000")
         cursor.close()
 
-    _TURNS[engine] = WriteTurns()
-    _TURN_TIMEOUTS[engine] = sqlite_busy_timeout_ms / 1000
+    _TURNS[engine] = WriteTurns(timeout=sqlite_busy_timeout_ms / 1000)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -204,7 +204,7 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as connection:
             yield connection
         return
-    turns.acquire(_TURN_TIMEOUTS[engine])
+    turns.acquire()
     token = _TURN_HELD.set(True)
     try:
         with engine.begin() as connection:

@@ -330,14 +330,6 @@ def add_counters(connection: Connection, message_id: int, **deltas: int) -> None
         connection.execute(update(mass_messages).where(mass_messages.c.id == message_id).values(**values))
 
 
-def release(connection: Connection, message_id: int, worker: str) -> None:
-    connection.execute(
-        update(mass_messages)
-        .where(mass_messages.c.id == message_id, mass_messages.c.claimed_by == worker)
-        .values(claimed_by=None, lease_until=None)
-    )
-
-
 def recover_expired(connection: Connection, now: datetime) -> int:
     """Free the planning claims whose worker's lease ran out."""
     return connection.execute(

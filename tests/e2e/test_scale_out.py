@@ -14,12 +14,12 @@ from typing import Iterator
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from massdm.store import teams as team_store
 from massdm.store.db import transaction
 from massdm.store.tables import mass_messages
+from tests.api.test_health import _sample
 from tests.backends import TEST_REDIS
 from tests.conftest import Server, start_server
 
@@ -124,7 +124,7 @@ def test_serve_workers_runs_that_many_processes_and_metrics_add_them_up(tmp_path
         totals = set()
         for _ in range(6):
             text = httpx.get(f"{server.base_url}/metrics", timeout=30).text
-            totals.add(_total(text, "massdm_http_requests_total", route="/healthz"))
+            totals.add(_sample(text, "massdm_http_requests_total", method="GET", route="/healthz", status="200"))
         assert totals == {200.0}
     finally:
         server.stop()
@@ -135,8 +135,3 @@ def _command_line(pid: str) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
-
-
-def _total(text: str, name: str, **labels: str) -> float:
-    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
-               if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()))
