@@ -8,12 +8,13 @@ the charge included, so errors cost nothing.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Annotated, Any, AsyncIterator, Callable, TypeVar
 from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
 from massdm.api.schemas.common import Cache, Credits, Envelope, Meta, PagedEnvelope, Pagination, RateLimits
@@ -23,7 +24,7 @@ from massdm.services import accounts as account_service
 from massdm.services.metering import CreditLedger, RateLimitStatus, insufficient_credits
 from massdm.store.accounts import Account
 from massdm.store.api_keys import ApiKey
-from massdm.store.db import in_thread_with_turn, transaction, write_turn
+from massdm.store.db import begin_if_free, in_thread_with_turn, is_sqlite, transaction, write_turn
 
 T = TypeVar("T")
 NO_DAILY_LIMIT_NOTICE = "This plan has no daily request limit; only the per-minute limit applies."
@@ -31,19 +32,84 @@ NO_DAILY_LIMIT_NOTICE = "This plan has no daily request limit; only the per-minu
 _bearer = HTTPBearer(auto_error=False, description="Your massdm API key: `Authorization: Bearer massdm_...`")
 
 
+class RequestTransaction:
+    """A request's unit of work: begun before its handler runs, ended by the handler's own thread.
+
+    The route class (`api/routing.py`) commits it in the worker thread that ran a sync handler,
+    right after the handler returns, so a request costs one trip through the thread pool; the
+    dependency's teardown only ends what is still open (an error, an async handler).
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.ended = False
+
+    def commit(self) -> None:
+        if not self.ended:
+            self.ended = True
+            self.connection.commit()
+
+    def rollback(self) -> None:
+        if not self.ended:
+            self.ended = True
+            self.connection.rollback()
+
+
+_REQUEST_TRANSACTION: ContextVar[RequestTransaction | None] = ContextVar("massdm_request_transaction", default=None)
+
+
+def commit_request_transaction() -> None:
+    """Commit the current request's transaction, if it has one still open (called by the route class)."""
+    unit = _REQUEST_TRANSACTION.get()
+    if unit is not None:
+        unit.commit()
+
+
+async def _begun(engine: Engine) -> Connection:
+    """A connection with its transaction begun; on SQLite right here unless another process holds the lock."""
+    if is_sqlite(engine):
+        connection = engine.connect()
+        if not begin_if_free(connection):
+            await run_in_threadpool(connection.begin)
+        return connection
+
+    def begin() -> Connection:
+        connection = engine.connect()
+        connection.begin()
+        return connection
+
+    return await run_in_threadpool(begin)
+
+
 async def _connection(request: Request) -> AsyncIterator[Connection]:
     """The request's transaction; on SQLite its turn at the write lock is waited for without a thread."""
     engine = request.app.state.engine
     async with write_turn(engine):
-        unit = transaction(engine)
-        connection = await run_in_threadpool(unit.__enter__)
+        connection = await _begun(engine)
+        unit = RequestTransaction(connection)
+        token = _REQUEST_TRANSACTION.set(unit)
         try:
             yield connection
-        except BaseException as error:
-            if not await run_in_threadpool(unit.__exit__, type(error), error, error.__traceback__):
-                raise
+        except BaseException:
+            await run_in_threadpool(_end, unit, unit.rollback)
+            raise
         else:
-            await run_in_threadpool(unit.__exit__, None, None, None)
+            if unit.ended and is_sqlite(engine):
+                connection.close()  # back to the pool: no I/O on SQLite
+            else:
+                await run_in_threadpool(_end, unit, unit.commit)
+        finally:
+            try:
+                _REQUEST_TRANSACTION.reset(token)
+            except ValueError:  # torn down from another context: just clear it
+                _REQUEST_TRANSACTION.set(None)
+
+
+def _end(unit: RequestTransaction, end: Callable[[], None]) -> None:
+    try:
+        end()
+    finally:
+        unit.connection.close()
 
 
 Db = Annotated[Connection, Depends(_connection, scope="function")]
@@ -86,9 +152,19 @@ def _authenticate(
     credentials: HTTPAuthorizationCredentials | None,
     scope: str = "api",
 ) -> ApiKey:
-    """The caller's key, counted against its rate limits (401 / 429)."""
+    """The caller's key, counted against its rate limits (401 / 429).
+
+    When the path names an account, the account is looked up in the same statement and kept
+    on `request.state.path_account` for `CurrentAccount` to check (404) after the limits.
+    """
     header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-    key = account_service.authenticate(connection, header, clock.now(), scope)
+    account_id = request.path_params.get("account")
+    if scope == "api" and account_id is not None:
+        key, request.state.path_account = account_service.authenticate_for_account(
+            connection, header, account_id, clock.now()
+        )
+    else:
+        key = account_service.authenticate(connection, header, clock.now(), scope)
     count_request(request, key)
     return key
 
@@ -139,9 +215,8 @@ async def _account(
     request: Request,
     account: Annotated[str, Path(description="The account id, `acct_` + 32 hex.")],
     key: CurrentKey,
-    connection: Db,
 ) -> Account:
-    return await in_transaction(request, account_service.account_for_key, connection, key, account)
+    return account_service.require_account(request.state.path_account, account)
 
 
 CurrentAccount = Annotated[Account, Depends(_account)]
@@ -157,7 +232,8 @@ class Meter:
         self._ledger: CreditLedger = request.app.state.ledger_factory(connection)
 
     def _meta(self, cost: int) -> Meta:
-        balance = self._ledger.charge(self._key.team_id, cost)
+        # A free call reports the balance read with the key, in this same transaction.
+        balance = self._ledger.charge(self._key.team_id, cost) if cost > 0 else self._key.team_balance
         note = "Always" if cost > 0 else "Free endpoint"
         return Meta(
             credits=Credits(used=cost, balance=balance, note=note),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
@@ -19,6 +19,8 @@ from massdm.store.api_keys import ApiKey
 from massdm.store.teams import Team
 
 DEFAULT_TEAM_SLUG = "default"
+# `last_used_at` is written when it is older than this: a busy key costs one write a second, not one a call.
+KEY_USE_RESOLUTION = timedelta(seconds=1)
 KEY_SCOPES = frozenset({"api", "fan"})
 
 
@@ -107,28 +109,51 @@ def key_is_known(connection: Connection, secret: str) -> bool:
     return key_store.key_exists(connection, hash_api_key(secret))
 
 
-def authenticate(connection: Connection, authorization: str | None, now: datetime, scope: str = "api") -> ApiKey:
-    """The key behind an `Authorization: Bearer ...` header; Unauthorized if there is none
-    or it lacks `scope`."""
+def _key_hash(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("missing bearer token")
-    key = key_store.find_active_key(connection, hash_api_key(token))
+    return hash_api_key(token)
+
+
+def _admit(connection: Connection, key: ApiKey | None, scope: str, now: datetime) -> ApiKey:
     if key is None or scope not in key.scopes:
         raise Unauthorized("unknown or revoked key, or one without this scope")
-    key_store.touch_key(connection, key.id, now)
+    if key.last_used_at is None or now - key.last_used_at >= KEY_USE_RESOLUTION:
+        key_store.touch_key(connection, key.id, now)
     return key
 
 
-def account_for_key(connection: Connection, key: ApiKey, account_id: str) -> Account:
-    """The account, if this key may use it. Unknown and forbidden look the same: 404."""
-    account = account_store.get_account_for_key(
-        connection, account_id=account_id, team_id=key.team_id, key_id=key.id, all_accounts=key.all_accounts
-    )
+def authenticate(connection: Connection, authorization: str | None, now: datetime, scope: str = "api") -> ApiKey:
+    """The key behind an `Authorization: Bearer ...` header; Unauthorized if there is none
+    or it lacks `scope`."""
+    return _admit(connection, key_store.find_active_key(connection, _key_hash(authorization)), scope, now)
+
+
+def authenticate_for_account(
+    connection: Connection, authorization: str | None, account_id: str, now: datetime
+) -> tuple[ApiKey, Account | None]:
+    """`authenticate`, and the account if this key may use it, looked up together (every call under
+    /api/{account} needs both). None for an account the key may not use; `require_account` says 404."""
+    found = key_store.find_active_key_and_account(connection, _key_hash(authorization), account_id)
+    key, account = found if found is not None else (None, None)
+    return _admit(connection, key, "api", now), account
+
+
+def require_account(account: Account | None, account_id: str) -> Account:
+    """Unknown and forbidden accounts look the same: 404."""
     if account is None:
         raise NotFound(f"Account {account_id} was not found.")
     return account
+
+
+def account_for_key(connection: Connection, key: ApiKey, account_id: str) -> Account:
+    """The account, if this key may use it."""
+    account = account_store.get_account_for_key(
+        connection, account_id=account_id, team_id=key.team_id, key_id=key.id, all_accounts=key.all_accounts
+    )
+    return require_account(account, account_id)
 
 
 def accounts_for_key(connection: Connection, key: ApiKey) -> list[Account]:

@@ -53,7 +53,7 @@ def sent_messages(
         last = messages[-1]
         assert last.sent_at is not None
         cursor = (format_query_date(last.sent_at), last.id)
-    return SentPage(describe(connection, messages, now, policy), has_more, cursor)
+    return SentPage(describe(connection, messages, now, policy, named_fans=False), has_more, cursor)
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def top_message(
     start_at, end_at = parse_query_date(start, "startDate"), parse_query_date(end, "endDate")
     check_range(start_at, end_at)
     best = message_store.top_by_revenue(connection, account_id, start=start_at, end=end_at)
-    return describe(connection, [best], now, policy)[0] if best else None
+    return describe(connection, [best], now, policy, named_fans=False)[0] if best else None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the per-fan facts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -32,7 +32,7 @@ class InboxEntry:
 
 def _entries(connection: Connection, deliveries: list[Delivery], now: datetime, policy: Policy) -> list[InboxEntry]:
     messages = message_store.messages_by_ids(connection, [d.message_id for d in deliveries])
-    views = describe(connection, list(messages.values()), now, policy)
+    views = describe(connection, list(messages.values()), now, policy, named_fans=False)
     by_id = {v.message.id: v for v in views}
     return [InboxEntry(d, by_id[d.message_id]) for d in deliveries if d.message_id in by_id]
 
@@ -58,17 +58,20 @@ def open_message(
         or (message.canceled_at is not None and delivery.purchased_at is None)
     ):
         raise NotFound(f"Message {message_id} is not in fan {fan_id}'s inbox.")
-    return _entries(connection, [delivery], now, policy)[0]
+    return InboxEntry(delivery, describe(connection, [message], now, policy, named_fans=False)[0])
 
 
 def view(
     connection: Connection, fan_id: int, account_ids: list[str], message_id: int, now: datetime, policy: Policy
 ) -> InboxEntry:
     """The fan opened the message; the first time counts as a view."""
-    open_message(connection, fan_id, account_ids, message_id, now, policy)
+    entry = open_message(connection, fan_id, account_ids, message_id, now, policy)
+    if entry.delivery.viewed_at is not None:
+        return entry
     if delivery_store.mark_viewed(connection, message_id, fan_id, now):
         message_store.add_counters(connection, message_id, viewed_count=1)
-    return open_message(connection, fan_id, account_ids, message_id, now, policy)
+        return replace(entry, delivery=replace(entry.delivery, viewed_at=now))
+    return open_message(connection, fan_id, account_ids, message_id, now, policy)  # viewed meanwhile
 
 
 def purchase(

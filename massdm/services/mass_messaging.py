@@ -70,11 +70,14 @@ class MessageView:
 # --- reading -----------------------------------------------------------------------------
 
 
-def describe(connection: Connection, messages: list[MassMessage], now: datetime, policy: Policy) -> list[MessageView]:
-    """Messages with their media, named fans and derived queue state, in a few queries however many
-    there are."""
-    media_refs = message_store.media_of(connection, [m.id for m in messages])
-    named = message_store.user_ids_of(connection, [m.id for m in messages])
+def describe(
+    connection: Connection, messages: list[MassMessage], now: datetime, policy: Policy, *, named_fans: bool
+) -> list[MessageView]:
+    """Messages with their media and derived queue state, in a few queries however many there are;
+    with `named_fans`, also the fans each names (`userIds`: only a message's full settings show them)."""
+    ids = [m.id for m in messages]
+    media_refs = message_store.media_of(connection, ids)
+    named = message_store.user_ids_of(connection, ids) if named_fans else {i: [] for i in ids}
     by_account: dict[str, set[int]] = {}
     for m in messages:
         by_account.setdefault(m.account_id, set()).update(media_id for media_id, _ in media_refs[m.id])
@@ -101,13 +104,13 @@ def get_message(connection: Connection, account_id: str, message_id: int, *, loc
 def view_message(
     connection: Connection, account_id: str, message_id: int, now: datetime, policy: Policy
 ) -> MessageView:
-    return describe(connection, [get_message(connection, account_id, message_id)], now, policy)[0]
+    return describe(connection, [get_message(connection, account_id, message_id)], now, policy, named_fans=True)[0]
 
 
 def list_queue(connection: Connection, account_id: str, now: datetime, policy: Policy) -> list[MessageView]:
     since = now - timedelta(days=QUEUE_RECENT_DAYS)
     return describe(connection, message_store.list_queue(connection, account_id, sent_since=since,
-                                                         limit=QUEUE_LIMIT), now, policy)
+                                                         limit=QUEUE_LIMIT), now, policy, named_fans=False)
 
 
 # --- validating a draft ------------------------------------------------------------------

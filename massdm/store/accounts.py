@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, exists, insert, select
+from sqlalchemy import Connection, bindparam, exists, insert, select
 
 from massdm.store.tables import accounts, api_key_accounts
 
@@ -18,6 +18,11 @@ class Account:
     username: str
     onlyfans_id: int
     created_at: datetime
+
+
+# An account's columns in the order of `Account`'s fields.
+ACCOUNT_COLUMNS = (accounts.c.id, accounts.c.team_id, accounts.c.display_name, accounts.c.username,
+                   accounts.c.onlyfans_id, accounts.c.created_at)
 
 
 def _account(row) -> Account:  # noqa: ANN001
@@ -52,31 +57,35 @@ def get_account(connection: Connection, account_id: str) -> Account | None:
     return _account(row) if row else None
 
 
-def _key_may_use(key_id: int, all_accounts: bool):  # noqa: ANN202
-    if all_accounts:
-        return True
+def key_may_use(key_id):  # noqa: ANN001, ANN201 - a value or a column; a SQL condition
+    """The key was given this account (keys of all the team's accounts are checked apart)."""
     return exists().where(api_key_accounts.c.key_id == key_id, api_key_accounts.c.account_id == accounts.c.id)
+
+
+# Built once each (every call under /api/{account} runs one): a key of all the team's accounts, or of some.
+_TEAM_ACCOUNT = select(accounts).where(accounts.c.id == bindparam("account_id"), accounts.c.team_id == bindparam("team_id"))
+_KEY_ACCOUNT = _TEAM_ACCOUNT.where(key_may_use(bindparam("key_id")))
 
 
 def get_account_for_key(
     connection: Connection, *, account_id: str, team_id: int, key_id: int, all_accounts: bool
 ) -> Account | None:
     """The account if it exists, belongs to the key's team and the key may use it; else None."""
-    row = connection.execute(
-        select(accounts).where(
-            accounts.c.id == account_id, accounts.c.team_id == team_id, _key_may_use(key_id, all_accounts)
-        )
-    ).first()
+    statement, params = (_TEAM_ACCOUNT, {}) if all_accounts else (_KEY_ACCOUNT, {"key_id": key_id})
+    row = connection.execute(statement, {"account_id": account_id, "team_id": team_id, **params}).first()
     return _account(row) if row else None
 
 
+_TEAM_ACCOUNTS = (
+    select(*ACCOUNT_COLUMNS).where(accounts.c.team_id == bindparam("team_id")).order_by(accounts.c.created_at, accounts.c.id)
+)
+_KEY_ACCOUNTS = _TEAM_ACCOUNTS.where(key_may_use(bindparam("key_id")))
+
+
 def list_accounts_for_key(connection: Connection, *, team_id: int, key_id: int, all_accounts: bool) -> list[Account]:
-    rows = connection.execute(
-        select(accounts)
-        .where(accounts.c.team_id == team_id, _key_may_use(key_id, all_accounts))
-        .order_by(accounts.c.created_at, accounts.c.id)
-    )
-    return [_account(r) for r in rows]
+    """The accounts the key may use (the fan side checks every request against them)."""
+    statement, params = (_TEAM_ACCOUNTS, {}) if all_accounts else (_KEY_ACCOUNTS, {"key_id": key_id})
+    return [Account(*r) for r in connection.execute(statement, {"team_id": team_id, **params})]
 
 
 def list_team_accounts(connection: Connection, team_id: int) -> list[Account]:

@@ -27,6 +27,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 T = TypeVar("T")
@@ -241,6 +242,30 @@ async def in_thread_with_turn(engine: Engine, work: Callable[..., T], *args: obj
     """`work(*args)` in a worker thread, its transactions taking the write turn first (waited for here)."""
     async with write_turn(engine):
         return await anyio.to_thread.run_sync(lambda: work(*args))
+
+
+def begin_if_free(connection: Connection) -> bool:
+    """Begin `connection`'s transaction only if that needs no waiting; False if it would have to wait.
+
+    On SQLite, BEGIN IMMEDIATE waits (up to the busy timeout) only while another process holds
+    the write lock; this tries it with no busy timeout at all, so a caller on the event loop can
+    begin right there and go to a thread only in that case. On PostgreSQL beginning may wait on
+    the network, so the answer is always False (begin in a thread).
+    """
+    if not is_sqlite(connection.engine):
+        return False
+    raw = connection.connection.driver_connection
+    (timeout_ms,) = raw.execute("PRAGMA busy_timeout").fetchone()
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        connection.begin()
+        return True
+    except OperationalError as error:
+        if "locked" not in str(error.orig) and "busy" not in str(error.orig):
+            raise
+        return False
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
 
 
 @contextmanager

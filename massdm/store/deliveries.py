@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from massdm.store.tables import deliveries, fans, mass_messages, purchases
 
@@ -24,10 +24,14 @@ _COLUMNS = (deliveries.c.message_id, deliveries.c.fan_id, deliveries.c.account_i
             deliveries.c.viewed_at, deliveries.c.purchased_at)
 
 
+# Parameter names differ from the column names: an UPDATE reserves those for its SET clause.
+_ONE = (deliveries.c.message_id == bindparam("of_message"), deliveries.c.fan_id == bindparam("of_fan"))
+_DELIVERY = select(*_COLUMNS).where(*_ONE)
+_FIRST_VIEW = update(deliveries).where(*_ONE, deliveries.c.viewed_at.is_(None)).values(viewed_at=bindparam("seen_at"))
+
+
 def get_delivery(connection: Connection, message_id: int, fan_id: int) -> Delivery | None:
-    row = connection.execute(
-        select(*_COLUMNS).where(deliveries.c.message_id == message_id, deliveries.c.fan_id == fan_id)
-    ).first()
+    row = connection.execute(_DELIVERY, {"of_message": message_id, "of_fan": fan_id}).first()
     return Delivery(*row) if row else None
 
 
@@ -53,11 +57,7 @@ def inbox_page(
 
 def mark_viewed(connection: Connection, message_id: int, fan_id: int, now: datetime) -> bool:
     """Record the fan's first view; False if it was already viewed."""
-    result = connection.execute(
-        update(deliveries)
-        .where(deliveries.c.message_id == message_id, deliveries.c.fan_id == fan_id, deliveries.c.viewed_at.is_(None))
-        .values(viewed_at=now)
-    )
+    result = connection.execute(_FIRST_VIEW, {"of_message": message_id, "of_fan": fan_id, "seen_at": now})
     return result.rowcount == 1
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from massdm.store.tables import media, media_files
 
@@ -49,6 +49,15 @@ _COLUMNS = (
 )
 
 
+_FILES_OF = select(
+    media_files.c.media_id, media_files.c.variant, media_files.c.storage_key, media_files.c.width,
+    media_files.c.height, media_files.c.size,
+).where(media_files.c.media_id.in_(bindparam("media_ids", expanding=True)))
+_ACCOUNT_MEDIA = select(*_COLUMNS).where(
+    media.c.account_id == bindparam("account_id"), media.c.id.in_(bindparam("media_ids", expanding=True))
+)
+
+
 def insert_media(
     connection: Connection,
     *,
@@ -85,10 +94,7 @@ def _with_files(connection: Connection, rows) -> list[MediaItem]:  # noqa: ANN00
     if not items:
         return []
     by_media: dict[int, list[StoredFile]] = {}
-    for media_id, *rest in connection.execute(
-        select(media_files.c.media_id, media_files.c.variant, media_files.c.storage_key, media_files.c.width,
-               media_files.c.height, media_files.c.size).where(media_files.c.media_id.in_([i.id for i in items]))
-    ):
+    for media_id, *rest in connection.execute(_FILES_OF, {"media_ids": [i.id for i in items]}):
         by_media.setdefault(media_id, []).append(StoredFile(*rest))
     return [replace(i, files=tuple(by_media.get(i.id, ()))) for i in items]
 
@@ -120,9 +126,7 @@ def get_media(connection: Connection, account_id: str, media_id: int) -> MediaIt
 def media_by_ids(connection: Connection, account_id: str, media_ids: list[int]) -> list[MediaItem]:
     if not media_ids:
         return []
-    rows = connection.execute(
-        select(*_COLUMNS).where(media.c.account_id == account_id, media.c.id.in_(media_ids))
-    ).all()
+    rows = connection.execute(_ACCOUNT_MEDIA, {"account_id": account_id, "media_ids": media_ids}).all()
     return _with_files(connection, rows)
 
 

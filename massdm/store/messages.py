@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from massdm.domain.queue import MessageFacts
 from massdm.store.tables import mass_message_media, mass_message_user_ids, mass_messages, media
@@ -65,6 +65,39 @@ _MEDIA_READY = ~(
 )
 
 
+# Statements of the read paths every queue, inbox and view request takes, built once.
+_IDS = bindparam("message_ids", expanding=True)
+_NAMED_FANS = (
+    select(mass_message_user_ids.c.message_id, mass_message_user_ids.c.fan_id)
+    .where(mass_message_user_ids.c.message_id.in_(_IDS))
+    .order_by(mass_message_user_ids.c.message_id, mass_message_user_ids.c.fan_id)
+)
+_MEDIA_REFS = (
+    select(mass_message_media.c.message_id, mass_message_media.c.media_id, mass_message_media.c.is_preview)
+    .where(mass_message_media.c.message_id.in_(_IDS))
+    .order_by(mass_message_media.c.message_id, mass_message_media.c.position)
+)
+_BY_ACCOUNT_AND_ID = select(*_COLUMNS).where(
+    mass_messages.c.account_id == bindparam("account_id"), mass_messages.c.id == bindparam("message_id")
+)
+_BY_ID = select(*_COLUMNS).where(mass_messages.c.id == bindparam("message_id"))
+_BY_IDS = select(*_COLUMNS).where(mass_messages.c.id.in_(_IDS))
+_QUEUE = (
+    select(*_COLUMNS)
+    .where(
+        mass_messages.c.account_id == bindparam("account_id"),
+        mass_messages.c.saved_for_later.is_(False),
+        or_(
+            and_(_OPEN, mass_messages.c.due_at.is_not(None)),
+            mass_messages.c.sent_at >= bindparam("sent_since"),
+            mass_messages.c.canceled_at >= bindparam("sent_since"),
+        ),
+    )
+    .order_by(mass_messages.c.created_at.desc(), mass_messages.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def _message(row) -> MassMessage:  # noqa: ANN001
     return MassMessage(*row)
 
@@ -96,11 +129,7 @@ def user_ids_of(connection: Connection, message_ids: list[int]) -> dict[int, lis
     """The fans each message names directly (userIds), in one query."""
     result: dict[int, list[int]] = {m: [] for m in message_ids}
     if message_ids:
-        for message_id, fan_id in connection.execute(
-            select(mass_message_user_ids.c.message_id, mass_message_user_ids.c.fan_id)
-            .where(mass_message_user_ids.c.message_id.in_(message_ids))
-            .order_by(mass_message_user_ids.c.message_id, mass_message_user_ids.c.fan_id)
-        ):
+        for message_id, fan_id in connection.execute(_NAMED_FANS, {"message_ids": message_ids}):
             result[message_id].append(fan_id)
     return result
 
@@ -118,50 +147,33 @@ def media_of(connection: Connection, message_ids: list[int]) -> dict[int, list[t
     """(media id, is preview) in order, for each message."""
     result: dict[int, list[tuple[int, bool]]] = {m: [] for m in message_ids}
     if message_ids:
-        for message_id, media_id, is_preview in connection.execute(
-            select(mass_message_media.c.message_id, mass_message_media.c.media_id, mass_message_media.c.is_preview)
-            .where(mass_message_media.c.message_id.in_(message_ids))
-            .order_by(mass_message_media.c.message_id, mass_message_media.c.position)
-        ):
+        for message_id, media_id, is_preview in connection.execute(_MEDIA_REFS, {"message_ids": message_ids}):
             result[message_id].append((media_id, is_preview))
     return result
 
 
 def get_message(connection: Connection, account_id: str, message_id: int, *, lock: bool = False) -> MassMessage | None:
     """The message; with `lock`, its row stays locked until the transaction ends (edits, cancels)."""
-    statement = select(*_COLUMNS).where(mass_messages.c.account_id == account_id, mass_messages.c.id == message_id)
-    row = connection.execute(statement.with_for_update() if lock else statement).first()
+    statement = _BY_ACCOUNT_AND_ID.with_for_update() if lock else _BY_ACCOUNT_AND_ID
+    row = connection.execute(statement, {"account_id": account_id, "message_id": message_id}).first()
     return _message(row) if row else None
 
 
 def get_message_by_id(connection: Connection, message_id: int) -> MassMessage | None:
-    row = connection.execute(select(*_COLUMNS).where(mass_messages.c.id == message_id)).first()
+    row = connection.execute(_BY_ID, {"message_id": message_id}).first()
     return _message(row) if row else None
 
 
 def messages_by_ids(connection: Connection, message_ids: list[int]) -> dict[int, MassMessage]:
     if not message_ids:
         return {}
-    rows = connection.execute(select(*_COLUMNS).where(mass_messages.c.id.in_(message_ids))).all()
+    rows = connection.execute(_BY_IDS, {"message_ids": message_ids}).all()
     return {row.id: _message(row) for row in rows}
 
 
 def list_queue(connection: Connection, account_id: str, *, sent_since: datetime, limit: int) -> list[MassMessage]:
     """Pending, scheduled and recently sent (or canceled) messages, newest first; not saved-for-later ones."""
-    rows = connection.execute(
-        select(*_COLUMNS)
-        .where(
-            mass_messages.c.account_id == account_id,
-            mass_messages.c.saved_for_later.is_(False),
-            or_(
-                and_(_OPEN, mass_messages.c.due_at.is_not(None)),
-                mass_messages.c.sent_at >= sent_since,
-                mass_messages.c.canceled_at >= sent_since,
-            ),
-        )
-        .order_by(mass_messages.c.created_at.desc(), mass_messages.c.id.desc())
-        .limit(limit)
-    ).all()
+    rows = connection.execute(_QUEUE, {"account_id": account_id, "sent_since": sent_since, "limit": limit}).all()
     return [_message(r) for r in rows]
 
 
@@ -323,11 +335,21 @@ def finish(connection: Connection, message_id: int, now: datetime) -> bool:
     ).rowcount == 1
 
 
-def add_counters(connection: Connection, message_id: int, **deltas: int) -> None:
+_ADD_COUNTERS = (
+    update(mass_messages)
+    .where(mass_messages.c.id == bindparam("of_message"))
+    .values(viewed_count=mass_messages.c.viewed_count + bindparam("viewed"),
+            purchased_count=mass_messages.c.purchased_count + bindparam("purchased"),
+            revenue_cents=mass_messages.c.revenue_cents + bindparam("revenue"))
+)
+
+
+def add_counters(
+    connection: Connection, message_id: int, *, viewed_count: int = 0, purchased_count: int = 0, revenue_cents: int = 0
+) -> None:
     """Add to the message's counters in one statement (views, purchases, revenue)."""
-    values = {name: getattr(mass_messages.c, name) + delta for name, delta in deltas.items() if delta}
-    if values:
-        connection.execute(update(mass_messages).where(mass_messages.c.id == message_id).values(**values))
+    connection.execute(_ADD_COUNTERS, {"of_message": message_id, "viewed": viewed_count,
+                                       "purchased": purchased_count, "revenue": revenue_cents})
 
 
 def recover_expired(connection: Connection, now: datetime) -> int:

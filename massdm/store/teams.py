@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from massdm.store.tables import teams
 
@@ -40,8 +40,18 @@ def get_team(connection: Connection, team_id: int) -> Team | None:
     return _team(row) if row else None
 
 
+# Built once: every metered call charges.
+_BALANCE = select(teams.c.credit_balance).where(teams.c.id == bindparam("team_id"))
+_TAKE = (
+    update(teams)
+    .where(teams.c.id == bindparam("team_id"), teams.c.credit_balance >= bindparam("amount"))
+    .values(credit_balance=teams.c.credit_balance - bindparam("amount"))
+    .returning(teams.c.credit_balance)
+)
+
+
 def get_balance(connection: Connection, team_id: int) -> int:
-    return connection.execute(select(teams.c.credit_balance).where(teams.c.id == team_id)).scalar_one()
+    return connection.execute(_BALANCE, {"team_id": team_id}).scalar_one()
 
 
 def take_credits(connection: Connection, team_id: int, amount: int) -> int | None:
@@ -49,12 +59,7 @@ def take_credits(connection: Connection, team_id: int, amount: int) -> int | Non
 
     The guard lives in the UPDATE itself, so concurrent callers can never overdraw.
     """
-    return connection.execute(
-        update(teams)
-        .where(teams.c.id == team_id, teams.c.credit_balance >= amount)
-        .values(credit_balance=teams.c.credit_balance - amount)
-        .returning(teams.c.credit_balance)
-    ).scalar_one_or_none()
+    return connection.execute(_TAKE, {"team_id": team_id, "amount": amount}).scalar_one_or_none()
 
 
 def set_balance(connection: Connection, team_id: int, balance: int) -> None:

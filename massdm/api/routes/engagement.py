@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, page_url, public_base
 from massdm.api.routes.mass_messaging import message_page
 from massdm.api.routes.media import url_of
+from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.engagement import (
     BuyerOut,
@@ -24,7 +25,7 @@ from massdm.api.schemas.mass_messaging import MessageItemOut, MessagePageOut
 from massdm.domain.messages import format_price
 from massdm.services import engagement as engagement_service
 
-router = APIRouter(tags=["Engagement / Messages"])
+router = APIRouter(tags=["Engagement / Messages"], route_class=UnitOfWorkRoute)
 
 StartDate = Annotated[str | None, Query(alias="startDate", description="Y-m-d H:i:s, UTC")]
 EndDate = Annotated[str | None, Query(alias="endDate", description="Y-m-d H:i:s, UTC; after startDate")]

@@ -12,12 +12,13 @@ from fastapi import APIRouter, Path, Query, Request
 
 from massdm.api.deps import ClockDep, Db, FanKey, FanMeter, page_url
 from massdm.api.routes.media import url_of
+from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.fan_inbox import InboxMessageOut, InboxPageOut
 from massdm.services import accounts as account_service
 from massdm.services import fan_inbox as inbox_service
 
-router = APIRouter(tags=["Fan side"])
+router = APIRouter(tags=["Fan side"], route_class=UnitOfWorkRoute)
 
 FanId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The fan's (platform user's) id.")]
 MessageId = Annotated[int, Path(ge=1, le=2**63 - 1)]

@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request
 
 from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, page_url
+from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope, Text
 from massdm.api.schemas.fans import FanIn, FanPageOut, UpsertOut, UserOut
 from massdm.domain.fans import FanStatus
 from massdm.services import fans as fan_service
 
-router = APIRouter(tags=["Fans"])
+router = APIRouter(tags=["Fans"], route_class=UnitOfWorkRoute)
 
 Limit = Annotated[int, Query(ge=1, le=50, description="Fans per page (1-50).")]
 Offset = Annotated[int, Query(ge=0, le=2**62, description="Fans to skip.")]

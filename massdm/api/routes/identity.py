@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from massdm.api.deps import CurrentKey, Db
+from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.identity import AccountOut, Whoami
 from massdm.services import accounts as account_service
 
-router = APIRouter(tags=["Account"])
+router = APIRouter(tags=["Account"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/api/whoami", response_model=Whoami, summary="Who the API key belongs to")

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from massdm.api.deps import ClockDep, CurrentAccount, Db, Meter, Metered, StreamingCaller, page_url
 from massdm.api.errors import validation_failed
 from massdm.api.routes.media import url_of
+from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.mass_messaging import (
     MassMessageCreate,
@@ -35,7 +36,7 @@ from massdm.store.accounts import Account
 from massdm.store.api_keys import ApiKey
 from massdm.store.db import in_thread_with_turn, transaction
 
-router = APIRouter(tags=["Mass Messaging"])
+router = APIRouter(tags=["Mass Messaging"], route_class=UnitOfWorkRoute)
 
 MessageId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The mass message (queue) id.")]
 _LIST_FIELDS = {"userLists", "excludedLists", "userIds", "mediaFiles", "previews", "rfTag", "rfPartner", "rfGuest"}
@@ -113,7 +114,7 @@ def _send(
             if staged.field == "previews":
                 previews.append(upload.upload_id)
         message = message_service.send(connection, account.id, body.draft(media, previews), now, state.policy)
-        view = message_service.describe(connection, [message], now, state.policy)[0]
+        view = message_service.describe(connection, [message], now, state.policy, named_fans=False)[0]
         cost = 1 + sum(upload_cost(staged.size) for staged in files)
         return Meter(request, connection, key, 1).envelope(QueueItemOut.of(view), cost=cost)
 
@@ -224,7 +225,8 @@ def update_mass_message(message_id: MessageId, body: MassMessageUpdate, account:
     policy = request.app.state.policy
     message = message_service.update(connection, account.id, message_id, body.draft(), clock.now(), policy)
     background.add_task(request.app.state.wake_worker)
-    return meter.envelope(QueueItemOut.of(message_service.describe(connection, [message], clock.now(), policy)[0]))
+    view = message_service.describe(connection, [message], clock.now(), policy, named_fans=False)[0]
+    return meter.envelope(QueueItemOut.of(view))
 
 
 @router.delete("/api/{account}/mass-messaging/{message_id}", response_model=Envelope[QueueEnvelopeData],
@@ -233,5 +235,5 @@ def delete_mass_message(message_id: MessageId, account: CurrentAccount, connecti
                         clock: ClockDep, request: Request) -> Envelope[QueueEnvelopeData]:
     policy = request.app.state.policy
     message = message_service.delete(connection, account.id, message_id, clock.now(), policy)
-    view = message_service.describe(connection, [message], clock.now(), policy)[0]
+    view = message_service.describe(connection, [message], clock.now(), policy, named_fans=True)[0]
     return meter.envelope(_queue(view))

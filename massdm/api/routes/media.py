@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, StreamingCaller, page_url, public_base
+from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.media import MediaOut, MediaPageOut, UploadOut, UrlOf
 from massdm.api.uploads import ReceivedFile, receive_form
@@ -17,7 +18,7 @@ from massdm.media.fetch import FetchRefused, FetchTooLarge, fetch_to
 from massdm.services import media as media_service
 from massdm.services.metering import insufficient_credits
 
-router = APIRouter(tags=["Media"])
+router = APIRouter(tags=["Media"], route_class=UnitOfWorkRoute)
 
 _UPLOAD_BODY = {
     "requestBody": {

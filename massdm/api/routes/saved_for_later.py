@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query, Request
 
 from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, page_url
 from massdm.api.routes.media import url_of
+from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope, iso
 from massdm.api.schemas.saved_for_later import PeriodIn, PeriodOut, SavedItemOut, SavedPageOut, SettingsOut, entity
 from massdm.services import mass_messaging as message_service
 from massdm.services import saved_for_later as saved_service
 
-router = APIRouter(tags=["Saved For Later (Messages)"])
+router = APIRouter(tags=["Saved For Later (Messages)"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/api/{account}/saved-for-later/messages", response_model=PagedEnvelope[SavedPageOut],
@@ -30,7 +31,7 @@ def list_saved(
 ) -> PagedEnvelope[SavedPageOut]:
     now = clock.now()
     messages, has_more = saved_service.list_saved(connection, account.id, limit=limit, offset=offset)
-    views = message_service.describe(connection, messages, now, request.app.state.policy)
+    views = message_service.describe(connection, messages, now, request.app.state.policy, named_fans=True)
     settings = saved_service.get_settings(connection, account.id)
     to_url = url_of(request)
     items = []

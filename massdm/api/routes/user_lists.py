@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, page_url
+from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.fans import UserOut
 from massdm.api.schemas.user_lists import (
@@ -22,7 +23,7 @@ from massdm.api.schemas.user_lists import (
 )
 from massdm.services import user_lists as list_service
 
-router = APIRouter(tags=["User Lists"])
+router = APIRouter(tags=["User Lists"], route_class=UnitOfWorkRoute)
 
 ListId = Annotated[str, Path(description="`fans`, `recent`, ... or a custom list's numeric id.")]
 UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The fan's id.")]
