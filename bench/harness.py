@@ -128,6 +128,14 @@ def add_fans(database: Database, account: str, first: int, count: int) -> None:
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE fans"))
 
 
+def cancel_open_messages(database: Database) -> None:
+    """Cancel every message not yet delivered (those a latency benchmark sent only to time the request)."""
+    with transaction(database.engine) as connection:
+        connection.execute(text("UPDATE mass_messages SET canceled_at = :now WHERE finished_at IS NULL "
+                                "AND canceled_at IS NULL").bindparams(bindparam("now", type_=UTCDateTime())),
+                           {"now": datetime.now(timezone.utc)})
+
+
 # --- servers --------------------------------------------------------------------------------
 
 
