@@ -11,6 +11,7 @@ class MassdmError(Exception):
     status_code = 400
     code = "BAD_REQUEST"
     description = "The request could not be processed."
+    errors: dict[str, list[str]] | None = None  # per-field messages; every 422 has them
 
     def __init__(self, message: str, *, description: str | None = None) -> None:
         super().__init__(message)
@@ -49,6 +50,10 @@ class SystemListError(MassdmError):
     status_code = 422
     code = "SYSTEM_LIST"
     description = "System lists follow fan state; they cannot be renamed, deleted or edited by hand."
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.errors = {"list_id": [message]}
 
 
 class Unauthorized(MassdmError):
@@ -98,3 +103,7 @@ class IdempotencyMismatch(MassdmError):
     status_code = 422
     code = "IDEMPOTENCY_KEY_MISMATCH"
     description = "This Idempotency-Key was already used with a different request body."
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.errors = {"Idempotency-Key": [message]}

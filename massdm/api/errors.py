@@ -52,7 +52,7 @@ def render_error(request: Request, exc: MassdmError) -> JSONResponse:
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
     body = {"error": exc.code, "message": exc.message, "description": exc.description}
-    if isinstance(exc, ValidationFailed):
+    if exc.errors:
         body["errors"] = exc.errors
     meta = _error_meta(request)
     if meta is not None:

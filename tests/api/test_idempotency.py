@@ -98,7 +98,8 @@ def test_same_key_with_a_different_body_is_a_mismatch(client, world, account):
     assert first.status_code == 200, first.text
     balance = _balance(world, account)
     mismatch = _send(client, account, "k", {**SEND, "text": "Something else"})
-    _assert_error(mismatch, 422, "IDEMPOTENCY_KEY_MISMATCH")
+    body = _assert_error(mismatch, 422, "IDEMPOTENCY_KEY_MISMATCH")
+    assert body["errors"] == {"Idempotency-Key": [body["message"]]}
     assert "idempotent-replayed" not in mismatch.headers
     _assert_error(_send(client, account, "k", {**SEND, "userLists": ["fans"], "price": 0}), 422,
                   "IDEMPOTENCY_KEY_MISMATCH")

@@ -133,6 +133,7 @@ def test_system_lists_refuse_edits(client, account, system):
     for response in attempts:
         assert response.status_code == 422, response.text
         assert response.json()["error"] == "SYSTEM_LIST"
+        assert "system list" in response.json()["errors"]["list_id"][0]  # every 422 names its field
     assert system in [x["id"] for x in _get(client, account, "/user-lists?limit=50")]
 
 
