@@ -6,13 +6,12 @@ server is configured to allow them; every redirect hop is checked the same way.
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+
+from massdm.outbound import AddressRefused, check_url_async
 
 MAX_REDIRECTS = 5
 
@@ -26,19 +25,10 @@ class FetchTooLarge(ValueError):
 
 
 async def _check_address(url: str, allow_private: bool) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchRefused("file_url must be an absolute http(s) URL.")
-    if allow_private:
-        return
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise FetchRefused(f"file_url host {parts.hostname!r} does not resolve.") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global or address.is_multicast:
-            raise FetchRefused(f"file_url points at a non-public address ({address}); it is refused.")
+        await check_url_async(url, allow_private=allow_private)
+    except AddressRefused as refused:
+        raise FetchRefused(f"file_url {refused}; it is refused.") from None
 
 
 async def fetch_to(url: str, target: Path, *, max_bytes: int, allow_private: bool, timeout: float) -> int:
