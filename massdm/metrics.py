@@ -29,6 +29,9 @@ LEASE_RECOVERIES = Counter(
     "massdm_lease_recoveries", "Claims (chunks or messages being planned) freed after their worker's lease ran out"
 )
 
+WEBHOOK_ATTEMPTS = Counter("massdm_webhook_attempts", "Webhook delivery attempts, by outcome", ["outcome"])
+WEBHOOKS_PAUSED = Counter("massdm_webhooks_paused", "Webhooks paused after failing deliveries in a row")
+
 
 class QueueDepth(Collector):
     """Due messages not yet finished and chunks not yet delivered, read when scraped."""

@@ -24,6 +24,7 @@ from massdm.api.routes import (
     media,
     saved_for_later,
     user_lists,
+    webhooks,
 )
 from massdm.api.schemas.common import ErrorBody
 from massdm.clock import Clock, SystemClock
@@ -36,6 +37,8 @@ from massdm.services.mass_messaging import Policy
 from massdm.services.metering import CreditLedgerFactory, RateLimiter, SqlCreditLedger, rate_limiter_for
 from massdm.store import shared
 from massdm.store.db import engine_for, migrate
+from massdm.webhooks import dispatcher as webhook_dispatcher
+from massdm.webhooks.dispatcher import WebhookDispatcher
 
 _ERRORS = {
     401: {"description": "Missing or invalid API key: `{\"error\": \"Unauthorized. ...\"}`"},
@@ -66,14 +69,18 @@ def create_app(
     # SQLite writes one transaction at a time, so one delivery thread; PostgreSQL writes chunks in parallel.
     threads = settings.worker_threads or (1 if engine.dialect.name == "sqlite" else 2)
     workers = [worker, *(DeliveryWorker(engine, clock, worker_config(settings)) for _ in range(threads - 1))]
+    dispatcher = WebhookDispatcher(engine, clock, webhook_dispatcher.dispatch_config(settings))
 
     def wake_workers() -> None:
         for each in workers:
             each.wake.set()
+        dispatcher.wake()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         running = [start_in_thread(each) for each in workers] if settings.worker_enabled else []
+        if settings.worker_enabled:
+            running.append(webhook_dispatcher.start_in_thread(dispatcher))
         yield
         for _thread, stop in running:
             stop.set()
@@ -98,6 +105,7 @@ def create_app(
     app.state.av_tools = AvTools.find(settings.ffprobe, settings.ffmpeg)
     app.state.policy = Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
     app.state.worker = worker
+    app.state.webhook_dispatcher = dispatcher
     app.state.wake_worker = wake_workers
 
     install_error_handlers(app)
@@ -107,7 +115,7 @@ def create_app(
     if settings.bench_routes:
         app.include_router(bench.router)
     for router in (identity.router, fans.router, user_lists.router, media.router, saved_for_later.router,
-                   engagement.router, fan_inbox.router):
+                   engagement.router, fan_inbox.router, webhooks.router):
         app.include_router(router, responses=_ERRORS)
     app.include_router(mass_messaging.router, responses={**_ERRORS, **_IDEMPOTENT})
     # Stored files, at stable URLs; names are random, so listing is impossible and guessing hopeless.

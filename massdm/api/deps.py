@@ -260,6 +260,7 @@ def metered(cost: int = 1) -> Callable[..., Meter]:
 
 
 Metered = Annotated[Meter, Depends(metered(1))]
+Free = Annotated[Meter, Depends(metered(0))]  # authenticated and rate-limited, charged nothing
 
 
 async def _free_fan_meter(request: Request, key: FanKey, connection: Db) -> Meter:

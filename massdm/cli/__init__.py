@@ -1,10 +1,11 @@
-"""`massdm`, the command line: administration (admin.py) and mass messaging (messaging.py)."""
+"""`massdm`, the command line: administration (admin.py), mass messaging (messaging.py), webhooks (webhooks.py)."""
 
-from massdm.cli import messaging
+from massdm.cli import messaging, webhooks
 from massdm.cli.admin import app
 
 app.command("send")(messaging.send)
 app.command("messages")(messaging.messages)
 app.command("worker")(messaging.worker)
+app.add_typer(webhooks.app, name="webhooks")
 
 __all__ = ["app"]

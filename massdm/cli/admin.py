@@ -37,6 +37,9 @@ def serve(
     host: Annotated[Optional[str], typer.Option(help="Interface to bind (default MASSDM_HOST or 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default MASSDM_PORT or 8000).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="API processes sharing the port.")] = 1,
+    allow_private_webhooks: Annotated[bool, typer.Option(
+        "--allow-private-webhooks", help="Let webhooks call loopback and private addresses (a local sandbox; "
+        "the same as MASSDM_WEBHOOKS_ALLOW_PRIVATE=1).")] = False,
 ) -> None:
     """Serve the HTTP API (migrations run first). Each process also runs a delivery worker
     unless MASSDM_WORKER_ENABLED=false; run more with `massdm worker`."""
@@ -46,6 +49,9 @@ def serve(
 
     settings = Settings()
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    if allow_private_webhooks:
+        updates["webhooks_allow_private"] = True
+        os.environ["MASSDM_WEBHOOKS_ALLOW_PRIVATE"] = "1"  # for the processes of --workers N
     settings = settings.model_copy(update=updates)
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     console.print(f"massdm serving on {base_url(settings)} with {workers} process(es) (database {shown})")

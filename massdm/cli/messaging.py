@@ -27,6 +27,7 @@ from massdm.services.mass_messaging import MessageDraft, Policy
 from massdm.store import accounts as account_store
 from massdm.store import messages as message_store
 from massdm.store.db import transaction
+from massdm.webhooks.dispatcher import WebhookDispatcher, dispatch_config, start_in_thread
 
 def _policy(settings: Settings) -> Policy:
     return Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
@@ -144,19 +145,24 @@ def worker(
     name: Annotated[Optional[str], typer.Option(help="How this worker signs its claims (default host:pid).")] = None,
     metrics_port: Annotated[Optional[int], typer.Option(help="Serve this worker's Prometheus metrics on this port.")] = None,
 ) -> None:
-    """Run a delivery worker on its own; start as many as you like, on one database."""
+    """Run a delivery worker (fan-out and webhook deliveries) on its own; start as many as you like, on one database."""
     settings = Settings()
     engine = open_store(settings)
     delivery = DeliveryWorker(engine, clock, worker_config(settings), name=name)
+    dispatcher = WebhookDispatcher(engine, clock, dispatch_config(settings),
+                                   name=f"{delivery.name}:webhooks" if name else None)
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: object) -> None:
         stop.set()
         delivery.wake.set()
+        dispatcher.wake()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     if metrics_port is not None:
         prometheus_client.start_http_server(metrics_port, addr=settings.host)
     console.print(f"delivery worker {delivery.name} on {engine.url.render_as_string(hide_password=True)}")
+    sending, _ = start_in_thread(dispatcher, stop)
     delivery.run(stop)
+    sending.join(timeout=settings.webhook_total_timeout + 5)  # attempts in flight finish and are logged

@@ -17,7 +17,7 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -25,12 +25,17 @@ from sqlalchemy import Engine
 from massdm import metrics
 from massdm.clock import Clock
 from massdm.delivery import scheduler
+from massdm.domain.banned_words import BannedWords
+from massdm.domain.queue import DEFAULT_UNSEND_WINDOW
+from massdm.services import mass_messaging as message_service
+from massdm.services.mass_messaging import Policy
 from massdm.store import audience as audience_store
 from massdm.store import delivery_chunks as chunk_store
 from massdm.store import messages as message_store
 from massdm.store.db import relax_durability, transaction
 from massdm.store.delivery_chunks import Chunk
 from massdm.store.messages import MassMessage
+from massdm.webhooks import outbox
 
 log = logging.getLogger("massdm.delivery")
 
@@ -44,6 +49,8 @@ class WorkerConfig:
     chunk_size: int = 10_000
     lease: timedelta = timedelta(seconds=30)
     poll_interval: float = 1.0
+    policy: Policy = field(default_factory=lambda: Policy(BannedWords.load(), DEFAULT_UNSEND_WINDOW))
+    progress_every: timedelta = timedelta(seconds=5)  # chat_queue.updated for delivery progress, per message
 
 
 class DeliveryWorker:
@@ -136,7 +143,7 @@ class DeliveryWorker:
         if recovered:
             metrics.LEASE_RECOVERIES.inc(recovered)
             log.warning("recovered %s expired lease(s) of workers that died or stalled", recovered)
-        scheduler.run_due_automation(self.engine, self.clock)
+        scheduler.run_due_automation(self.engine, self.clock, self.config.policy)
         return True
 
     def _claim_message(self) -> MassMessage | None:
@@ -165,6 +172,9 @@ class DeliveryWorker:
                 if message_store.start(connection, message.id, self.name, now, sent_at=sent_at, total=size,
                                        skipped=size, error="The audience is empty: nobody in it could receive "
                                        "the message."):
+                    message_service.announce_delivery(connection, message.id, finished=True, now=now,
+                                                      policy=self.config.policy,
+                                                      progress_every=self.config.progress_every)
                     log.warning("message %s: empty audience", message.id)
                 return
             if not message_store.start(connection, message.id, self.name, now, sent_at=sent_at, total=size,
@@ -206,9 +216,15 @@ class DeliveryWorker:
             if sent is None:
                 raise LeaseLost()
             # The message row is locked by now, so the last chunk to commit sees every other one done.
-            if not chunk_store.any_open(connection, chunk.message_id):
+            finished = not chunk_store.any_open(connection, chunk.message_id)
+            if finished:
                 message_store.finish(connection, chunk.message_id, now)
                 log.info("message %s: delivered to %s fans", chunk.message_id, sent)
+            # Webhook events commit with the chunk: both happen, or neither (and the chunk is delivered again).
+            outbox.record_fans_reached(connection, account_id=message.account_id, message_id=chunk.message_id,
+                                       after=chunk.after_fan_id, through=chunk.through_fan_id, now=now)
+            message_service.announce_delivery(connection, chunk.message_id, finished=finished, now=now,
+                                              policy=self.config.policy, progress_every=self.config.progress_every)
             ahead = chunk_store.claim_next(connection, self.name, now, self.config.lease, of_message)
         self._ahead = ahead
         metrics.DELIVERIES.inc(inserted)
@@ -228,4 +244,6 @@ def worker_config(settings) -> WorkerConfig:  # noqa: ANN001 - massdm.config.Set
         chunk_size=settings.delivery_chunk_size,
         lease=timedelta(seconds=settings.worker_lease_seconds),
         poll_interval=settings.worker_poll_seconds,
+        policy=Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds),
+        progress_every=timedelta(seconds=settings.webhook_progress_seconds),
     )

@@ -12,11 +12,15 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from massdm.domain.webhooks import PPV_UNLOCKED
 from massdm.errors import Conflict, NotFound, ValidationFailed
 from massdm.services.mass_messaging import MessageView, Policy, describe
+from massdm.store import accounts as account_store
 from massdm.store import deliveries as delivery_store
+from massdm.store import fans as fan_store
 from massdm.store import messages as message_store
 from massdm.store.deliveries import Delivery
+from massdm.webhooks import outbox, payloads
 
 
 @dataclass(frozen=True)
@@ -82,9 +86,21 @@ def purchase(
     message = entry.view.message
     if message.price_cents == 0:
         raise ValidationFailed.field("message_id", "This message is free; there is nothing to buy.")
-    if not delivery_store.mark_purchased(connection, message_id, fan_id, message.account_id, message.price_cents, now):
+    purchase_id = delivery_store.mark_purchased(connection, message_id, fan_id, message.account_id,
+                                                message.price_cents, now)
+    if purchase_id is None:
         raise Conflict(f"Fan {fan_id} already bought message {message_id}.")
     viewed = delivery_store.mark_viewed(connection, message_id, fan_id, now)
     message_store.add_counters(connection, message_id, purchased_count=1, revenue_cents=message.price_cents,
                                viewed_count=1 if viewed else 0)
+
+    def unlocked() -> dict:
+        account = account_store.get_account(connection, message.account_id)
+        return payloads.ppv_unlocked(
+            purchase_id=purchase_id, message=message, fan=fan_store.get_fan(connection, message.account_id, fan_id),
+            fan_id=fan_id, creator_id=account.onlyfans_id if account else 0, amount_cents=message.price_cents,
+            purchased_at=now,
+        )
+
+    outbox.record(connection, message.account_id, PPV_UNLOCKED, unlocked, now, message_id=message_id, fan_id=fan_id)
     return open_message(connection, fan_id, account_ids, message_id, now, policy)

@@ -12,6 +12,7 @@ from massdm.domain import messages as rules
 from massdm.domain.audience import parse_list_id
 from massdm.domain.banned_words import BannedWords, Tier
 from massdm.domain.queue import QueueState, queue_state, status
+from massdm.domain.webhooks import QUEUE_FINISHED, QUEUE_UPDATED
 from massdm.errors import NotFound, ValidationFailed
 from massdm.services import media as media_service
 from massdm.store import audience as audience_store
@@ -21,6 +22,7 @@ from massdm.store import messages as message_store
 from massdm.store import user_lists as list_store
 from massdm.store.media import MediaItem
 from massdm.store.messages import MassMessage
+from massdm.webhooks import outbox, payloads
 
 QUEUE_RECENT_DAYS = 7
 QUEUE_LIMIT = 500
@@ -92,6 +94,29 @@ def describe(
         previews = [media_id for media_id, is_preview in media_refs[m.id] if is_preview]
         views.append(MessageView(m, attached, previews, state, named[m.id]))
     return views
+
+
+def announce(connection: Connection, message: MassMessage, now: datetime, policy: Policy, *,
+             event: str = QUEUE_UPDATED) -> None:
+    """Tell the webhooks listening, in this transaction, what the message's queue item now says."""
+    def queue_item() -> dict:
+        return payloads.queue_item(describe(connection, [message], now, policy, named_fans=False)[0])
+
+    outbox.record(connection, message.account_id, event, queue_item, now, message_id=message.id)
+
+
+def announce_delivery(connection: Connection, message_id: int, *, finished: bool, now: datetime, policy: Policy,
+                      progress_every: timedelta) -> None:
+    """After a delivered chunk: chat_queue.finished if it was the last, else chat_queue.updated when the
+    message's progress was not announced within `progress_every`."""
+    message = message_store.get_message_by_id(connection, message_id)
+    if message is None:
+        return
+    if finished:
+        announce(connection, message, now, policy, event=QUEUE_FINISHED)
+    elif outbox.listens(connection, message.account_id, QUEUE_UPDATED) and message_store.take_progress_turn(
+            connection, message_id, now, progress_every):
+        announce(connection, message, now, policy)
 
 
 def get_message(connection: Connection, account_id: str, message_id: int, *, lock: bool = False) -> MassMessage:
@@ -204,6 +229,8 @@ def send(connection: Connection, account_id: str, draft: MessageDraft, now: date
                 "userIds" if user_ids and not user_lists else "userLists",
                 "The audience is empty: nobody in these lists and ids can receive the message now.",
             )
+    if not message.saved_for_later:
+        announce(connection, message, now, policy)
     return message
 
 
@@ -249,7 +276,10 @@ def update(
     media_count = len(message_store.media_of(connection, [message.id])[message.id])
     rules.require_media_for_price(cents, media_count)
     message_store.update_message(connection, message.id, **values, claimed_by=None, lease_until=None)
-    return get_message(connection, account_id, message.id)
+    changed = get_message(connection, account_id, message.id)
+    if not changed.saved_for_later:
+        announce(connection, changed, now, policy)
+    return changed
 
 
 def delete(connection: Connection, account_id: str, message_id: int, now: datetime, policy: Policy) -> MassMessage:
@@ -264,4 +294,7 @@ def delete(connection: Connection, account_id: str, message_id: int, now: dateti
     if message.started and not state.can_unsend:
         raise ValidationFailed.field("id", "The unsend window of this mass message has closed.")
     message_store.update_message(connection, message.id, canceled_at=now)
-    return get_message(connection, account_id, message.id)
+    canceled = get_message(connection, account_id, message.id)
+    if not canceled.saved_for_later:
+        announce(connection, canceled, now, policy)
+    return canceled

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from massdm.errors import ValidationFailed
+from massdm.services.mass_messaging import Policy, announce
 from massdm.store import messages as message_store
 from massdm.store import saved_for_later as settings_store
 from massdm.store.messages import MassMessage
@@ -41,8 +42,9 @@ def disable(connection: Connection, account_id: str) -> AutoSettings:
     return settings
 
 
-def release_due(connection: Connection, now: datetime) -> list[tuple[str, int]]:
-    """For every account whose period has come round, hand its oldest saved message to delivery.
+def release_due(connection: Connection, now: datetime, policy: Policy) -> list[tuple[str, int]]:
+    """For every account whose period has come round, hand its oldest saved message to delivery
+    (it enters the queue: webhooks hear chat_queue.updated).
 
     After downtime only one message goes out, and the next period counts from now. Workers
     take turns here (a lock), so with many of them each period still releases one message.
@@ -54,6 +56,9 @@ def release_due(connection: Connection, now: datetime) -> list[tuple[str, int]]:
         if oldest is not None:
             message_store.update_message(connection, oldest.id, saved_for_later=False, due_at=now)
             released.append((settings.account_id, oldest.id))
+            queued = message_store.get_message_by_id(connection, oldest.id)
+            assert queued is not None
+            announce(connection, queued, now, policy)
         settings_store.put_settings(
             connection,
             AutoSettings(settings.account_id, True, settings.period_hours,

@@ -63,8 +63,8 @@ def mark_viewed(connection: Connection, message_id: int, fan_id: int, now: datet
 
 def mark_purchased(
     connection: Connection, message_id: int, fan_id: int, account_id: str, amount_cents: int, now: datetime
-) -> bool:
-    """Record the fan's purchase (once); False if the fan had already bought it."""
+) -> int | None:
+    """Record the fan's purchase (once); the purchase's id, or None if the fan had already bought it."""
     result = connection.execute(
         update(deliveries)
         .where(deliveries.c.message_id == message_id, deliveries.c.fan_id == fan_id,
@@ -72,11 +72,10 @@ def mark_purchased(
         .values(purchased_at=now)
     )
     if result.rowcount != 1:
-        return False
-    connection.execute(insert(purchases).values(
+        return None
+    return connection.execute(insert(purchases).values(
         message_id=message_id, account_id=account_id, fan_id=fan_id, amount_cents=amount_cents, purchased_at=now
-    ))
-    return True
+    ).returning(purchases.c.id)).scalar_one()
 
 
 @dataclass(frozen=True)

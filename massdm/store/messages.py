@@ -326,6 +326,17 @@ def add_delivered(connection: Connection, message_id: int, delivered: int) -> in
     ).scalar_one_or_none()
 
 
+def take_progress_turn(connection: Connection, message_id: int, now: datetime, every: timedelta) -> bool:
+    """Whether delivery progress may be announced now: at most once per `every` per message, however
+    many workers commit its chunks (the guarded UPDATE lets one of them through)."""
+    return connection.execute(
+        update(mass_messages)
+        .where(mass_messages.c.id == message_id,
+               or_(mass_messages.c.progress_event_at.is_(None), mass_messages.c.progress_event_at <= now - every))
+        .values(progress_event_at=now)
+    ).rowcount == 1
+
+
 def finish(connection: Connection, message_id: int, now: datetime) -> bool:
     """End delivery: total becomes the truth (sent + skipped), should membership have moved meanwhile."""
     return connection.execute(

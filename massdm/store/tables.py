@@ -187,6 +187,7 @@ mass_messages = Table(
     Column("claimed_by", String(100), nullable=True),  # the worker counting the audience and planning chunks
     Column("lease_until", UTCDateTime, nullable=True),
     Column("error", Text, nullable=True),
+    Column("progress_event_at", UTCDateTime, nullable=True),  # the last chat_queue.updated for delivery progress
     Index("ix_mass_messages_due", "due_at"),
     Index("ix_mass_messages_account_sent", "account_id", "sent_at", "id"),
     Index("ix_mass_messages_account_created", "account_id", "created_at"),
@@ -275,6 +276,99 @@ idempotency_keys = Table(
     Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
 
+# This database's own random identity: event keys (evt_…) and delivery ids derive from it and row ids,
+# so they are stable, and unlike those of any other massdm database.
+instance = Table(
+    "instance",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("secret", String(64), nullable=False),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(35), primary_key=True),  # wh_ + 32 hex
+    Column("team_id", BigId, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("endpoint_url", String(2000), nullable=False),
+    Column("account_scope", String(10), nullable=False),  # global | inclusive | exclusive
+    Column("signing_secret", String(500), nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("mass_message_sent", Boolean, nullable=False),  # messages.sent for each fan of a mass message (opt-in)
+    Column("consecutive_failures", Integer, nullable=False),  # failed deliveries since the last success
+    Column("paused_at", UTCDateTime, nullable=True),  # disabled by massdm after repeated failures
+    Column("pause_reason", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("webhook_id", String(35), ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True),
+    Column("event", String(100), primary_key=True),
+)
+
+webhook_accounts = Table(  # the accounts an inclusive scope takes in, or an exclusive one leaves out
+    "webhook_accounts",
+    metadata,
+    Column("webhook_id", String(35), ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# The outbox: each row is written in the transaction that made the event happen.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", String(37), nullable=True),  # NULL for test-event
+    Column("event", String(100), nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("fan_id", BigInteger, nullable=True),
+    Column("payload", JSON, nullable=True),  # NULL until first sent for a fan's messages.sent (built then, kept)
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_events_message_fan", "message_id", "fan_id"),
+    Index("ix_webhook_events_created", "created_at"),
+)
+
+# One event to one webhook: up to three attempts, by whichever worker claims it.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(35), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("event_id", BigId, ForeignKey("webhook_events.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("redelivery_of", BigInteger, nullable=True),  # the logged attempt a user asked to send again
+    Column("state", String(10), nullable=False),  # pending | succeeded | failed
+    Column("attempts", Integer, nullable=False),  # attempts logged so far
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("claimed_by", String(100), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_webhook_deliveries_due", "next_attempt_at",
+          sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+)
+
+# The deliveries log: one row per attempt, kept 7 days.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("delivery_id", BigId, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("webhook_id", String(35), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(100), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error_type", String(50), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("url", String(2000), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_attempts_log", "webhook_id", "created_at", "id"),
+)
+
 __all__ = [
     "metadata",
     "teams",
@@ -294,4 +388,11 @@ __all__ = [
     "purchases",
     "saved_for_later_settings",
     "idempotency_keys",
+    "instance",
+    "webhooks",
+    "webhook_subscriptions",
+    "webhook_accounts",
+    "webhook_events",
+    "webhook_deliveries",
+    "webhook_attempts",
 ]

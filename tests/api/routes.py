@@ -35,6 +35,14 @@ CONTRACT_ROUTES: set[tuple[str, str]] = {
     ("GET", "/api/{account}/saved-for-later/messages/settings"),
     ("PATCH", "/api/{account}/saved-for-later/messages/settings/enable-or-update-automatic-messaging"),
     ("PATCH", "/api/{account}/saved-for-later/messages/settings/disable-automatic-messaging"),
+    ("GET", "/api/webhooks/events"),
+    ("GET", "/api/webhooks"),
+    ("POST", "/api/webhooks"),
+    ("GET", "/api/webhooks/{webhook_id}"),
+    ("PUT", "/api/webhooks/{webhook_id}"),
+    ("DELETE", "/api/webhooks/{webhook_id}"),
+    ("GET", "/api/webhooks/{webhook_id}/deliveries"),
+    ("POST", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"),
 }
 
 # Ours, where the contract is silent (documented in README / docs).
@@ -47,6 +55,7 @@ MASSDM_ROUTES: set[tuple[str, str]] = {
     ("GET", "/fan/v1/{fan_id}/messages/{message_id}"),
     ("POST", "/fan/v1/{fan_id}/messages/{message_id}/view"),
     ("POST", "/fan/v1/{fan_id}/messages/{message_id}/purchase"),
+    ("POST", "/api/webhooks/{webhook_id}/test"),
 }
 
 _SAMPLE_IDS = {"{list_id}": "1", "{user_id}": "100001", "{media_id}": "1", "{message_id}": "1"}

@@ -35,7 +35,7 @@ def test_make_run_installs_first_then_demo_then_serve():
     plan = _plan()
     install = next(i for i, line in enumerate(plan) if "pip install" in line and "-e" in line)
     demo = next(i for i, line in enumerate(plan) if line.endswith("massdm demo"))
-    serve = next(i for i, line in enumerate(plan) if line.endswith("massdm serve"))
+    serve = next(i for i, line in enumerate(plan) if "massdm serve" in line)
     assert plan[0].endswith("-m venv .venv")
     assert install < demo < serve
 
@@ -50,7 +50,7 @@ def _command(line: str) -> list[str]:
 def test_make_run_steps_serve_the_demo_in_an_empty_directory(tmp_path):
     plan = _plan()
     demo_step = _command(next(line for line in plan if line.endswith("massdm demo")))
-    serve_step = _command(next(line for line in plan if line.endswith("massdm serve")))
+    serve_step = _command(next(line for line in plan if "massdm serve" in line))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MASSDM_")}
     env.update({"MASSDM_PORT": str(port), "COLUMNS": "200"})
@@ -76,6 +76,10 @@ def test_make_run_steps_serve_the_demo_in_an_empty_directory(tmp_path):
         assert httpx.get(f"{base}/api/whoami", headers=headers).json()["team"]["slug"] == "demo"
         fans = httpx.get(f"{base}/api/{account}/fans/all?limit=50", headers=headers).json()
         assert len(fans["data"]["list"]) == 50 and fans["data"]["hasMore"] is True
+        # the sandbox lets webhooks reach a receiver on this machine (`massdm webhooks listen`)
+        local = httpx.post(f"{base}/api/webhooks", headers=headers, json={
+            "endpoint_url": "http://127.0.0.1:8787/", "events": ["chat_queue.updated"], "account_scope": "global"})
+        assert local.status_code == 201, local.text
     finally:
         server.terminate()
         server.wait(10)

@@ -1,0 +1,93 @@
+"""Webhook rules: the events, who hears which account, signatures, stable keys, retries and pausing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+QUEUE_UPDATED = "chat_queue.updated"
+QUEUE_FINISHED = "chat_queue.finished"
+PPV_UNLOCKED = "messages.ppv.unlocked"
+MESSAGE_SENT = "messages.sent"
+TEST_EVENT = "test-event"
+
+# What a webhook may subscribe to (massdm's part of the provider's list), with what each means.
+EVENTS: dict[str, str] = {
+    QUEUE_UPDATED: "A mass message entered the queue, was changed or unsent, or its delivery progressed "
+    "(at most once per delivered chunk and every few seconds per message). Payload: the queue item.",
+    QUEUE_FINISHED: "A mass message finished delivering (or failed to start). Payload: the queue item.",
+    PPV_UNLOCKED: "A fan bought a paid mass message. Payload: the purchase, with fanId, messageId and amount.",
+    MESSAGE_SENT: "A message reached a fan. For mass messages this is one event per fan, so it is sent only "
+    "to webhooks that opt in with mass_message_sent.",
+}
+
+MAX_ATTEMPTS = 3
+WEBHOOK_ID = re.compile(r"wh_[0-9a-f]{32}")
+
+
+class AccountScope(StrEnum):
+    GLOBAL = "global"  # every account of the team, present and future
+    INCLUSIVE = "inclusive"  # only the listed accounts
+    EXCLUSIVE = "exclusive"  # every account but the listed ones
+
+
+def hears(scope: AccountScope, listed: set[str], account_id: str) -> bool:
+    """Whether a webhook of this scope gets the account's events (the store applies the same rule in SQL)."""
+    if scope is AccountScope.GLOBAL:
+        return True
+    return (account_id in listed) == (scope is AccountScope.INCLUSIVE)
+
+
+def body(event: str, account_id: str | None, payload: dict[str, Any]) -> bytes:
+    """The exact bytes POSTed: the same event always serialises to the same bytes."""
+    return json.dumps({"event": event, "account_id": account_id, "payload": payload},
+                      separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signature(secret: str, raw: bytes) -> str:
+    """The `Signature` header: hex HMAC-SHA256 of the raw body, keyed with the signing secret."""
+    return hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, raw: bytes, received: str | None) -> bool:
+    return received is not None and hmac.compare_digest(signature(secret, raw), received.strip().lower())
+
+
+def event_key(instance_secret: str, event_id: int) -> str:
+    """`X-OFAPI-Idempotency-Key`: `evt_` + 40 hex, the same for every attempt and redelivery of an event."""
+    return "evt_" + hmac.new(instance_secret.encode(), f"event:{event_id}".encode(), hashlib.sha1).hexdigest()
+
+
+def delivery_uuid(instance_secret: str, delivery_id: int) -> str:
+    """The uuid every attempt of one delivery shares in the log."""
+    digest = hmac.new(instance_secret.encode(), f"delivery:{delivery_id}".encode(), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Three attempts; the second `first_delay` after the first, the third four times that after the second."""
+
+    first_delay: timedelta = timedelta(seconds=10)
+    attempts: int = MAX_ATTEMPTS
+
+    def delay_after(self, attempt: int) -> timedelta | None:
+        """How long to wait after failed attempt `attempt` (1-based); None when it was the last."""
+        if attempt >= self.attempts:
+            return None
+        return self.first_delay * (4 ** (attempt - 1))
+
+
+def pause_reason(consecutive_failures: int, threshold: int) -> str | None:
+    """Why a webhook is paused after this many failed deliveries in a row, or None to keep sending."""
+    if threshold <= 0 or consecutive_failures < threshold:
+        return None
+    return (f"Paused by massdm after {consecutive_failures} deliveries in a row failed all {MAX_ATTEMPTS} attempts; "
+            "enable it again (PUT with enabled: true) once the endpoint works.")

@@ -1,0 +1,94 @@
+"""One HTTP attempt at a webhook delivery: checked address, 5 s to connect, 10 s in all, no redirects.
+
+Only a 2xx answer within the time counts as delivered. The answer's body is read only so far
+(`max_response_bytes`), to quote it in the log; redirects are not followed (a webhook URL
+must answer itself, and a redirect could point anywhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from massdm import __version__
+from massdm.outbound import AddressRefused, check_url_async, pinned_request
+
+USER_AGENT = f"massdm-webhooks/{__version__}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    succeeded: bool
+    status_code: int | None = None
+    error_type: str | None = None  # http_status | redirect | timeout | connection | address_refused
+    error_message: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class SenderConfig:
+    allow_private: bool = False
+    connect_timeout: float = 5.0
+    total_timeout: float = 10.0
+    max_response_bytes: int = 64 * 1024
+
+
+class WebhookSender:
+    def __init__(self, config: SenderConfig) -> None:
+        self.config = config
+        self._client = httpx.AsyncClient(
+            follow_redirects=False, trust_env=False,
+            timeout=httpx.Timeout(config.total_timeout, connect=config.connect_timeout),
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, url: str, raw: bytes, headers: dict[str, str]) -> Outcome:
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.config.total_timeout):
+                outcome = await self._post(url, raw, headers)
+        except TimeoutError:
+            outcome = Outcome(False, error_type="timeout",
+                              error_message=f"No complete answer within {self.config.total_timeout:g} s.")
+        except AddressRefused as refused:
+            outcome = Outcome(False, error_type="address_refused", error_message=f"The endpoint URL {refused}.")
+        except httpx.TimeoutException:
+            outcome = Outcome(False, error_type="timeout", error_message="The endpoint did not answer in time.")
+        except httpx.HTTPError as error:
+            outcome = Outcome(False, error_type="connection", error_message=f"{error.__class__.__name__}: {error}"[:500])
+        return Outcome(outcome.succeeded, outcome.status_code, outcome.error_type, outcome.error_message,
+                       time.monotonic() - started)
+
+    async def _post(self, url: str, raw: bytes, headers: dict[str, str]) -> Outcome:
+        target = await check_url_async(url, allow_private=self.config.allow_private)
+        pinned_url, host, extensions = pinned_request(url, target)
+        request = self._client.build_request("POST", pinned_url, content=raw, headers={**headers, **host},
+                                             extensions=extensions)
+        response = await self._client.send(request, stream=True)
+        try:
+            head = await self._read_some(response)
+        finally:
+            await response.aclose()
+        status = response.status_code
+        if 200 <= status < 300:
+            return Outcome(True, status)
+        if response.is_redirect:
+            where = response.headers.get("location", "")[:200]
+            return Outcome(False, status, "redirect",
+                           f"HTTP {status} redirect to {where!r}; webhook deliveries do not follow redirects.")
+        text = head.decode("utf-8", "replace").strip()[:300]
+        return Outcome(False, status, "http_status", f"HTTP {status}" + (f": {text}" if text else ""))
+
+    async def _read_some(self, response: httpx.Response) -> bytes:
+        kept = b""
+        async for chunk in response.aiter_raw():
+            kept += chunk
+            if len(kept) >= self.config.max_response_bytes:
+                break
+        return kept[: self.config.max_response_bytes]

@@ -1,0 +1,176 @@
+"""Which changes make which events, with what payloads, for which webhooks; written with the change itself."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from massdm.delivery.worker import DeliveryWorker, WorkerConfig
+from massdm.services import accounts as account_service
+from massdm.store.db import transaction
+from massdm.store.tables import delivery_chunks, webhook_events
+from tests import media_files
+
+
+def _events(app) -> int:  # noqa: ANN001
+    with transaction(app.state.engine) as connection:
+        return connection.execute(select(func.count()).select_from(webhook_events)).scalar_one()
+
+
+def _fan_headers(app, clock, team) -> dict[str, str]:  # noqa: ANN001
+    with transaction(app.state.engine) as connection:
+        issued = account_service.create_api_key(connection, team=team, name="fan app", account_ids=[],
+                                                limit_minute=1000, limit_day=None, now=clock.now(),
+                                                scopes=frozenset({"fan"}))
+    return {"Authorization": f"Bearer {issued.api_key}"}
+
+
+def _upload(client, caller) -> int:  # noqa: ANN001
+    response = client.post(f"/api/{caller.account}/media/upload", headers=caller.headers,
+                           files={"file": ("a.png", media_files.png(40, 40))})
+    assert response.status_code == 200, response.text
+    return response.json()["vault_id"]
+
+
+def test_a_send_announces_its_queue_item_then_its_finish(client, fans, hook, send, deliver, dispatch, receiver):
+    hook()
+    message = send()
+    dispatch()
+    [queued] = receiver.received
+    assert queued.event == "chat_queue.updated" and queued.body["account_id"] == fans.account
+    assert queued.body["payload"]["id"] == message and queued.body["payload"]["status"] == "queued"
+    assert queued.body["payload"]["total"] == -1 and queued.body["payload"]["isDone"] is False
+
+    deliver()
+    dispatch()
+    assert receiver.events()[-1] == "chat_queue.finished"
+    finished = receiver.received[-1].body["payload"]
+    listed = client.get(f"/api/{fans.account}/mass-messaging", headers=fans.headers).json()["data"]
+    assert finished == next(item for item in listed if item["id"] == message)  # shaped like the queue item
+    assert finished["isDone"] is True and finished["total"] == 3 and finished["pending"] == 0
+
+
+def test_delivery_progress_is_announced_at_most_once_per_chunk_and_interval(app, clock, fans, hook, send, dispatch,
+                                                                           receiver):
+    hook()
+    send()
+    DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=1)).run_until_idle()  # 3 chunks, no time passes
+    dispatch()
+    assert receiver.events() == ["chat_queue.updated", "chat_queue.updated", "chat_queue.finished"]
+    progress = receiver.received[1].body["payload"]
+    assert progress["isDone"] is False and progress["total"] == 3 and progress["pending"] == 2
+
+    again = send(text="every chunk")
+    DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=1, progress_every=timedelta(0))).run_until_idle()
+    dispatch()
+    with transaction(app.state.engine) as connection:
+        chunks = connection.execute(select(func.count()).select_from(delivery_chunks)
+                                    .where(delivery_chunks.c.message_id == again)).scalar_one()
+    # queued, then one per chunk but the last, which finishes the message
+    assert receiver.events()[3:] == ["chat_queue.updated"] * chunks + ["chat_queue.finished"]
+    pending = [d.body["payload"]["pending"] for d in receiver.received[4:-1]]
+    assert pending == sorted(pending, reverse=True) and pending[0] == 2
+
+
+def test_unsend_change_and_release_are_announced(client, clock, fans, hook, send, deliver, dispatch, receiver):
+    hook(events=["chat_queue.updated"])
+    message = send()
+    deliver()
+    assert client.delete(f"/api/{fans.account}/mass-messaging/{message}", headers=fans.headers).status_code == 200
+    dispatch()
+    canceled = receiver.received[-1].body["payload"]
+    assert canceled["isCanceled"] is True and canceled["status"] == "canceled" and canceled["canUnsend"] is False
+
+    later = (clock.now() + timedelta(hours=2)).isoformat()
+    scheduled = send(scheduledDate=later)
+    changed = client.put(f"/api/{fans.account}/mass-messaging/{scheduled}", headers=fans.headers,
+                         json={"text": "changed", "scheduledDate": (clock.now() + timedelta(hours=3)).isoformat()})
+    assert changed.status_code == 200, changed.text
+    dispatch()
+    assert [d.body["payload"]["status"] for d in receiver.received[-2:]] == ["scheduled", "scheduled"]
+
+    before = len(receiver.received)
+    send(saveForLater=True)  # not in the queue: nothing to say yet
+    dispatch()
+    assert len(receiver.received) == before
+    enable = client.patch(f"/api/{fans.account}/saved-for-later/messages/settings/enable-or-update-automatic-messaging",
+                          headers=fans.headers, json={"period": 6})
+    assert enable.status_code == 200, enable.text
+    clock.advance(timedelta(hours=6, seconds=1))
+    DeliveryWorker(client.app.state.engine, clock, WorkerConfig()).run_until_idle()  # automation releases it
+    dispatch()
+    released = [d.body["payload"] for d in receiver.received[before:]]
+    assert released[0]["status"] == "queued"
+
+
+def test_a_purchase_tells_who_bought_what_for_how_much(app, client, clock, fans, hook, send, deliver, dispatch,
+                                                      receiver):
+    hook(events=["messages.ppv.unlocked"])
+    media = _upload(client, fans)
+    message = send(text="<b>special</b>", price=9.99, mediaFiles=[str(media)])
+    deliver()
+    fan = _fan_headers(app, clock, fans.team)
+    bought = client.post(f"/fan/v1/2/messages/{message}/purchase", headers=fan)
+    assert bought.status_code == 200, bought.text
+    dispatch()
+    [sale] = receiver.received
+    assert sale.event == "messages.ppv.unlocked" and sale.body["account_id"] == fans.account
+    payload = sale.body["payload"]
+    assert (payload["fanId"], payload["messageId"], payload["amount"], payload["amountCents"]) == (2, message, 9.99, 999)
+    assert payload["user"] == {"id": 2, "username": "fan2", "name": "Fan 2"}
+    assert payload["replacePairs"]["{AMOUNT}"] == "$9.99" and "$9.99" in payload["text"]
+    assert payload["createdAt"].endswith("+00:00") and isinstance(payload["user_id"], int)
+    assert client.post(f"/fan/v1/2/messages/{message}/purchase", headers=fan).status_code == 409
+    dispatch()
+    assert len(receiver.received) == 1  # a refused second purchase tells nobody anything
+
+
+def test_messages_sent_goes_only_to_webhooks_that_opt_in(client, fans, hook, send, deliver, dispatch, receiver):
+    hook(events=["messages.sent"])  # not opted in: nothing per fan
+    opted = hook(events=["messages.sent"], mass_message_sent=True)
+    message = send(text="to each of you")
+    deliver(chunk_size=2)
+    assert dispatch() == 3
+    assert all(d.body["event"] == "messages.sent" for d in receiver.received)
+    assert sorted(d.body["payload"]["toUser"]["id"] for d in receiver.received) == [1, 2, 3]
+    first = receiver.received[0].body["payload"]
+    assert first["queueId"] == message and first["text"] == "to each of you" and first["isFromQueue"] is True
+    assert len({d.key for d in receiver.received}) == 3
+    rows = client.get(f"/api/webhooks/{opted['id']}/deliveries", headers=fans.headers).json()["data"]
+    assert sorted(r["payload"]["toUser"]["id"] for r in rows) == [1, 2, 3]
+
+
+def test_account_scopes_pick_whose_events_a_webhook_gets(client, clock, world, fans, hook, send, dispatch, receiver):
+    other = world.account(fans.team, "Second creator")
+    since = (clock.now() - timedelta(days=3)).isoformat()
+    assert client.post(f"/api/{other}/fans", headers=fans.headers,
+                       json=[{"id": 9, "username": "fan9", "subscribedAt": since}]).status_code == 200
+    hook(events=["chat_queue.updated"], account_scope="inclusive", account_ids=[other])
+    hook(events=["chat_queue.updated"], account_scope="exclusive", account_ids=[other])
+    hook(events=["chat_queue.finished"])  # subscribed to something else
+    send()  # on fans.account: only the exclusive webhook hears it
+    dispatch()
+    assert [d.body["account_id"] for d in receiver.received] == [fans.account]
+    client.post(f"/api/{other}/mass-messaging", headers=fans.headers, json={"text": "hi", "userLists": ["fans"]})
+    dispatch()
+    assert [d.body["account_id"] for d in receiver.received] == [fans.account, other]
+
+
+def test_nothing_is_written_when_no_webhook_listens(app, fans, send, deliver):
+    send()
+    deliver()
+    assert _events(app) == 0
+
+
+def test_an_event_rolls_back_with_the_change_that_caused_it(app, client, world, hook, dispatch, receiver):
+    poor = world.caller(credits=2)  # the call costs 1, the 1.2 MB attached file 6 more
+    hook(who=poor, events=["chat_queue.updated"])
+    assert client.post(f"/api/{poor.account}/fans", headers=poor.headers,
+                       json=[{"id": 1, "username": "fan1"}]).status_code == 200
+    response = client.post(f"/api/{poor.account}/mass-messaging", headers=poor.headers,
+                           data={"text": "with a file", "userLists": "fans"},
+                           files={"mediaFiles[]": ("big.png", media_files.png(30, 30) + b"\0" * 1_200_000)})
+    assert response.status_code == 402, response.text
+    assert _events(app) == 0
+    assert dispatch() == 0 and receiver.received == []
