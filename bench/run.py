@@ -247,19 +247,26 @@ def stats_opage(directory: Path, large_db: Database, large: Creator, large_deliv
     missing = max(0, sizes.stats_large - large_deliveries)
     _deliver(large_db, large, -(-missing // fans))
 
-    ratios = {}
-    for path in ("mass-messaging/overview", "engagement/messages/mass-messages"):
-        latencies = {}
-        for label, database, who in (("small", small_db, small), ("large", large_db, large)):
-            server = harness.serve(database, directory, MASSDM_WORKER_ENABLED="false")
-            try:
-                client = httpx.Client(base_url=server.base_url, headers=who.headers, timeout=60)
-                client.get(f"/api/{who.account}/{path}")
-                latencies[label] = harness.median_latency(client, "GET", f"/api/{who.account}/{path}",
-                                                          runs=sizes.latency_runs)
-            finally:
-                server.stop()
-        ratios[path] = latencies
+    # Both servers run at once and are timed in turn, twice, keeping each side's best median, so a
+    # moment of noise on the machine does not land on one side only (as send_o1 does).
+    sides = {"small": (small_db, small), "large": (large_db, large)}
+    servers = {label: harness.serve(database, directory, MASSDM_WORKER_ENABLED="false")
+               for label, (database, _who) in sides.items()}
+    ratios: dict[str, dict[str, float]] = {}
+    try:
+        clients = {label: httpx.Client(base_url=servers[label].base_url, headers=who.headers, timeout=60)
+                   for label, (_database, who) in sides.items()}
+        for path in ("mass-messaging/overview", "engagement/messages/mass-messages"):
+            latencies: dict[str, float] = {}
+            for label in ("small", "large", "small", "large"):
+                url = f"/api/{sides[label][1].account}/{path}"
+                clients[label].get(url)
+                median = harness.median_latency(clients[label], "GET", url, runs=sizes.latency_runs)
+                latencies[label] = min(median, latencies.get(label, median))
+            ratios[path] = latencies
+    finally:
+        for server in servers.values():
+            server.stop()
     worst = max(ratios, key=lambda p: ratios[p]["large"] / ratios[p]["small"])
     value = ratios[worst]["large"] / ratios[worst]["small"]
     detail = "; ".join(f"{p.split('/')[-1]} {r['large'] * 1000:.1f} ms" for p, r in ratios.items())
