@@ -37,8 +37,7 @@ from massdm.services.mass_messaging import Policy
 from massdm.services.metering import CreditLedgerFactory, RateLimiter, SqlCreditLedger, rate_limiter_for
 from massdm.store import shared
 from massdm.store.db import engine_for, migrate
-from massdm.webhooks import dispatcher as webhook_dispatcher
-from massdm.webhooks.dispatcher import WebhookDispatcher
+from massdm.webhooks.dispatcher import WebhookDispatcher, dispatch_config
 
 _ERRORS = {
     401: {"description": "Missing or invalid API key: `{\"error\": \"Unauthorized. ...\"}`"},
@@ -69,7 +68,9 @@ def create_app(
     # SQLite writes one transaction at a time, so one delivery thread; PostgreSQL writes chunks in parallel.
     threads = settings.worker_threads or (1 if engine.dialect.name == "sqlite" else 2)
     workers = [worker, *(DeliveryWorker(engine, clock, worker_config(settings)) for _ in range(threads - 1))]
-    dispatcher = WebhookDispatcher(engine, clock, webhook_dispatcher.dispatch_config(settings))
+    dispatcher = WebhookDispatcher(engine, clock, dispatch_config(settings))
+    for each in workers:  # a delivered chunk may have written events: send them now, not at the next poll
+        each.on_chunk = lambda _message_id, _sent: dispatcher.wake()
 
     def wake_workers() -> None:
         for each in workers:
@@ -80,7 +81,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         running = [start_in_thread(each) for each in workers] if settings.worker_enabled else []
         if settings.worker_enabled:
-            running.append(webhook_dispatcher.start_in_thread(dispatcher))
+            running.append(start_in_thread(dispatcher, name="massdm-webhooks"))
         yield
         for _thread, stop in running:
             stop.set()
@@ -105,7 +106,6 @@ def create_app(
     app.state.av_tools = AvTools.find(settings.ffprobe, settings.ffmpeg)
     app.state.policy = Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
     app.state.worker = worker
-    app.state.webhook_dispatcher = dispatcher
     app.state.wake_worker = wake_workers
 
     install_error_handlers(app)

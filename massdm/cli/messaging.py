@@ -17,7 +17,7 @@ from rich.table import Table
 
 from massdm.cli.session import clock, console, fail, open_store, print_json
 from massdm.config import Settings
-from massdm.delivery.worker import DeliveryWorker, worker_config
+from massdm.delivery.worker import DeliveryWorker, start_in_thread, worker_config
 from massdm.domain.banned_words import BannedWords
 from massdm.domain.messages import format_price
 from massdm.errors import MassdmError
@@ -27,7 +27,7 @@ from massdm.services.mass_messaging import MessageDraft, Policy
 from massdm.store import accounts as account_store
 from massdm.store import messages as message_store
 from massdm.store.db import transaction
-from massdm.webhooks.dispatcher import WebhookDispatcher, dispatch_config, start_in_thread
+from massdm.webhooks.dispatcher import WebhookDispatcher, dispatch_config
 
 def _policy(settings: Settings) -> Policy:
     return Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
@@ -151,6 +151,7 @@ def worker(
     delivery = DeliveryWorker(engine, clock, worker_config(settings), name=name)
     dispatcher = WebhookDispatcher(engine, clock, dispatch_config(settings),
                                    name=f"{delivery.name}:webhooks" if name else None)
+    delivery.on_chunk = lambda _message_id, _sent: dispatcher.wake()  # events of a chunk go out at once
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: object) -> None:
@@ -163,6 +164,6 @@ def worker(
     if metrics_port is not None:
         prometheus_client.start_http_server(metrics_port, addr=settings.host)
     console.print(f"delivery worker {delivery.name} on {engine.url.render_as_string(hide_password=True)}")
-    sending, _ = start_in_thread(dispatcher, stop)
+    sending, _ = start_in_thread(dispatcher, name="massdm-webhooks", stop=stop)
     delivery.run(stop)
     sending.join(timeout=settings.webhook_total_timeout + 5)  # attempts in flight finish and are logged

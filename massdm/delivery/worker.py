@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import Engine
 
@@ -232,9 +233,15 @@ class DeliveryWorker:
         return sent
 
 
-def start_in_thread(worker: DeliveryWorker) -> tuple[threading.Thread, threading.Event]:
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), name="massdm-delivery", daemon=True)
+class Loop(Protocol):
+    def run(self, stop: threading.Event) -> None: ...
+
+
+def start_in_thread(loop: Loop, *, name: str = "massdm-delivery",
+                    stop: threading.Event | None = None) -> tuple[threading.Thread, threading.Event]:
+    """Run a worker's loop (delivery, webhooks) on a daemon thread until the returned event is set."""
+    stop = stop or threading.Event()
+    thread = threading.Thread(target=loop.run, args=(stop,), name=name, daemon=True)
     thread.start()
     return thread, stop
 

@@ -222,14 +222,6 @@ class WebhookDispatcher:
         return removed
 
 
-def start_in_thread(dispatcher: WebhookDispatcher,
-                    stop: threading.Event | None = None) -> tuple[threading.Thread, threading.Event]:
-    stop = stop or threading.Event()
-    thread = threading.Thread(target=dispatcher.run, args=(stop,), name="massdm-webhooks", daemon=True)
-    thread.start()
-    return thread, stop
-
-
 def dispatch_config(settings) -> DispatchConfig:  # noqa: ANN001 - massdm.config.Settings
     return DispatchConfig(
         senders=settings.webhook_senders,
