@@ -33,16 +33,11 @@ WEBHOOK_ID = re.compile(r"wh_[0-9a-f]{32}")
 
 
 class AccountScope(StrEnum):
+    """Whose events a webhook gets; the store applies it in SQL when an event is written."""
+
     GLOBAL = "global"  # every account of the team, present and future
     INCLUSIVE = "inclusive"  # only the listed accounts
     EXCLUSIVE = "exclusive"  # every account but the listed ones
-
-
-def hears(scope: AccountScope, listed: set[str], account_id: str) -> bool:
-    """Whether a webhook of this scope gets the account's events (the store applies the same rule in SQL)."""
-    if scope is AccountScope.GLOBAL:
-        return True
-    return (account_id in listed) == (scope is AccountScope.INCLUSIVE)
 
 
 def body(event: str, account_id: str | None, payload: dict[str, Any]) -> bytes:

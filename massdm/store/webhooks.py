@@ -14,7 +14,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    func,
     insert,
     literal,
     not_,
@@ -428,8 +427,3 @@ def prune(connection: Connection, before: datetime) -> int:
     ).rowcount
     return removed
 
-
-def pending_count(connection: Connection) -> int:
-    return connection.execute(
-        select(func.count()).select_from(webhook_deliveries).where(webhook_deliveries.c.state == "pending")
-    ).scalar_one()

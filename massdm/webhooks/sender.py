@@ -8,7 +8,6 @@ must answer itself, and a redirect could point anywhere).
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 
 import httpx
@@ -25,7 +24,6 @@ class Outcome:
     status_code: int | None = None
     error_type: str | None = None  # http_status | redirect | timeout | connection | address_refused
     error_message: str | None = None
-    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -49,21 +47,18 @@ class WebhookSender:
         await self._client.aclose()
 
     async def send(self, url: str, raw: bytes, headers: dict[str, str]) -> Outcome:
-        started = time.monotonic()
         try:
             async with asyncio.timeout(self.config.total_timeout):
-                outcome = await self._post(url, raw, headers)
+                return await self._post(url, raw, headers)
         except TimeoutError:
-            outcome = Outcome(False, error_type="timeout",
-                              error_message=f"No complete answer within {self.config.total_timeout:g} s.")
+            return Outcome(False, error_type="timeout",
+                           error_message=f"No complete answer within {self.config.total_timeout:g} s.")
         except AddressRefused as refused:
-            outcome = Outcome(False, error_type="address_refused", error_message=f"The endpoint URL {refused}.")
+            return Outcome(False, error_type="address_refused", error_message=f"The endpoint URL {refused}.")
         except httpx.TimeoutException:
-            outcome = Outcome(False, error_type="timeout", error_message="The endpoint did not answer in time.")
+            return Outcome(False, error_type="timeout", error_message="The endpoint did not answer in time.")
         except httpx.HTTPError as error:
-            outcome = Outcome(False, error_type="connection", error_message=f"{error.__class__.__name__}: {error}"[:500])
-        return Outcome(outcome.succeeded, outcome.status_code, outcome.error_type, outcome.error_message,
-                       time.monotonic() - started)
+            return Outcome(False, error_type="connection", error_message=f"{error.__class__.__name__}: {error}"[:500])
 
     async def _post(self, url: str, raw: bytes, headers: dict[str, str]) -> Outcome:
         target = await check_url_async(url, allow_private=self.config.allow_private)

@@ -10,15 +10,7 @@ import uuid
 from datetime import timedelta
 
 from massdm.domain import webhooks as rules
-from massdm.domain.webhooks import AccountScope, RetryPolicy
-
-
-def test_scopes_decide_which_accounts_a_webhook_hears():
-    assert rules.hears(AccountScope.GLOBAL, set(), "acct_a")
-    assert rules.hears(AccountScope.INCLUSIVE, {"acct_a"}, "acct_a")
-    assert not rules.hears(AccountScope.INCLUSIVE, {"acct_a"}, "acct_b")
-    assert not rules.hears(AccountScope.EXCLUSIVE, {"acct_a"}, "acct_a")
-    assert rules.hears(AccountScope.EXCLUSIVE, {"acct_a"}, "acct_b")
+from massdm.domain.webhooks import RetryPolicy
 
 
 def test_the_body_is_the_envelope_and_always_the_same_bytes():
