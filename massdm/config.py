@@ -19,7 +19,27 @@ class Settings(BaseSettings):
         default="sqlite:///./massdm.db",
         description="SQLAlchemy URL of the store: SQLite (the embedded default) or `postgresql://…`.",
     )
-    database_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections per process (and as many overflow).")
+    database_pool_size: int = Field(
+        default=12, ge=2, le=500,
+        description="PostgreSQL: requests doing database work at once per API process, each with a connection of "
+        "its own (a third of them, at least 2, for writes); the pool adds one per in-process worker thread.",
+    )
+    request_reads: int | None = Field(
+        default=None, ge=1, le=500, description="Reads (GET) doing database work at once per API process "
+        "(default: 16 on SQLite; on PostgreSQL the pool size less the writes).",
+    )
+    request_writes: int | None = Field(
+        default=None, ge=1, le=500, description="Writes doing database work at once per API process "
+        "(default: 4 on SQLite, which writes one at a time anyway; on PostgreSQL a third of the pool size).",
+    )
+    overload_wait_seconds: float = Field(
+        default=5.0, gt=0, le=120, description="How long a request waits for a free place before it is answered 503 "
+        "with Retry-After.",
+    )
+    max_body_bytes: int = Field(
+        default=8_000_000, ge=1024, description="Largest request body of a JSON route (413 above). Sends with files "
+        "and uploads take up to media_max_bytes.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis for state shared between API processes (rate-limit windows). "

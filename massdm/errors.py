@@ -76,6 +76,18 @@ class RateLimited(MassdmError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(MassdmError):
+    """503: overloaded, or a backend (the database, Redis) is unreachable; nothing was done or charged."""
+
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"
+    description = "The server cannot take this request right now; nothing was done or charged. Retry after `Retry-After` seconds."
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Conflict(MassdmError):
     status_code = 409
     code = "CONFLICT"
@@ -97,6 +109,7 @@ class IdempotencyConflict(MassdmError):
     status_code = 409
     code = "IDEMPOTENCY_CONFLICT"
     description = "A request with this Idempotency-Key is still being processed; retry shortly."
+    retry_after = 1
 
 
 class IdempotencyMismatch(MassdmError):

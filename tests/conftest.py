@@ -4,6 +4,7 @@ real server processes. tests/backends.py says which backend the run uses."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -156,19 +157,36 @@ class Server:
 
     def stop(self) -> None:
         for process in (self.process, *self.workers):
-            process.terminate()
+            _signal_group(process, signal.SIGTERM)
         for process in (self.process, *self.workers):
             try:
                 process.wait(15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process, signal.SIGKILL)
+                process.wait(15)
+
+    def kill(self) -> None:
+        """SIGKILL every process of the deployment at once (API processes of --workers N included):
+        a crash, nothing cleaned up."""
+        for process in (self.process, *self.workers):
+            _signal_group(process, signal.SIGKILL)
+        for process in (self.process, *self.workers):
+            process.wait(15)
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)  # each process was started as the leader of its own group
+    except ProcessLookupError:
+        pass
 
 
 def start_server(
     directory: Path, env_extra: dict[str, str] | None = None, *, api_processes: int | None = None,
-    workers: int | None = None,
+    workers: int | None = None, port: int | None = None,
 ) -> Server:
-    """A running massdm deployment on a fresh database; waits until /readyz answers.
+    """A running massdm deployment on the database of `directory` (fresh the first time; started
+    again on the same directory, it finds what the last one left); waits until /readyz answers.
 
     On the embedded default: one `massdm serve` with its in-process worker. On PostgreSQL +
     Redis (the scale run) by default the scaled-out shape: `massdm serve --workers 2` plus
@@ -176,7 +194,7 @@ def start_server(
     """
     api_processes = api_processes or (2 if ON_POSTGRES else 1)
     workers = (2 if ON_POSTGRES else 0) if workers is None else workers
-    port = free_port()
+    port = port or free_port()
     url = database_url(directory, "server")
     env = {
         **os.environ, "MASSDM_DATABASE_URL": url, "MASSDM_PORT": str(port),
@@ -184,9 +202,10 @@ def start_server(
         **({"MASSDM_WORKER_ENABLED": "false", "MASSDM_WORKER_POLL_SECONDS": "0.2"} if workers else {}),
         **(env_extra or {}),
     }
-    log = open(directory / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    log = open(directory / "server.log", "ab")  # noqa: SIM115 - closed with the process; a restart appends
     command = [sys.executable, "-m", "massdm", "serve", *(["--workers", str(api_processes)] if api_processes > 1 else [])]
-    process = subprocess.Popen(command, cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -202,7 +221,7 @@ def start_server(
         raise RuntimeError("server did not come up")
     worker_processes = [
         subprocess.Popen([sys.executable, "-m", "massdm", "worker", "--name", f"worker-{n}"], cwd=directory, env=env,
-                         stdout=log, stderr=subprocess.STDOUT)
+                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         for n in range(workers)
     ]
     engine = create_store_engine(url)

@@ -10,6 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from massdm import __version__
+from massdm.api.admission import Admission, Places
+from massdm.api.body_guard import BodyGuard
 from massdm.api.errors import install_error_handlers
 from massdm.api.idempotency import IdempotencyMiddleware
 from massdm.api.metrics import RequestMetrics
@@ -36,7 +38,7 @@ from massdm.media.storage import LocalMediaStore, MediaStore
 from massdm.services.mass_messaging import Policy
 from massdm.services.metering import CreditLedgerFactory, RateLimiter, SqlCreditLedger, rate_limiter_for
 from massdm.store import shared
-from massdm.store.db import engine_for, migrate
+from massdm.store.db import engine_for, migrate, normalise_url
 from massdm.webhooks.dispatcher import WebhookDispatcher, dispatch_config
 
 _ERRORS = {
@@ -45,6 +47,8 @@ _ERRORS = {
     404: {"model": ErrorBody, "description": "Unknown account or id, or one this key may not use"},
     422: {"model": ErrorBody, "description": "VALIDATION_ERROR with per-field `errors`"},
     429: {"model": ErrorBody, "description": "Rate limit exceeded; see `Retry-After`"},
+    503: {"model": ErrorBody, "description": "SERVICE_UNAVAILABLE: overloaded, or the database or Redis is "
+          "unreachable; nothing was done or charged; see `Retry-After`"},
 }
 _IDEMPOTENT = {
     409: {"model": ErrorBody, "description": "IDEMPOTENCY_CONFLICT: the same Idempotency-Key is still in flight"},
@@ -61,12 +65,15 @@ def create_app(
     media_store: MediaStore | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
-    engine = engine or engine_for(settings)
+    places = places_for(settings)
+    # SQLite writes one transaction at a time, so one delivery thread; PostgreSQL writes chunks in parallel.
+    threads = settings.worker_threads or (1 if _on_sqlite(settings) else 2)
+    # A connection for every place a request can hold, every in-process worker thread, the webhook
+    # dispatcher, and the probes (readyz, metrics): no thread ever waits for one.
+    engine = engine or engine_for(settings, pool_size=places.total + threads + 3)
     migrate(engine)
     clock = clock or SystemClock()
     worker = DeliveryWorker(engine, clock, worker_config(settings))
-    # SQLite writes one transaction at a time, so one delivery thread; PostgreSQL writes chunks in parallel.
-    threads = settings.worker_threads or (1 if engine.dialect.name == "sqlite" else 2)
     workers = [worker, *(DeliveryWorker(engine, clock, worker_config(settings)) for _ in range(threads - 1))]
     dispatcher = WebhookDispatcher(engine, clock, dispatch_config(settings))
     for each in workers:  # a delivered chunk may have written events: send them now, not at the next poll
@@ -107,9 +114,11 @@ def create_app(
     app.state.policy = Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
     app.state.worker = worker
     app.state.wake_worker = wake_workers
+    app.state.admission = Admission(places)
 
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyGuard)
     app.add_middleware(RequestMetrics)
     app.include_router(health.router)
     if settings.bench_routes:
@@ -121,6 +130,21 @@ def create_app(
     # Stored files, at stable URLs; names are random, so listing is impossible and guessing hopeless.
     app.mount(LocalMediaStore.URL_PREFIX, StaticFiles(directory=local_media.root), name="media")
     return app
+
+
+def _on_sqlite(settings: Settings) -> bool:
+    return normalise_url(settings.database_url).get_backend_name() == "sqlite"
+
+
+def places_for(settings: Settings) -> Places:
+    """How many reads and writes one API process does at once (Settings documents the defaults)."""
+    if _on_sqlite(settings):
+        reads, writes = 16, 4
+    else:
+        writes = max(2, settings.database_pool_size // 3)
+        reads = max(1, settings.database_pool_size - writes)
+    return Places(reads=settings.request_reads or reads, writes=settings.request_writes or writes,
+                  wait_seconds=settings.overload_wait_seconds)
 
 
 def app_from_environment() -> FastAPI:

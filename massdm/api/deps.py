@@ -1,138 +1,135 @@
-"""Request dependencies: the transaction, the caller's key, the account, and the meter.
+"""Request dependencies: the connection, the caller's key, the account and the meter; and URLs.
 
-Order of a metered call: open the transaction -> authenticate (401) -> count the
-rate limit (429) -> resolve the account (404) -> check credits (402) -> handler ->
-charge inside the same transaction -> commit. Any failure rolls everything back,
-the charge included, so errors cost nothing.
+A handler asks for what it needs by type (`Db`, `CurrentKey`, `CurrentAccount`, `Metered`,
+`Free`, `FanKey`, `FanMeter`). The dependencies themselves touch nothing: each only says what
+its parameter needs (`Needs`), and the route class (`api/routing.py`) fulfils them in the
+request's one worker thread, inside its unit of work (`api/transaction.py`), in the contract's
+order: authenticate (401) -> count the rate limit (429) -> resolve the account (404) -> check
+credits (402) -> handler -> charge in the same unit -> commit. Any failure rolls everything
+back, the charge included, so errors cost nothing.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-from typing import Annotated, Any, AsyncIterator, Callable, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Connection, Engine
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 
 from massdm.api.schemas.common import Cache, Credits, Envelope, Meta, PagedEnvelope, Pagination, RateLimits
+from massdm.api.transaction import RequestUnit
 from massdm.clock import Clock
 from massdm.errors import RateLimited
 from massdm.services import accounts as account_service
-from massdm.services.metering import CreditLedger, RateLimitStatus, insufficient_credits
+from massdm.services.metering import RateLimitStatus, insufficient_credits
 from massdm.store.accounts import Account
 from massdm.store.api_keys import ApiKey
-from massdm.store.db import begin_if_free, in_thread_with_turn, is_sqlite, transaction, write_turn
 
 T = TypeVar("T")
 NO_DAILY_LIMIT_NOTICE = "This plan has no daily request limit; only the per-minute limit applies."
 
 _bearer = HTTPBearer(auto_error=False, description="Your massdm API key: `Authorization: Bearer massdm_...`")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-class RequestTransaction:
-    """A request's unit of work: begun before its handler runs, ended by the handler's own thread.
+@dataclass(frozen=True)
+class Needs:
+    """What one handler parameter needs from the request's unit of work, fulfilled in its thread."""
 
-    The route class (`api/routing.py`) commits it in the worker thread that ran a sync handler,
-    right after the handler returns, so a request costs one trip through the thread pool; the
-    dependency's teardown only ends what is still open (an error, an async handler).
-    """
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self.ended = False
-
-    def commit(self) -> None:
-        if not self.ended:
-            self.ended = True
-            self.connection.commit()
-
-    def rollback(self) -> None:
-        if not self.ended:
-            self.ended = True
-            self.connection.rollback()
+    what: Literal["connection", "key", "account", "meter"]
+    request: Request
+    credentials: HTTPAuthorizationCredentials | None = None
+    scope: Literal["api", "fan"] = "api"
+    cost: int = 0
 
 
-_REQUEST_TRANSACTION: ContextVar[RequestTransaction | None] = ContextVar("massdm_request_transaction", default=None)
+async def _connection(request: Request) -> Any:
+    return Needs("connection", request)
 
 
-def commit_request_transaction() -> None:
-    """Commit the current request's transaction, if it has one still open (called by the route class)."""
-    unit = _REQUEST_TRANSACTION.get()
-    if unit is not None:
-        unit.commit()
-
-
-async def _begun(engine: Engine) -> Connection:
-    """A connection with its transaction begun; on SQLite right here unless another process holds the lock."""
-    if is_sqlite(engine):
-        connection = engine.connect()
-        if not begin_if_free(connection):
-            await run_in_threadpool(connection.begin)
-        return connection
-
-    def begin() -> Connection:
-        connection = engine.connect()
-        connection.begin()
-        return connection
-
-    return await run_in_threadpool(begin)
-
-
-async def _connection(request: Request) -> AsyncIterator[Connection]:
-    """The request's transaction; on SQLite its turn at the write lock is waited for without a thread."""
-    engine = request.app.state.engine
-    async with write_turn(engine):
-        connection = await _begun(engine)
-        unit = RequestTransaction(connection)
-        token = _REQUEST_TRANSACTION.set(unit)
-        try:
-            yield connection
-        except BaseException:
-            await run_in_threadpool(_end, unit, unit.rollback)
-            raise
-        else:
-            if unit.ended and is_sqlite(engine):
-                connection.close()  # back to the pool: no I/O on SQLite
-            else:
-                await run_in_threadpool(_end, unit, unit.commit)
-        finally:
-            try:
-                _REQUEST_TRANSACTION.reset(token)
-            except ValueError:  # torn down from another context: just clear it
-                _REQUEST_TRANSACTION.set(None)
-
-
-def _end(unit: RequestTransaction, end: Callable[[], None]) -> None:
-    try:
-        end()
-    finally:
-        unit.connection.close()
-
-
-Db = Annotated[Connection, Depends(_connection, scope="function")]
+Db = Annotated[Connection, Depends(_connection)]
 
 
 async def _clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
-async def in_transaction(request: Request, work: Callable[..., T], *args: Any) -> T:
-    """Run store work inside the request's already-open transaction, in as few thread hops as is safe.
-
-    On SQLite the transaction took the write lock when it began (BEGIN IMMEDIATE), so its
-    statements never wait on anyone: they run right here, saving a trip through the thread
-    pool. On PostgreSQL a statement may wait for a row lock held by another request, which
-    must never block the event loop: there it goes to the thread pool.
-    """
-    if request.app.state.engine.dialect.name == "sqlite":
-        return work(*args)
-    return await run_in_threadpool(work, *args)
-
-
 ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+async def _current_key(request: Request, credentials: Bearer) -> Any:
+    return Needs("key", request, credentials)
+
+
+CurrentKey = Annotated[ApiKey, Depends(_current_key)]
+
+
+async def _fan_key(request: Request, credentials: Bearer) -> Any:
+    return Needs("key", request, credentials, scope="fan")
+
+
+FanKey = Annotated[ApiKey, Depends(_fan_key)]
+
+
+async def _account(
+    request: Request,
+    account: Annotated[str, Path(description="The account id, `acct_` + 32 hex.")],
+    credentials: Bearer,
+) -> Any:
+    return Needs("account", request, credentials)
+
+
+CurrentAccount = Annotated[Account, Depends(_account)]
+
+
+class Meter:
+    """Charges a call and wraps its data in the envelope; the charge is part of the request's unit."""
+
+    def __init__(self, unit: RequestUnit, key: ApiKey, cost: int) -> None:
+        self._unit = unit
+        self._key = key
+        self._cost = cost
+
+    def _meta(self, cost: int) -> Meta:
+        # A free call reports the balance read with the key, in this same unit.
+        balance = self._unit.charge(self._key.team_id, cost) if cost > 0 else self._key.team_balance
+        note = "Always" if cost > 0 else "Free endpoint"
+        return Meta(
+            credits=Credits(used=cost, balance=balance, note=note),
+            cache=Cache(),
+            rate_limits=rate_limits_meta(self._unit.request.state.rate_status),
+        )
+
+    def envelope(self, data: T, *, cost: int | None = None) -> Envelope[T]:
+        return Envelope[Any](data=data, meta=self._meta(self._cost if cost is None else cost))
+
+    def paged(self, data: T, next_page: str | None, *, cost: int | None = None) -> PagedEnvelope[T]:
+        return PagedEnvelope[Any](
+            data=data, pagination=Pagination(next_page=next_page), meta=self._meta(self._cost if cost is None else cost)
+        )
+
+
+def _metered(cost: int, scope: Literal["api", "fan"] = "api"):  # noqa: ANN202
+    async def _meter(request: Request, credentials: Bearer) -> Any:
+        return Needs("meter", request, credentials, scope=scope, cost=cost)
+
+    _meter.massdm_cost = cost  # type: ignore[attr-defined]  # read by `route_cost`
+    return _meter
+
+
+def route_cost(route: object) -> int:
+    """The credits a route's meter charges (0 for a free route, or one without a meter)."""
+    dependant = getattr(route, "dependant", None)
+    calls = [d.call for d in getattr(dependant, "dependencies", ())]
+    return max((getattr(call, "massdm_cost", 0) for call in calls), default=0)
+
+
+Metered = Annotated[Meter, Depends(_metered(1))]
+Free = Annotated[Meter, Depends(_metered(0))]  # authenticated and rate-limited, charged nothing
+FanMeter = Annotated[Meter, Depends(_metered(0, "fan"))]
 
 
 def rate_limits_meta(status: RateLimitStatus) -> RateLimits:
@@ -143,30 +140,6 @@ def rate_limits_meta(status: RateLimitStatus) -> RateLimits:
         remaining_day=status.remaining_day,
         notice=NO_DAILY_LIMIT_NOTICE if status.limit_day is None else None,
     )
-
-
-def _authenticate(
-    request: Request,
-    connection: Connection,
-    clock: Clock,
-    credentials: HTTPAuthorizationCredentials | None,
-    scope: str = "api",
-) -> ApiKey:
-    """The caller's key, counted against its rate limits (401 / 429).
-
-    When the path names an account, the account is looked up in the same statement and kept
-    on `request.state.path_account` for `CurrentAccount` to check (404) after the limits.
-    """
-    header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-    account_id = request.path_params.get("account")
-    if scope == "api" and account_id is not None:
-        key, request.state.path_account = account_service.authenticate_for_account(
-            connection, header, account_id, clock.now()
-        )
-    else:
-        key = account_service.authenticate(connection, header, clock.now(), scope)
-    count_request(request, key)
-    return key
 
 
 def count_request(request: Request, key: ApiKey) -> RateLimitStatus:
@@ -194,99 +167,69 @@ def describe_limits(request: Request, key: ApiKey, status: RateLimitStatus) -> N
     request.state.rate_status = status
 
 
-Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+def authenticate(unit: RequestUnit, credentials: HTTPAuthorizationCredentials | None,
+                 scope: Literal["api", "fan"] = "api") -> tuple[ApiKey, Account | None]:
+    """The caller's key, counted against its rate limits (401 / 429), and the account the path
+    names (looked up in the same statement; None if the key may not use it)."""
+    assert unit.connection is not None
+    request = unit.request
+    header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+    account_id = request.path_params.get("account")
+    account = None
+    if scope == "api" and account_id is not None:
+        key, account = account_service.authenticate_for_account(unit.connection, header, account_id)
+    else:
+        key = account_service.authenticate(unit.connection, header, scope)
+    unit.key = key
+    count_request(request, key)
+    return key, account
 
 
-async def _current_key(request: Request, connection: Db, clock: ClockDep, credentials: Bearer) -> ApiKey:
-    return await in_transaction(request, _authenticate, request, connection, clock, credentials)
-
-
-CurrentKey = Annotated[ApiKey, Depends(_current_key)]
-
-
-async def _fan_key(request: Request, connection: Db, clock: ClockDep, credentials: Bearer) -> ApiKey:
-    return await in_transaction(request, _authenticate, request, connection, clock, credentials, "fan")
-
-
-FanKey = Annotated[ApiKey, Depends(_fan_key)]
-
-
-async def _account(
-    request: Request,
-    account: Annotated[str, Path(description="The account id, `acct_` + 32 hex.")],
-    key: CurrentKey,
-) -> Account:
-    return account_service.require_account(request.state.path_account, account)
-
-
-CurrentAccount = Annotated[Account, Depends(_account)]
-
-
-class Meter:
-    """Charges a call and wraps its data in the envelope; the charge shares the request's transaction."""
-
-    def __init__(self, request: Request, connection: Connection, key: ApiKey, cost: int) -> None:
-        self._request = request
-        self._key = key
-        self._cost = cost
-        self._ledger: CreditLedger = request.app.state.ledger_factory(connection)
-
-    def _meta(self, cost: int) -> Meta:
-        # A free call reports the balance read with the key, in this same transaction.
-        balance = self._ledger.charge(self._key.team_id, cost) if cost > 0 else self._key.team_balance
-        note = "Always" if cost > 0 else "Free endpoint"
-        return Meta(
-            credits=Credits(used=cost, balance=balance, note=note),
-            cache=Cache(),
-            rate_limits=rate_limits_meta(self._request.state.rate_status),
-        )
-
-    def envelope(self, data: T, *, cost: int | None = None) -> Envelope[T]:
-        return Envelope[Any](data=data, meta=self._meta(self._cost if cost is None else cost))
-
-    def paged(self, data: T, next_page: str | None, *, cost: int | None = None) -> PagedEnvelope[T]:
-        return PagedEnvelope[Any](
-            data=data, pagination=Pagination(next_page=next_page), meta=self._meta(self._cost if cost is None else cost)
-        )
-
-
-def metered(cost: int = 1) -> Callable[..., Meter]:
-    async def _meter(request: Request, key: CurrentKey, connection: Db) -> Meter:
-        if cost > 0 and key.team_balance < cost:
-            raise insufficient_credits(cost, key.team_balance)
-        return Meter(request, connection, key, cost)
-
-    return _meter
-
-
-Metered = Annotated[Meter, Depends(metered(1))]
-Free = Annotated[Meter, Depends(metered(0))]  # authenticated and rate-limited, charged nothing
-
-
-async def _free_fan_meter(request: Request, key: FanKey, connection: Db) -> Meter:
-    return Meter(request, connection, key, 0)
-
-
-FanMeter = Annotated[Meter, Depends(_free_fan_meter)]
+def fulfil(unit: RequestUnit, values: dict[str, Any]) -> dict[str, Any]:
+    """The handler's arguments with every `Needs` replaced by what it names, in the contract's order."""
+    needs = [v for v in values.values() if isinstance(v, Needs)]
+    caller = next((n for n in needs if n.what != "connection"), None)
+    key = account = None
+    if caller is not None:
+        key, account = authenticate(unit, caller.credentials, caller.scope)
+    if any(n.what == "account" for n in needs):
+        account = account_service.require_account(account, unit.request.path_params["account"])
+    resolved = dict(values)
+    for name, value in values.items():
+        if not isinstance(value, Needs):
+            continue
+        if value.what == "connection":
+            resolved[name] = unit.connection
+        elif value.what == "key":
+            resolved[name] = key
+        elif value.what == "account":
+            resolved[name] = account
+        else:
+            assert key is not None
+            if value.cost > 0 and key.team_balance < value.cost:
+                raise insufficient_credits(value.cost, key.team_balance)
+            resolved[name] = Meter(unit, key, value.cost)
+    return resolved
 
 
 async def _streaming_caller(
     request: Request,
     account: Annotated[str, Path(description="The account id, `acct_` + 32 hex.")],
-    clock: ClockDep,
     credentials: Bearer,
 ) -> tuple[ApiKey, Account]:
     """Key and account for an endpoint that reads its own (possibly large) body.
 
-    Checked in a short transaction of their own: the body streams in afterwards, for as long
-    as the client takes, and no transaction (on SQLite, no write lock) may be held meanwhile.
+    Checked in a short read unit of their own: the body streams in afterwards, for as long as
+    the client takes, with no transaction (on SQLite, no lock) and no connection held meanwhile.
+    The route's own unit later stamps the key's use and charges.
     """
     def check() -> tuple[ApiKey, Account]:
-        with transaction(request.app.state.engine) as connection:
-            key = _authenticate(request, connection, clock, credentials)
-            return key, account_service.account_for_key(connection, key, account)
+        unit = RequestUnit(request, "read")
+        with unit.opened():
+            key, found = authenticate(unit, credentials)
+            return key, account_service.require_account(found, account)
 
-    return await in_thread_with_turn(request.app.state.engine, check)
+    return await request.app.state.admission.run("read", check)
 
 
 StreamingCaller = Annotated[tuple[ApiKey, Account], Depends(_streaming_caller)]

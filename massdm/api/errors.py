@@ -15,9 +15,9 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from massdm.errors import InsufficientCredits, MassdmError, RateLimited, Unauthorized, ValidationFailed
-from massdm.services.accounts import authenticate
-from massdm.store.db import in_thread_with_turn, transaction
+from massdm.errors import InsufficientCredits, MassdmError, Unauthorized, ValidationFailed
+from massdm.services.accounts import has_valid_key
+from massdm.store.db import snapshot
 
 log = logging.getLogger("massdm.api")
 
@@ -49,8 +49,9 @@ def render_error(request: Request, exc: MassdmError) -> JSONResponse:
         return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, InsufficientCredits):
         return JSONResponse({"message": exc.message}, status_code=402)
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     body = {"error": exc.code, "message": exc.message, "description": exc.description}
     if exc.errors:
         body["errors"] = exc.errors
@@ -60,16 +61,48 @@ def render_error(request: Request, exc: MassdmError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
-def _has_valid_key(request: Request) -> bool:
+async def _has_valid_key(request: Request) -> bool:
     if getattr(request.state, "error_meta", None) is not None:
         return True  # already authenticated by the route's dependencies
-    settings_clock = request.app.state.clock
-    try:
-        with transaction(request.app.state.engine) as connection:
-            authenticate(connection, request.headers.get("authorization"), settings_clock.now())
-    except Unauthorized:
-        return False
-    return True
+    state = request.app.state
+
+    def check() -> bool:
+        with snapshot(state.engine) as connection:
+            return has_valid_key(connection, request.headers.get("authorization"))
+
+    return await state.admission.run("read", check)
+
+
+async def _check_caller(request: Request) -> None:
+    """What a request's dependencies would have said before its parameters were checked: a request
+    that fails validation still gets 401, 429 or 404 first, as the contract orders them."""
+    from massdm.api.deps import authenticate, route_cost
+    from massdm.api.transaction import RequestUnit
+    from massdm.services.accounts import require_account
+    from massdm.services.metering import insufficient_credits
+
+    path = request.url.path
+    if not path.startswith(("/api/", "/fan/v1/")) or getattr(request.state, "error_meta", None) is not None:
+        return
+    credentials = request.headers.get("authorization", "")
+    scheme, _, token = credentials.partition(" ")
+    from fastapi.security import HTTPAuthorizationCredentials
+
+    bearer = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip()) if token.strip() else None
+    scope = "fan" if path.startswith("/fan/v1/") else "api"
+
+    cost = route_cost(request.scope.get("route"))
+
+    def check() -> None:
+        unit = RequestUnit(request, "read")
+        with unit.opened():
+            key, account = authenticate(unit, bearer, scope)
+            if scope == "api" and "account" in request.path_params:
+                require_account(account, request.path_params["account"])
+            if key.team_balance < cost:
+                raise insufficient_credits(cost, key.team_balance)
+
+    await request.app.state.admission.run("read", check)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -112,13 +145,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        try:
+            await _check_caller(request)
+        except MassdmError as earlier:
+            return render_error(request, earlier)
         return render_error(request, validation_failed(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if request.url.path.startswith("/api/") and not await in_thread_with_turn(request.app.state.engine, _has_valid_key, request):
+        if request.url.path.startswith("/api/"):
             # Everything under /api needs a key, even paths that do not exist.
-            return render_error(request, Unauthorized("no valid key"))
+            try:
+                if not await _has_valid_key(request):
+                    return render_error(request, Unauthorized("no valid key"))
+            except MassdmError as unavailable:
+                return render_error(request, unavailable)
         code, description = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "The request failed."))
         message = str(exc.detail) if exc.detail else description
         if exc.status_code == 404 and message == "Not Found":

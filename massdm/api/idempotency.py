@@ -1,33 +1,42 @@
 """`Idempotency-Key` on POSTs under /api, as an ASGI middleware around the whole app.
 
-The body is spooled (memory up to 1 MB, then a temporary file) and hashed, the key is
-claimed, the request runs with the spooled body, and its response is passed to the
-client while being recorded. A repeat replays the recorded response with
-`Idempotent-Replayed: true` and costs nothing; see services/idempotency.py for the rules.
+The caller is identified (401 first, so keys are scoped to it), the body is spooled (memory
+up to 1 MB, then a temporary file) and hashed, and the key is claimed with a short lease
+that is renewed while the request runs. The request itself then stores its response in the
+transaction of its effect (api/transaction.py), so no crash can separate the two. What this
+middleware stores afterwards is only the answer of a request that had no effect (a 4xx);
+answers never replayed (5xx, 408, 429) free the key at once. A repeat replays the stored
+response with `Idempotent-Replayed: true` and costs nothing; see domain/idempotency.py.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
+import logging
 import tempfile
-from typing import Any
+from typing import Any, AsyncIterator
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from massdm.api.deps import count_request, describe_limits
 from massdm.api.errors import render_error
+from massdm.api.transaction import CLAIM_SCOPE_KEY, COMPLETED_SCOPE_KEY
 from massdm.domain import idempotency as rules
-from massdm.errors import MassdmError
+from massdm.domain.idempotency import Claim, StoredAttempt
+from massdm.errors import MassdmError, ServiceUnavailable
+from massdm.services import accounts as account_service
 from massdm.services import idempotency as idempotency_service
-from massdm.services.accounts import authenticate
 from massdm.store.api_keys import ApiKey
-from massdm.store.db import in_thread_with_turn, transaction
+from massdm.store.db import snapshot, transaction
 
 SPOOL_IN_MEMORY = 1 << 20
-MAX_RECORDED_BODY = 4 << 20  # responses larger than this are passed through but not replayable
 MAX_CANONICAL_JSON = 8 << 20  # JSON bodies up to this size are compared by meaning, larger ones byte for byte
+KNOWN_KEY_SCOPE_KEY = "massdm.key"  # a caller already identified by BodyGuard
+log = logging.getLogger("massdm.api")
 
 
 def _replay_body(body: bytes, content_type: str | None) -> bytes:
@@ -60,7 +69,7 @@ class IdempotencyMiddleware:
             return
         request = Request(scope)
         try:
-            caller = await in_thread_with_turn(request.app.state.engine, _identify, request, headers.get("authorization"))
+            caller = await _identify(request, headers.get("authorization"))
             rules.check_key(key)
         except MassdmError as error:
             await render_error(request, error)(scope, receive, send)
@@ -89,24 +98,31 @@ class IdempotencyMiddleware:
                    request_hash: str, spool: Any) -> None:
         state = request.app.state
         scope_id = rules.scope_hash(str(caller.id), scope["method"], scope["path"], key)
-        try:
-            decision, attempt = await in_thread_with_turn(
-                state.engine, idempotency_service.begin, state.engine, scope_id, request_hash, state.clock.now()
-            )
-            if decision == "replay" and attempt is not None:
+
+        def claim() -> tuple[str, StoredAttempt | Claim]:
+            with transaction(state.engine) as connection:
+                decision, held = idempotency_service.claim(connection, scope_id, request_hash, state.clock.now())
+            if decision == "replay":
                 count_request(request, caller)  # a replay is a request like any other for the limits
-                await self._replay(send, attempt)
+            return decision, held
+
+        try:
+            decision, held = await state.admission.run("write", claim)
+            if decision == "replay":
+                assert isinstance(held, StoredAttempt)
+                await self._replay(send, held)
                 return
         except MassdmError as error:
             await render_error(request, error)(scope, _no_body, send)
             return
+        assert isinstance(held, Claim)
 
         async def replay_body() -> Message:
             chunk = spool.read(1 << 16)
             return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
 
         recorded = bytearray()
-        status = {"code": 500, "type": None}
+        status: dict[str, Any] = {"code": 500, "type": None}
 
         async def record(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -114,30 +130,74 @@ class IdempotencyMiddleware:
                 for name, value in message.get("headers", []):
                     if name.lower() == b"content-type":
                         status["type"] = value.decode("latin-1")
-            elif message["type"] == "http.response.body" and len(recorded) <= MAX_RECORDED_BODY:
+            elif message["type"] == "http.response.body":
                 recorded.extend(message.get("body", b""))
             await send(message)
 
+        scope[CLAIM_SCOPE_KEY] = held
         try:
-            await self.app(scope, replay_body, record)
+            async with _renewed(request, held):
+                await self.app(scope, replay_body, record)
         except BaseException:
-            await in_thread_with_turn(state.engine, idempotency_service.abandon, state.engine, scope_id)
+            await _settle(request, held, None)
             raise
-        if len(recorded) > MAX_RECORDED_BODY:
-            await in_thread_with_turn(state.engine, idempotency_service.abandon, state.engine, scope_id)
-            return
-        await in_thread_with_turn(
-            state.engine, idempotency_service.finish, state.engine, scope_id, status["code"], status["type"], bytes(recorded)
-        )
+        await _settle(request, held, (status["code"], status["type"], bytes(recorded)))
 
     @staticmethod
-    async def _replay(send: Send, attempt: rules.StoredAttempt) -> None:
+    async def _replay(send: Send, attempt: StoredAttempt) -> None:
         body = _replay_body(attempt.body or b"", attempt.content_type)
         headers = [(b"content-length", str(len(body)).encode()), (b"idempotent-replayed", b"true")]
         if attempt.content_type:
             headers.append((b"content-type", attempt.content_type.encode("latin-1")))
         await send({"type": "http.response.start", "status": attempt.status_code or 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+@contextlib.asynccontextmanager
+async def _renewed(request: Request, held: Claim) -> AsyncIterator[None]:
+    """Keep the claim's lease alive while the request runs (it may stream a large body for long)."""
+    state = request.app.state
+
+    def renew() -> None:
+        with transaction(state.engine) as connection:
+            idempotency_service.renew(connection, held, state.clock.now())
+
+    async def keep_alive() -> None:
+        while True:
+            await asyncio.sleep(rules.LEASE.total_seconds() / 3)
+            with contextlib.suppress(ServiceUnavailable):
+                await state.admission.run("write", renew)
+
+    task = asyncio.create_task(keep_alive())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _settle(request: Request, held: Claim, answer: tuple[int, str | None, bytes] | None) -> None:
+    """After the request: store a 4xx answer (which had no effect) or free the key. A success was
+    already stored with its effect; a lost claim stores nothing (the guard sees another token)."""
+    state = request.app.state
+
+    if answer is not None and answer[0] < 400 and request.scope.get(COMPLETED_SCOPE_KEY):
+        return  # stored with its effect
+
+    def store() -> None:
+        with transaction(state.engine) as connection:
+            if answer is None:
+                idempotency_service.release(connection, held)
+                return
+            if answer[0] < 400:  # a success not stored with its effect: a route outside the units (a bug)
+                log.error("%s %s answered %s without storing it with its effect", request.method,
+                          request.url.path, answer[0])
+            with contextlib.suppress(MassdmError):  # the claim was lost meanwhile: nothing to store
+                idempotency_service.complete(connection, held, *answer)
+
+    with contextlib.suppress(ServiceUnavailable):  # the lease runs out by itself within seconds
+        await state.admission.run("write", store)
 
 
 def _json_hash(spool: Any, content_type: str) -> str | None:
@@ -147,17 +207,24 @@ def _json_hash(spool: Any, content_type: str) -> str | None:
     return rules.json_body_hash(raw) if len(raw) <= MAX_CANONICAL_JSON else None
 
 
-def _identify(request: Request, authorization: str | None) -> ApiKey:
+async def _identify(request: Request, authorization: str | None) -> ApiKey:
     """The caller's key (401 if none), so keys are scoped to it and errors can carry `_meta`.
 
     Nothing is counted here: the request itself is counted by the route, a replay by `_run`.
     """
     state = request.app.state
-    with transaction(state.engine) as connection:
-        caller = authenticate(connection, authorization, state.clock.now())
-    status = state.rate_limiter.peek(caller.id, limit_minute=caller.limit_minute, limit_day=caller.limit_day)
-    describe_limits(request, caller, status)
-    return caller
+    known: ApiKey | None = request.scope.get(KNOWN_KEY_SCOPE_KEY)
+
+    def find() -> ApiKey:
+        caller = known
+        if caller is None:
+            with snapshot(state.engine) as connection:
+                caller = account_service.authenticate(connection, authorization)
+        status = state.rate_limiter.peek(caller.id, limit_minute=caller.limit_minute, limit_day=caller.limit_day)
+        describe_limits(request, caller, status)
+        return caller
+
+    return await state.admission.run("read", find)
 
 
 async def _no_body() -> Message:

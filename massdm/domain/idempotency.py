@@ -1,4 +1,11 @@
-"""Idempotency-Key rules (CONTRACT.md §8): what a valid key is, and what a repeat gets."""
+"""Idempotency-Key rules (CONTRACT.md §8): what a valid key is, and what a repeat gets.
+
+A request claims its key with a short lease (renewed while it runs) and stores its response
+in the same transaction as its effect (api/transaction.py). So a key is either done (its
+answer committed with the effect: replay it), claimed by a live request (409, retry shortly),
+or free: nothing was ever stored, or its claimant died (a crash lets the lease run out within
+`LEASE` and the next attempt proceeds; nothing of the dead attempt had committed).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from typing import Literal
 from massdm.errors import IdempotencyConflict, IdempotencyKeyInvalid, IdempotencyMismatch
 
 KEEP_FOR = timedelta(hours=24)
+LEASE = timedelta(seconds=10)  # how long a claim lives unrenewed; its holder renews it every LEASE / 3
 NEVER_STORED = frozenset({408, 429})  # and every 5xx
 
 
@@ -23,6 +31,15 @@ class StoredAttempt:
     body: bytes | None
     created_at: datetime
     expires_at: datetime
+    lease_until: datetime | None = None  # while in flight: until when its claimant is presumed alive
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One request's hold on a key: only the holder of `token` may store the key's response."""
+
+    scope: str
+    token: str
 
 
 def check_key(key: str) -> str:
@@ -50,11 +67,11 @@ def scope_hash(credential: str, method: str, path: str, key: str) -> str:
 Decision = Literal["proceed", "replay"]
 
 
-def decide(attempt: StoredAttempt | None, request_hash: str, now: datetime, abandoned_after: timedelta) -> Decision:
+def decide(attempt: StoredAttempt | None, request_hash: str, now: datetime) -> Decision:
     """What to do with a request, given what is stored under its key.
 
     proceed: nothing (usable) is stored, run the request; replay: return the stored response.
-    Raises for a different body (422) or a first attempt still in flight (409).
+    Raises for a different body (422) or a first attempt still in flight under a live lease (409).
     """
     if attempt is None or attempt.expires_at <= now:
         return "proceed"
@@ -62,8 +79,8 @@ def decide(attempt: StoredAttempt | None, request_hash: str, now: datetime, aban
         raise IdempotencyMismatch("This Idempotency-Key was already used with a different request.")
     if attempt.state == "done":
         return "replay"
-    if now - attempt.created_at > abandoned_after:
-        return "proceed"  # the first attempt died without an answer
+    if attempt.lease_until is None or attempt.lease_until <= now:
+        return "proceed"  # the first attempt died without an answer, and nothing of it committed
     raise IdempotencyConflict("A request with this Idempotency-Key is still in progress.")
 
 

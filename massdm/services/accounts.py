@@ -117,28 +117,47 @@ def _key_hash(authorization: str | None) -> str:
     return hash_api_key(token)
 
 
-def _admit(connection: Connection, key: ApiKey | None, scope: str, now: datetime) -> ApiKey:
+def _admit(key: ApiKey | None, scope: str) -> ApiKey:
     if key is None or scope not in key.scopes:
         raise Unauthorized("unknown or revoked key, or one without this scope")
-    if key.last_used_at is None or now - key.last_used_at >= KEY_USE_RESOLUTION:
-        key_store.touch_key(connection, key.id, now)
     return key
 
 
-def authenticate(connection: Connection, authorization: str | None, now: datetime, scope: str = "api") -> ApiKey:
+def key_use_is_stale(key: ApiKey, now: datetime) -> bool:
+    """Whether the key's `last_used_at` is older than its resolution and is to be stamped again."""
+    return key.last_used_at is None or now - key.last_used_at >= KEY_USE_RESOLUTION
+
+
+def stamp_key_use(connection: Connection, key: ApiKey, now: datetime) -> None:
+    key_store.touch_key(connection, key.id, now)
+
+
+def authenticate(connection: Connection, authorization: str | None, scope: str = "api") -> ApiKey:
     """The key behind an `Authorization: Bearer ...` header; Unauthorized if there is none
-    or it lacks `scope`."""
-    return _admit(connection, key_store.find_active_key(connection, _key_hash(authorization)), scope, now)
+    or it lacks `scope`. Only reads: the caller stamps the key's use where it writes."""
+    return _admit(key_store.find_active_key(connection, _key_hash(authorization)), scope)
 
 
 def authenticate_for_account(
-    connection: Connection, authorization: str | None, account_id: str, now: datetime
+    connection: Connection, authorization: str | None, account_id: str
 ) -> tuple[ApiKey, Account | None]:
     """`authenticate`, and the account if this key may use it, looked up together (every call under
     /api/{account} needs both). None for an account the key may not use; `require_account` says 404."""
     found = key_store.find_active_key_and_account(connection, _key_hash(authorization), account_id)
     key, account = found if found is not None else (None, None)
-    return _admit(connection, key, "api", now), account
+    return _admit(key, "api"), account
+
+
+def find_key(connection: Connection, authorization: str | None) -> ApiKey | None:
+    """The active key the header names, whatever its scopes; None if there is none."""
+    try:
+        return key_store.find_active_key(connection, _key_hash(authorization))
+    except Unauthorized:
+        return None
+
+
+def has_valid_key(connection: Connection, authorization: str | None) -> bool:
+    return find_key(connection, authorization) is not None
 
 
 def require_account(account: Account | None, account_id: str) -> Account:

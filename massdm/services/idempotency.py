@@ -1,45 +1,59 @@
-"""Idempotent POSTs: the first response under a key is stored for 24 h and replayed to repeats."""
+"""Idempotent POSTs: the first response under a key is stored for 24 h and replayed to repeats.
+
+Each function works in the caller's transaction: the claim and its renewals in short ones of
+their own, the completion in the very transaction of the request's effect (api/transaction.py).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import secrets
+from datetime import datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from massdm.domain import idempotency as rules
-from massdm.domain.idempotency import Decision, StoredAttempt
+from massdm.domain.idempotency import Claim, Decision, StoredAttempt
+from massdm.errors import IdempotencyConflict
 from massdm.store import idempotency as key_store
-from massdm.store.db import lock, transaction
-
-ABANDONED_AFTER = timedelta(minutes=10)
+from massdm.store.db import lock
 
 
-def begin(engine: Engine, scope: str, request_hash: str, now: datetime) -> tuple[Decision, StoredAttempt | None]:
-    """Claim the key for this request, or say to replay; raises 409 / 422 as the rules say.
+def claim(connection: Connection, scope: str, request_hash: str,
+          now: datetime) -> tuple[Decision, StoredAttempt | Claim]:
+    """Claim the key for this request (proceed, with the claim), or say to replay (with the stored
+    attempt); raises 409 / 422 as the rules say.
 
-    Check-and-claim is one transaction holding a lock on the scope, so of many simultaneous
-    requests, to however many API processes, exactly one proceeds.
+    Check-and-claim holds a lock on the scope, so of many simultaneous requests, to however
+    many API processes, exactly one proceeds.
     """
-    with transaction(engine) as connection:
-        lock(connection, f"massdm:idempotency:{scope}")
-        attempt = key_store.get_attempt(connection, scope)
-        decision = rules.decide(attempt, request_hash, now, ABANDONED_AFTER)
-        if decision == "proceed":
-            key_store.put_in_flight(connection, scope, request_hash, now, now + rules.KEEP_FOR)
-    return decision, attempt
+    lock(connection, f"massdm:idempotency:{scope}")
+    attempt = key_store.get_attempt(connection, scope)
+    decision = rules.decide(attempt, request_hash, now)
+    if decision == "replay":
+        assert attempt is not None
+        return decision, attempt
+    held = Claim(scope, secrets.token_hex(16))
+    key_store.put_in_flight(connection, scope, request_hash, held.token, now, now + rules.LEASE, now + rules.KEEP_FOR)
+    return decision, held
 
 
-def finish(engine: Engine, scope: str, status_code: int, content_type: str | None, body: bytes) -> None:
-    with transaction(engine) as connection:
-        if rules.storable(status_code):
-            key_store.complete(connection, scope, status_code, content_type, body)
-        else:
-            key_store.forget(connection, scope)
+def renew(connection: Connection, held: Claim, now: datetime) -> bool:
+    return key_store.renew(connection, held.scope, held.token, now + rules.LEASE)
 
 
-def abandon(engine: Engine, scope: str) -> None:
-    with transaction(engine) as connection:
-        key_store.forget(connection, scope)
+def complete(connection: Connection, held: Claim, status_code: int, content_type: str | None, body: bytes) -> None:
+    """Store the response a retry gets (or forget the key, for answers never replayed), in the
+    transaction of the request's effect. 409 if the claim was lost meanwhile (its lease ran out
+    and a retry took over): the caller must then roll its effect back."""
+    if not rules.storable(status_code):
+        key_store.release(connection, held.scope, held.token)
+        return
+    if not key_store.complete(connection, held.scope, held.token, status_code, content_type, body):
+        raise IdempotencyConflict("Another request with this Idempotency-Key took over; retry to get its answer.")
+
+
+def release(connection: Connection, held: Claim) -> None:
+    key_store.release(connection, held.scope, held.token)
 
 
 def purge_expired(connection: Connection, now: datetime) -> int:

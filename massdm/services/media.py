@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
-from massdm.clock import Clock
 from massdm.domain.media import SNIFF_BYTES, MediaType, Sniffed, is_upload_id, new_upload_id, sniff, upload_cost
 from massdm.errors import NotFound, ValidationFailed
 from massdm.media.images import NotAnImage, image_size, render_variants
@@ -17,7 +16,6 @@ from massdm.media.probe import AvTools, poster_frame, probe
 from massdm.media.storage import MediaStore
 from massdm.services.metering import CreditLedgerFactory
 from massdm.store import media as media_store
-from massdm.store.db import transaction
 from massdm.store.media import MediaItem, StoredFile
 
 UNRECOGNISED = "The file is not a recognised photo, GIF, video or audio file."
@@ -103,35 +101,6 @@ def process_upload(store: MediaStore, tools: AvTools, staged: Path, size: int, a
 def discard(store: MediaStore, files: list[StoredFile]) -> None:
     for f in files:
         store.delete(f.storage_key)
-
-
-def ingest_upload(
-    engine: Engine,
-    ledger_factory: CreditLedgerFactory,
-    store: MediaStore,
-    tools: AvTools,
-    clock: Clock,
-    *,
-    team_id: int,
-    account_id: str,
-    staged: Path,
-    size: int,
-    file_name: str,
-) -> MediaItem:
-    """The whole upload: process outside any transaction, then charge and record in one short one.
-
-    The charge (3 credits per started MB) and the vault row commit together; if either fails,
-    nothing is charged and every stored file is removed.
-    """
-    processed = process_upload(store, tools, staged, size, account_id)
-    try:
-        with transaction(engine) as connection:
-            item = record_upload(connection, ledger_factory, team_id=team_id, account_id=account_id,
-                                 processed=processed, size=size, file_name=file_name, now=clock.now())
-    except BaseException:
-        discard(store, processed.files)
-        raise
-    return item
 
 
 def record_upload(

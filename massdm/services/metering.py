@@ -8,6 +8,7 @@ the database, charged inside the request's transaction by one guarded UPDATE.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -20,8 +21,10 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Connection
 
-from massdm.errors import InsufficientCredits
+from massdm.errors import InsufficientCredits, ServiceUnavailable
 from massdm.store import teams as team_store
+
+log = logging.getLogger("massdm.api")
 
 
 @dataclass(frozen=True)
@@ -132,12 +135,24 @@ return {allowed and 1 or 0, minute, day, minute_reset, day_reset}
 
 
 class RedisRateLimiter:
-    """Exact moving-window limits shared by every API process using the same Redis."""
+    """Exact moving-window limits shared by every API process using the same Redis.
+
+    Without Redis no request can be counted, so none is served: each is answered 503 with
+    `Retry-After` (nothing charged). After a failure the limiter does not try Redis again for
+    `RETRY_AFTER` seconds (so a Redis that hangs costs requests no timeouts), then recovers by
+    itself on the first request that finds it back. The outage is logged once per `LOG_EVERY`.
+    """
+
+    RETRY_AFTER = 1  # seconds
+    LOG_EVERY = 30.0
 
     def __init__(self, client: "redis.Redis", prefix: str) -> None:  # noqa: F821 - optional import
         self._client = client
         self._prefix = prefix
         self._script = client.register_script(_WINDOWS_SCRIPT)
+        self._down_until = 0.0
+        self._logged_at = 0.0
+        self._lock = threading.Lock()
 
     def hit(self, key_id: int, *, limit_minute: int, limit_day: int | None) -> RateLimitStatus:
         return self._check(key_id, limit_minute, limit_day, count=True)
@@ -145,10 +160,37 @@ class RedisRateLimiter:
     def peek(self, key_id: int, *, limit_minute: int, limit_day: int | None) -> RateLimitStatus:
         return self._check(key_id, limit_minute, limit_day, count=False)
 
+    def _run_script(self, keys: list[str], args: list[object]) -> list[int]:
+        import redis
+
+        if time.monotonic() < self._down_until:
+            raise self._unavailable()
+        try:
+            result = self._script(keys=keys, args=args)
+        except redis.RedisError as error:
+            with self._lock:
+                now = time.monotonic()
+                self._down_until = now + self.RETRY_AFTER
+                if now - self._logged_at >= self.LOG_EVERY:
+                    self._logged_at = now
+                    log.warning("Redis unreachable (%s: %s): answering 503 until it is back",
+                                error.__class__.__name__, error)
+            raise self._unavailable() from None
+        if self._down_until:
+            with self._lock:
+                if self._down_until:
+                    self._down_until = 0.0
+                    log.warning("Redis is back: counting rate limits again")
+        return result
+
+    def _unavailable(self) -> ServiceUnavailable:
+        return ServiceUnavailable("Rate limits cannot be counted right now; retry shortly.",
+                                  retry_after=self.RETRY_AFTER)
+
     def _check(self, key_id: int, limit_minute: int, limit_day: int | None, *, count: bool) -> RateLimitStatus:
         keys = [f"{self._prefix}:ratelimit:{key_id}:minute", f"{self._prefix}:ratelimit:{key_id}:day"]
-        allowed, minute, day, minute_reset_ms, day_reset_ms = self._script(
-            keys=keys, args=[limit_minute, limit_day or 0, 1 if count else 0, uuid.uuid4().hex]
+        allowed, minute, day, minute_reset_ms, day_reset_ms = self._run_script(
+            keys, [limit_minute, limit_day or 0, 1 if count else 0, uuid.uuid4().hex]
         )
         retry_after = 0
         if not allowed:

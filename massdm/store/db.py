@@ -12,42 +12,44 @@ statement or takes `lock(connection, name)` first, which serialises just that na
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import weakref
 from collections import deque
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterator, TypeVar
-
-import anyio.to_thread
+from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-T = TypeVar("T")
+
+
+class WriteTurnTimeout(TimeoutError):
+    """Waited the busy timeout for SQLite's write lock in this process: the database is overloaded."""
 
 
 class WriteTurns:
-    """First come, first served turns at SQLite's single write lock, for this process's threads and tasks.
+    """First come, first served turns at SQLite's single write lock, for this process's threads.
 
     SQLite's own busy handler makes a waiting writer sleep and retry, so under load the lock
     sits idle between sleeps; here a finished writer hands the lock straight to the next in
-    line. Asyncio tasks wait without holding a thread. Ownership is not tied to a thread (a
-    request's transaction begins and ends in different pool threads). Other processes still
-    meet at SQLite's lock, under its busy timeout.
+    line. Every unit of work waits for its turn in the worker thread that runs it, and the
+    turn's holder always runs in a thread of its own, so a holder never waits for a thread
+    (api/admission.py bounds how many threads may wait here). Other processes still meet at
+    SQLite's lock, under its busy timeout.
     """
 
     def __init__(self, timeout: float = 30.0) -> None:
         self.timeout = timeout  # how long a thread waits before giving up, like SQLite's busy timeout
         self._mutex = threading.Lock()
         self._taken = False
-        self._queue: deque[threading.Event | tuple[asyncio.AbstractEventLoop, asyncio.Future]] = deque()
+        self._queue: deque[threading.Event] = deque()
 
     def acquire(self, timeout: float | None = None) -> None:
         timeout = self.timeout if timeout is None else timeout
@@ -62,26 +64,8 @@ class WriteTurns:
         with self._mutex:
             if waiter in self._queue:
                 self._queue.remove(waiter)
-                raise TimeoutError("waited too long for the database's write lock")
+                raise WriteTurnTimeout("waited too long for the database's write lock")
         # handed over just as the wait ran out: the turn is ours
-
-    async def acquire_async(self) -> None:
-        loop = asyncio.get_running_loop()
-        with self._mutex:
-            if not self._taken:
-                self._taken = True
-                return
-            waiter = (loop, loop.create_future())
-            self._queue.append(waiter)
-        try:
-            await waiter[1]
-        except asyncio.CancelledError:
-            with self._mutex:
-                if waiter in self._queue:
-                    self._queue.remove(waiter)
-                    raise
-            self.release()  # the turn was handed over as the task was cancelled: pass it on
-            raise
 
     def release(self) -> None:
         with self._mutex:
@@ -89,16 +73,7 @@ class WriteTurns:
                 self._taken = False
                 return
             waiter = self._queue.popleft()
-        if isinstance(waiter, threading.Event):
-            waiter.set()
-        else:
-            loop, future = waiter
-            loop.call_soon_threadsafe(_hand_over, future)
-
-
-def _hand_over(future: asyncio.Future) -> None:
-    if not future.done():
-        future.set_result(None)
+        waiter.set()
 
 
 _TURNS: "weakref.WeakKeyDictionary[Engine, WriteTurns]" = weakref.WeakKeyDictionary()
@@ -118,11 +93,16 @@ def normalise_url(database_url: str) -> URL:
 
 
 def create_store_engine(
-    database_url: str, *, sqlite_busy_timeout_ms: int = 30_000, pool_size: int = 10
+    database_url: str, *, sqlite_busy_timeout_ms: int = 30_000, pool_size: int = 10, pool_timeout: float = 10.0
 ) -> Engine:
+    """An engine whose pool holds `pool_size` connections (PostgreSQL; SQLite's are local and cheap).
+
+    A checkout that finds none free waits `pool_timeout` seconds, then fails as unavailable
+    (`is_unavailable`): a caller sized to the pool never meets that wait.
+    """
     url = normalise_url(database_url)
     if url.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=2, pool_timeout=pool_timeout)
     if url.get_backend_name() != "sqlite":
         raise ValueError(f"massdm runs on SQLite or PostgreSQL, not {url.get_backend_name()}")
 
@@ -131,8 +111,9 @@ def create_store_engine(
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": sqlite_busy_timeout_ms / 1000},
-        pool_size=20,
-        max_overflow=20,
+        pool_size=max(pool_size, 64),
+        max_overflow=16,
+        pool_timeout=pool_timeout,
     )
 
     @event.listens_for(engine, "connect")
@@ -151,16 +132,18 @@ def create_store_engine(
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        # A read-only unit of work reads a WAL snapshot and never waits for (or blocks) writers.
+        # A read-only unit of work reads a WAL snapshot and never waits for (or blocks) writers;
+        # query_only makes a write attempted in one fail loudly instead of waiting for the lock.
         read_only = connection.get_execution_options().get("massdm_read_only", False)
+        connection.exec_driver_sql(f"PRAGMA query_only={1 if read_only else 0}")
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
-def engine_for(settings) -> Engine:  # noqa: ANN001 - massdm.config.Settings
+def engine_for(settings, *, pool_size: int | None = None) -> Engine:  # noqa: ANN001 - massdm.config.Settings
     return create_store_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-                               pool_size=settings.database_pool_size)
+                               pool_size=pool_size or settings.database_pool_size)
 
 
 def migrate(engine: Engine) -> None:
@@ -215,62 +198,13 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         turns.release()
 
 
-@asynccontextmanager
-async def write_turn(engine: Engine) -> AsyncIterator[None]:
-    """Wait (without holding a thread) for this process's turn at SQLite's write lock; nothing on PostgreSQL.
-
-    Transactions opened while the turn is held, also from threads started meanwhile with
-    `in_thread`, do not wait again.
-    """
-    turns = _TURNS.get(engine)
-    if turns is None or _TURN_HELD.get():
-        yield
-        return
-    await turns.acquire_async()
-    token = _TURN_HELD.set(True)
-    try:
-        yield
-    finally:
-        try:
-            _TURN_HELD.reset(token)
-        except ValueError:  # left from another context (a dependency's teardown): just clear it
-            _TURN_HELD.set(False)
-        turns.release()
-
-
-async def in_thread_with_turn(engine: Engine, work: Callable[..., T], *args: object) -> T:
-    """`work(*args)` in a worker thread, its transactions taking the write turn first (waited for here)."""
-    async with write_turn(engine):
-        return await anyio.to_thread.run_sync(lambda: work(*args))
-
-
-def begin_if_free(connection: Connection) -> bool:
-    """Begin `connection`'s transaction only if that needs no waiting; False if it would have to wait.
-
-    On SQLite, BEGIN IMMEDIATE waits (up to the busy timeout) only while another process holds
-    the write lock; this tries it with no busy timeout at all, so a caller on the event loop can
-    begin right there and go to a thread only in that case. On PostgreSQL beginning may wait on
-    the network, so the answer is always False (begin in a thread).
-    """
-    if not is_sqlite(connection.engine):
-        return False
-    raw = connection.connection.driver_connection
-    (timeout_ms,) = raw.execute("PRAGMA busy_timeout").fetchone()
-    raw.execute("PRAGMA busy_timeout=0")
-    try:
-        connection.begin()
-        return True
-    except OperationalError as error:
-        if "locked" not in str(error.orig) and "busy" not in str(error.orig):
-            raise
-        return False
-    finally:
-        raw.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
-
-
 @contextmanager
 def snapshot(engine: Engine) -> Iterator[Connection]:
-    """A read-only unit of work (metrics, progress polling): on SQLite it does not take the write lock."""
+    """A read-only unit of work (GET requests, metrics, progress polling).
+
+    On SQLite it reads a WAL snapshot: it takes no write lock and never waits for one, and a
+    write attempted inside it fails. On PostgreSQL it is an ordinary READ COMMITTED transaction.
+    """
     with engine.connect().execution_options(massdm_read_only=True) as connection:
         with connection.begin():
             yield connection
@@ -283,3 +217,19 @@ def ping(engine: Engine) -> bool:
         return True
     except Exception:  # noqa: BLE001 - any failure means "not reachable"
         return False
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot serve right now (gone, unreachable, overloaded),
+    as opposed to a bug: a connection that failed or was lost, an exhausted pool, a lock waited for
+    until the busy timeout."""
+    if isinstance(error, (PoolTimeout, WriteTurnTimeout)):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, OperationalError):
+        text_ = str(error.orig).lower()
+        if any(word in text_ for word in ("database is locked", "database is busy", "connection", "server closed",
+                                          "terminating", "could not receive", "timeout", "the database system")):
+            return True
+    return False

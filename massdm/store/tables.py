@@ -274,6 +274,8 @@ idempotency_keys = Table(
     Column("body", LargeBinary, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("claim_token", String(32), nullable=True),  # in flight: the request holding the key
+    Column("lease_until", UTCDateTime, nullable=True),  # in flight: until when its holder is presumed alive
 )
 
 # This database's own random identity: event keys (evt_…) and delivery ids derive from it and row ids,

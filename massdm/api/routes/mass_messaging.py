@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +14,7 @@ from massdm.api.deps import ClockDep, CurrentAccount, Db, Meter, Metered, Stream
 from massdm.api.errors import validation_failed
 from massdm.api.routes.media import url_of
 from massdm.api.routing import UnitOfWorkRoute
+from massdm.api.transaction import RequestUnit
 from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.mass_messaging import (
     MassMessageCreate,
@@ -34,7 +35,6 @@ from massdm.services.media import Processed
 from massdm.services.metering import insufficient_credits
 from massdm.store.accounts import Account
 from massdm.store.api_keys import ApiKey
-from massdm.store.db import in_thread_with_turn, transaction
 
 router = APIRouter(tags=["Mass Messaging"], route_class=UnitOfWorkRoute)
 
@@ -98,11 +98,13 @@ def _send(
     body: MassMessageCreate,
     files: list[ReceivedFile],
     processed: list[Processed],
-) -> Envelope[QueueItemOut]:
+) -> Response:
     """File direct uploads, create the message and charge for both (the call plus 3 credits per
-    started MB of files): one transaction, all or nothing."""
+    started MB of files): one unit of work, all or nothing."""
     state = request.app.state
-    with transaction(state.engine) as connection:
+    unit = RequestUnit(request, "write")
+    with unit.opened() as connection:
+        unit.key = key
         now = state.clock.now()
         media, previews = [], []
         for staged, item in zip(files, processed):
@@ -116,7 +118,7 @@ def _send(
         message = message_service.send(connection, account.id, body.draft(media, previews), now, state.policy)
         view = message_service.describe(connection, [message], now, state.policy, named_fans=False)[0]
         cost = 1 + sum(upload_cost(staged.size) for staged in files)
-        return Meter(request, connection, key, 1).envelope(QueueItemOut.of(view), cost=cost)
+        return unit.respond(Meter(unit, key, 1).envelope(QueueItemOut.of(view), cost=cost), 200)
 
 
 @router.post(
@@ -129,9 +131,7 @@ def _send(
     openapi_extra=_SEND_BODY,
     responses={413: {"description": "Attached files larger than the server accepts"}},
 )
-async def send_mass_message(
-    request: Request, caller: StreamingCaller, background: BackgroundTasks
-) -> Envelope[QueueItemOut]:
+async def send_mass_message(request: Request, caller: StreamingCaller, background: BackgroundTasks) -> Response:
     key, account = caller
     if key.team_balance < 1:
         raise insufficient_credits(1, key.team_balance)
@@ -146,8 +146,9 @@ async def send_mass_message(
             processed.append(await run_in_threadpool(
                 media_service.process_upload, state.media_store, state.av_tools, staged.path, staged.size, account.id
             ))
-        envelope = await in_thread_with_turn(state.engine, _send, request, key, account, body, received.files,
-                                              processed)
+        response = await state.admission.run(
+            "write", lambda: _send(request, key, account, body, received.files, processed)
+        )
     except BaseException:
         for item in processed:
             media_service.discard(state.media_store, item.files)
@@ -155,7 +156,7 @@ async def send_mass_message(
     finally:
         received.discard()
     background.add_task(state.wake_worker)
-    return envelope
+    return response
 
 
 @router.get("/api/{account}/mass-messaging", response_model=Envelope[list[QueueItemOut]],

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, StreamingCaller, page_url, public_base
 from massdm.api.routing import UnitOfWorkRoute
+from massdm.api.transaction import RequestUnit
 from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.media import MediaOut, MediaPageOut, UploadOut, UrlOf
 from massdm.api.uploads import ReceivedFile, receive_form
@@ -16,7 +17,10 @@ from massdm.domain.media import MediaType, clean_file_name, upload_cost
 from massdm.errors import TooLarge, ValidationFailed
 from massdm.media.fetch import FetchRefused, FetchTooLarge, fetch_to
 from massdm.services import media as media_service
+from massdm.services.media import Processed
 from massdm.services.metering import insufficient_credits
+from massdm.store.accounts import Account
+from massdm.store.api_keys import ApiKey
 
 router = APIRouter(tags=["Media"], route_class=UnitOfWorkRoute)
 
@@ -77,7 +81,7 @@ async def _fetch(request: Request, url: str) -> ReceivedFile:
     openapi_extra=_UPLOAD_BODY,
     responses={413: {"description": "Larger than the server accepts (`MASSDM_MEDIA_MAX_BYTES`)"}},
 )
-async def upload_media(request: Request, caller: StreamingCaller, clock: ClockDep) -> UploadOut:
+async def upload_media(request: Request, caller: StreamingCaller, clock: ClockDep) -> Response:
     key, account = caller
     if key.team_balance < upload_cost(1):
         raise insufficient_credits(upload_cost(1), key.team_balance)
@@ -91,14 +95,31 @@ async def upload_media(request: Request, caller: StreamingCaller, clock: ClockDe
             staged = await _fetch(request, source_url.strip())
             received.files.append(staged)
         upload = received.files[0]
-        item = await run_in_threadpool(
-            media_service.ingest_upload, state.engine, state.ledger_factory, state.media_store, state.av_tools,
-            clock, team_id=key.team_id, account_id=account.id, staged=upload.path, size=upload.size,
-            file_name=clean_file_name(upload.file_name),
+        processed = await run_in_threadpool(
+            media_service.process_upload, state.media_store, state.av_tools, upload.path, upload.size, account.id
         )
+        try:
+            return await state.admission.run("write", lambda: _file_upload(request, key, account, upload, processed,
+                                                                           source_url))
+        except BaseException:
+            media_service.discard(state.media_store, processed.files)
+            raise
     finally:
         received.discard()
-    return UploadOut.of(item, url_of(request), source_url)
+
+
+def _file_upload(request: Request, key: ApiKey, account: Account, upload: ReceivedFile, processed: Processed,
+                 source_url: str | None) -> Response:
+    """Charge (3 credits per started MB) and file the processed upload in the vault: one unit of work."""
+    state = request.app.state
+    unit = RequestUnit(request, "write")
+    with unit.opened() as connection:
+        unit.key = key
+        item = media_service.record_upload(
+            connection, state.ledger_factory, team_id=key.team_id, account_id=account.id, processed=processed,
+            size=upload.size, file_name=clean_file_name(upload.file_name), now=state.clock.now(),
+        )
+        return unit.respond(UploadOut.of(item, url_of(request), source_url), 200)
 
 
 @router.get("/api/{account}/media/vault", response_model=PagedEnvelope[MediaPageOut], summary="List vault media")

@@ -1,0 +1,89 @@
+"""A request's unit of work: begun, used and ended inside the one worker thread that runs it.
+
+A read (GET) runs in a snapshot: on SQLite a deferred transaction in WAL mode, which never
+waits for or blocks a writer, however long it reads; its charge and the key's last-use stamp
+go into a short write transaction of their own at the end (on PostgreSQL, where reads do not
+block writers anyway, into the same transaction). A write runs in one transaction holding its
+effect, its charge and, under an `Idempotency-Key`, the response a retry will get: the three
+commit together or not at all, so a crash at any moment leaves either a committed answer to
+replay or nothing that happened (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack, contextmanager
+from typing import Any, Iterator
+
+from pydantic import BaseModel
+from sqlalchemy import Connection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from massdm.api.admission import Kind
+from massdm.domain.idempotency import Claim
+from massdm.services import accounts as account_service
+from massdm.services import idempotency as idempotency_service
+from massdm.store.api_keys import ApiKey
+from massdm.store.db import is_sqlite, snapshot, transaction
+
+CLAIM_SCOPE_KEY = "massdm.idempotency"  # where the middleware leaves a request's claim on its key
+COMPLETED_SCOPE_KEY = "massdm.idempotency.completed"  # set once the response is stored with the effect
+
+
+class RequestUnit:
+    def __init__(self, request: Request, kind: Kind) -> None:
+        self.request = request
+        self.kind = kind
+        self.state = request.app.state
+        self.connection: Connection | None = None
+        self.key: ApiKey | None = None  # the caller, once authenticated (its last use is stamped at the end)
+        self._stack = ExitStack()
+        self._write: Connection | None = None
+
+    @contextmanager
+    def opened(self) -> Iterator[Connection]:
+        """Begin the unit; on leaving, commit everything, or roll everything back if the block raised."""
+        engine = self.state.engine
+        begin = snapshot if self.kind == "read" else transaction
+        with self._stack, begin(engine) as connection:
+            self.connection = connection
+            yield connection
+
+    def write_connection(self) -> Connection:
+        """Where the request's own writes (charge, key use) go: its transaction, or for a read on
+        SQLite a short write transaction begun now and ended with the unit."""
+        assert self.connection is not None, "the unit is not open"
+        if self.kind == "write" or not is_sqlite(self.state.engine):
+            return self.connection
+        if self._write is None:
+            self._write = self._stack.enter_context(transaction(self.state.engine))
+        return self._write
+
+    def charge(self, team_id: int, cost: int) -> int:
+        """Take `cost` credits in this unit (402 if short); the new balance."""
+        return self.state.ledger_factory(self.write_connection()).charge(team_id, cost)
+
+    def respond(self, result: Any, status_code: int | None) -> Any:
+        """The handler's result as the response, with what must commit alongside it written now:
+        the key's last use and, under an Idempotency-Key, the response itself."""
+        response = _rendered(result, status_code or 200)
+        now = self.state.clock.now()
+        if self.key is not None and account_service.key_use_is_stale(self.key, now):
+            account_service.stamp_key_use(self.write_connection(), self.key, now)
+        claim: Claim | None = self.request.scope.get(CLAIM_SCOPE_KEY)
+        if claim is not None and self.kind == "write" and isinstance(response, Response):
+            idempotency_service.complete(self.write_connection(), claim, response.status_code,
+                                         response.headers.get("content-type"), bytes(response.body))
+            self.request.scope[COMPLETED_SCOPE_KEY] = True
+        return response
+
+
+def _rendered(result: Any, status_code: int) -> Any:
+    """Models become JSON bytes here, in the handler's thread (FastAPI would validate them again
+    and serialise them in another trip); responses pass as they are."""
+    if isinstance(result, BaseModel):
+        return Response(result.model_dump_json(by_alias=True), status_code=status_code, media_type="application/json")
+    if isinstance(result, list) and all(isinstance(item, BaseModel) for item in result):
+        body = b"[" + b",".join(item.model_dump_json(by_alias=True).encode() for item in result) + b"]"
+        return Response(body, status_code=status_code, media_type="application/json")
+    return result
