@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-scale services test-tools bench bench-quick bench-tools bench-chart clean
+.PHONY: install run test test-scale chaos services test-tools bench bench-quick bench-tools bench-chart clean
 
 install: $(STAMP)
 
@@ -28,6 +28,16 @@ SCALE_DATABASE ?= postgresql://postgres@127.0.0.1:5432/test
 SCALE_REDIS ?= redis://127.0.0.1:6379/0
 test-scale: install test-tools services
 	MASSDM_TEST_DATABASE=$(SCALE_DATABASE) MASSDM_TEST_REDIS=$(SCALE_REDIS) $(BIN)/python -m pytest
+
+# The crash, load and outage tests (tests/e2e: crash_idempotency, overload, starvation, redis_outage,
+# hostile_bodies) at CHAOS_SCALE times their CI sizes, on SQLite and then on PostgreSQL + Redis: minutes, not seconds.
+CHAOS_SCALE ?= 10
+CHAOS_TESTS = tests/e2e/test_crash_idempotency.py tests/e2e/test_overload.py tests/e2e/test_starvation.py \
+	tests/e2e/test_redis_outage.py tests/e2e/test_hostile_bodies.py
+chaos: install test-tools services
+	MASSDM_CHAOS_SCALE=$(CHAOS_SCALE) $(BIN)/python -m pytest $(CHAOS_TESTS)
+	MASSDM_CHAOS_SCALE=$(CHAOS_SCALE) MASSDM_TEST_DATABASE=$(SCALE_DATABASE) MASSDM_TEST_REDIS=$(SCALE_REDIS) \
+	  $(BIN)/python -m pytest $(CHAOS_TESTS)
 
 # PostgreSQL and Redis on this machine, started if they are not running (DEVELOPERS.md).
 services:
