@@ -2,9 +2,10 @@
 
 A URL someone else typed must not turn massdm into a way into its own network: unless the
 deployment allows it, every address a host resolves to must be public (not private,
-loopback, link-local, multicast or reserved). Callers connect to the address that was
-checked (`Target.address`), so a host that resolves differently a moment later
-(DNS rebinding) reaches nothing new.
+loopback, link-local, multicast or reserved), and so must any IPv4 address an IPv6 address
+carries (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo), since a translator or tunnel
+would deliver there. Callers connect to the address that was checked (`Target.address`), so a
+host that resolves differently a moment later (DNS rebinding) reaches nothing new.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any
 from urllib.parse import urlsplit
+
+# IPv6 ranges whose last 32 bits are an IPv4 address: IPv4-compatible (::/96, deprecated but still
+# routed by some stacks), IPv4-translated (::ffff:0:0:0/96, RFC 2765) and the NAT64 well-known prefix.
+_LOW_32_IS_IPV4 = tuple(ipaddress.ip_network(n) for n in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96"))
+# The NAT64 local-use prefix (RFC 8215) is not globally reachable (IANA), and where the IPv4
+# address sits inside it is each operator's choice, so it cannot be judged by what it carries.
+_NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
 
 
 class AddressRefused(ValueError):
@@ -27,6 +37,10 @@ class Target:
     address: str  # the checked IP address to connect to
 
 
+def _addresses(infos: list[Any]) -> list[str]:
+    return [info[4][0].split("%")[0] for info in infos]
+
+
 def _parts(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -38,15 +52,30 @@ def _parts(url: str) -> tuple[str, int]:
     return parts.hostname, port
 
 
-def _checked(host: str, port: int, infos: list, allow_private: bool) -> Target:  # noqa: ANN001 - getaddrinfo rows
-    addresses = [info[4][0].split("%")[0] for info in infos]
+def _embedded_ipv4(address: IPv6Address) -> list[IPv4Address]:
+    carried = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    carried += address.teredo or ()  # (server, client), the client's address un-obfuscated
+    if any(address in network for network in _LOW_32_IS_IPV4):
+        carried.append(IPv4Address(int(address) & 0xFFFFFFFF))
+    return carried
+
+
+def _refusal(address: IPv4Address | IPv6Address) -> str | None:
+    if not address.is_global or address.is_multicast or address in _NAT64_LOCAL_USE:
+        return f"points at a non-public address ({address})"
+    for carried in _embedded_ipv4(address) if isinstance(address, IPv6Address) else ():
+        if _refusal(carried):
+            return f"points at a non-public address ({address}, which carries {carried})"
+    return None
+
+
+def _checked(host: str, port: int, addresses: list[str], allow_private: bool) -> Target:
     if not addresses:
         raise AddressRefused(f"host {host!r} does not resolve")
     if not allow_private:
         for text in addresses:
-            address = ipaddress.ip_address(text)
-            if not address.is_global or address.is_multicast:
-                raise AddressRefused(f"points at a non-public address ({address})")
+            if refusal := _refusal(ipaddress.ip_address(text)):
+                raise AddressRefused(refusal)
     return Target(host, port, addresses[0])
 
 
@@ -57,7 +86,7 @@ def check_url(url: str, *, allow_private: bool) -> Target:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise AddressRefused(f"host {host!r} does not resolve") from None
-    return _checked(host, port, infos, allow_private)
+    return _checked(host, port, _addresses(infos), allow_private)
 
 
 async def check_url_async(url: str, *, allow_private: bool) -> Target:
@@ -67,7 +96,7 @@ async def check_url_async(url: str, *, allow_private: bool) -> Target:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise AddressRefused(f"host {host!r} does not resolve") from None
-    return _checked(host, port, infos, allow_private)
+    return _checked(host, port, _addresses(infos), allow_private)
 
 
 def check_syntax(url: str) -> None:
@@ -84,3 +113,4 @@ def pinned_request(url: str, target: Target) -> tuple[str, dict[str, str], dict[
     headers = {"Host": parts.netloc.rpartition("@")[2]}
     extensions = {"sni_hostname": target.host} if parts.scheme == "https" else {}
     return parts._replace(netloc=netloc).geturl(), headers, extensions
+
