@@ -1,11 +1,11 @@
-"""Which addresses massdm may call out to: `file_url` downloads and webhook deliveries.
+"""Which addresses massdm may call out to, and how it calls them: `file_url` downloads and webhook deliveries.
 
 A URL someone else typed must not turn massdm into a way into its own network: unless the
 deployment allows it, every address a host resolves to must be public (not private,
 loopback, link-local, multicast or reserved), and so must any IPv4 address an IPv6 address
 carries (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo), since a translator or tunnel
-would deliver there. Callers connect to the address that was checked (`Target.address`), so a
-host that resolves differently a moment later (DNS rebinding) reaches nothing new.
+would deliver there. `send_pinned` then connects to the address that was checked, so a host
+that resolves differently a moment later (DNS rebinding) reaches nothing new.
 """
 
 from __future__ import annotations
@@ -13,10 +13,16 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+"""(host, port) -> every address the host has; raises socket.gaierror when it has none."""
 
 # IPv6 ranges whose last 32 bits are an IPv4 address: IPv4-compatible (::/96, deprecated but still
 # routed by some stacks), IPv4-translated (::ffff:0:0:0/96, RFC 2765) and the NAT64 well-known prefix.
@@ -35,6 +41,12 @@ class Target:
     host: str
     port: int
     address: str  # the checked IP address to connect to
+
+
+async def resolve_system(host: str, port: int) -> list[str]:
+    """The system resolver's answer (getaddrinfo, off the event loop)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return _addresses(infos)
 
 
 def _addresses(infos: list[Any]) -> list[str]:
@@ -89,14 +101,14 @@ def check_url(url: str, *, allow_private: bool) -> Target:
     return _checked(host, port, _addresses(infos), allow_private)
 
 
-async def check_url_async(url: str, *, allow_private: bool) -> Target:
+async def check_url_async(url: str, *, allow_private: bool, resolve: Resolver = resolve_system) -> Target:
     """`check_url` without blocking the event loop."""
     host, port = _parts(url)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = await resolve(host, port)
     except (socket.gaierror, UnicodeError):
         raise AddressRefused(f"host {host!r} does not resolve") from None
-    return _checked(host, port, _addresses(infos), allow_private)
+    return _checked(host, port, addresses, allow_private)
 
 
 def check_syntax(url: str) -> None:
@@ -104,7 +116,7 @@ def check_syntax(url: str) -> None:
     _parts(url)
 
 
-def pinned_request(url: str, target: Target) -> tuple[str, dict[str, str], dict[str, str]]:
+def _pinned_request(url: str, target: Target) -> tuple[str, dict[str, str], dict[str, str]]:
     """(url, headers, httpx extensions) that reach `target.address` while naming the host as usual
     (Host header; for https, SNI and certificate checks against the host name)."""
     parts = urlsplit(url)
@@ -114,3 +126,22 @@ def pinned_request(url: str, target: Target) -> tuple[str, dict[str, str], dict[
     extensions = {"sni_hostname": target.host} if parts.scheme == "https" else {}
     return parts._replace(netloc=netloc).geturl(), headers, extensions
 
+
+def new_client(**options: Any) -> httpx.AsyncClient:  # noqa: ANN401 - httpx.AsyncClient's own options
+    """An httpx client for `send_pinned`. It never follows redirects itself (each hop is checked and
+    pinned by the caller) and ignores proxy environment variables (a proxy would resolve the host
+    name again, on its own, past the check)."""
+    return httpx.AsyncClient(follow_redirects=False, trust_env=False, **options)
+
+
+async def send_pinned(
+    client: httpx.AsyncClient, method: str, url: str, *, allow_private: bool, resolve: Resolver = resolve_system,
+    headers: dict[str, str] | None = None, content: bytes | None = None,
+) -> httpx.Response:
+    """Check `url`, then send one request to the checked address. The response is streamed: the caller
+    reads and closes it. Raises AddressRefused, or httpx's errors."""
+    target = await check_url_async(url, allow_private=allow_private, resolve=resolve)
+    pinned_url, host, extensions = _pinned_request(url, target)
+    request = client.build_request(method, pinned_url, content=content, headers={**(headers or {}), **host},
+                                   extensions=extensions)
+    return await client.send(request, stream=True)

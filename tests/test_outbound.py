@@ -3,11 +3,12 @@ address is judged by both, and public addresses of either family still pass."""
 
 from __future__ import annotations
 
+import asyncio
 from ipaddress import ip_address
 
 import pytest
 
-from massdm.outbound import AddressRefused, check_url
+from massdm.outbound import AddressRefused, check_url, check_url_async
 
 REFUSED = {
     "127.0.0.1": "127.0.0.1",
@@ -49,3 +50,11 @@ def test_public_addresses_pass(address):
     target = check_url(_url(address), allow_private=False)
     assert (target.host, target.port, ip_address(target.address)) == (address, 80, ip_address(address))
 
+
+def test_a_host_is_refused_if_any_of_its_addresses_carries_a_private_one():
+    async def resolve(host: str, port: int) -> list[str]:
+        assert (host, port) == ("files.example", 443)
+        return ["2001:4860:4860::8888", "64:ff9b::a00:1"]
+
+    with pytest.raises(AddressRefused, match=r"non-public address \(64:ff9b::a00:1, which carries 10.0.0.1\)"):
+        asyncio.run(check_url_async("https://files.example/x", allow_private=False, resolve=resolve))

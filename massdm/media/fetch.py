@@ -1,17 +1,17 @@
 """Download a `file_url` to a local path, streaming, with a size cap and an address policy.
 
-Private, loopback, link-local and otherwise non-public addresses are refused unless the
-server is configured to allow them; every redirect hop is checked the same way.
+Every hop (the URL and each redirect) is checked and then reached at the checked address
+(`outbound.send_pinned`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
-from massdm.outbound import AddressRefused, check_url_async
+from massdm.outbound import AddressRefused, Resolver, new_client, resolve_system, send_pinned
 
 MAX_REDIRECTS = 5
 
@@ -24,36 +24,46 @@ class FetchTooLarge(ValueError):
     pass
 
 
-async def _check_address(url: str, allow_private: bool) -> None:
+async def fetch_to(
+    url: str, target: Path, *, max_bytes: int, allow_private: bool, timeout: float,
+    resolve: Resolver = resolve_system,
+) -> int:
+    """Stream `url` into `target`; returns the byte count. The caller removes `target` on failure."""
     try:
-        await check_url_async(url, allow_private=allow_private)
+        return await _download(url, target, max_bytes, allow_private, timeout, resolve)
     except AddressRefused as refused:
         raise FetchRefused(f"file_url {refused}; it is refused.") from None
+    except httpx.HTTPError as error:
+        raise FetchRefused(f"file_url could not be downloaded: {error.__class__.__name__}.") from None
 
 
-async def fetch_to(url: str, target: Path, *, max_bytes: int, allow_private: bool, timeout: float) -> int:
-    """Stream `url` into `target`; returns the byte count. The caller removes `target` on failure."""
-    async with httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(timeout)) as client:
+async def _download(
+    url: str, target: Path, max_bytes: int, allow_private: bool, timeout: float, resolve: Resolver,
+) -> int:
+    async with new_client(timeout=httpx.Timeout(timeout)) as client:
         for _hop in range(MAX_REDIRECTS + 1):
-            await _check_address(url, allow_private)
+            response = await send_pinned(client, "GET", url, allow_private=allow_private, resolve=resolve)
             try:
-                async with client.stream("GET", url) as response:
-                    if response.is_redirect and "location" in response.headers:
-                        url = urljoin(url, response.headers["location"])
-                        continue
-                    if response.status_code != 200:
-                        raise FetchRefused(f"file_url answered HTTP {response.status_code}.")
-                    declared = response.headers.get("content-length")
-                    if declared and declared.isdigit() and int(declared) > max_bytes:
-                        raise FetchTooLarge()
-                    size = 0
-                    with target.open("wb") as out:
-                        async for chunk in response.aiter_bytes(1 << 16):
-                            size += len(chunk)
-                            if size > max_bytes:
-                                raise FetchTooLarge()
-                            out.write(chunk)
-                    return size
-            except httpx.HTTPError as error:
-                raise FetchRefused(f"file_url could not be downloaded: {error.__class__.__name__}.") from None
-        raise FetchRefused("file_url redirects too many times.")
+                if response.is_redirect and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                return await _save(response, target, max_bytes)
+            finally:
+                await response.aclose()
+    raise FetchRefused("file_url redirects too many times.")
+
+
+async def _save(response: httpx.Response, target: Path, max_bytes: int) -> int:
+    if response.status_code != 200:
+        raise FetchRefused(f"file_url answered HTTP {response.status_code}.")
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise FetchTooLarge()
+    size = 0
+    with target.open("wb") as out:
+        async for chunk in response.aiter_bytes(1 << 16):
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchTooLarge()
+            out.write(chunk)
+    return size
