@@ -1,11 +1,14 @@
-"""Download a `file_url` to a local path, streaming, with a size cap and an address policy.
+"""Download a `file_url` to a local path, streaming, with a size cap, an address policy and a deadline.
 
 Every hop (the URL and each redirect) is checked and then reached at the checked address
-(`outbound.send_pinned`).
+(`outbound.send_pinned`). The timeout is one deadline for the whole download, redirects,
+connects, headers and body together: a per-read timeout would let a server that sends a
+byte now and then hold an upload open for as long as it likes.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -30,17 +33,19 @@ async def fetch_to(
 ) -> int:
     """Stream `url` into `target`; returns the byte count. The caller removes `target` on failure."""
     try:
-        return await _download(url, target, max_bytes, allow_private, timeout, resolve)
+        async with asyncio.timeout(timeout):
+            return await _download(url, target, max_bytes, allow_private, resolve)
+    except TimeoutError:
+        unit = "second" if timeout == 1 else "seconds"
+        raise FetchRefused(f"file_url did not finish downloading within {timeout:g} {unit}.") from None
     except AddressRefused as refused:
         raise FetchRefused(f"file_url {refused}; it is refused.") from None
     except httpx.HTTPError as error:
         raise FetchRefused(f"file_url could not be downloaded: {error.__class__.__name__}.") from None
 
 
-async def _download(
-    url: str, target: Path, max_bytes: int, allow_private: bool, timeout: float, resolve: Resolver,
-) -> int:
-    async with new_client(timeout=httpx.Timeout(timeout)) as client:
+async def _download(url: str, target: Path, max_bytes: int, allow_private: bool, resolve: Resolver) -> int:
+    async with new_client(timeout=None) as client:  # the deadline in fetch_to bounds every step
         for _hop in range(MAX_REDIRECTS + 1):
             response = await send_pinned(client, "GET", url, allow_private=allow_private, resolve=resolve)
             try:

@@ -1,10 +1,11 @@
 """`fetch_to` against real HTTP servers: it connects to the address it checked, on every hop, never
-through a proxy named in the environment."""
+through a proxy named in the environment, and gives up when the whole download overruns its deadline."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from massdm.media.fetch import fetch_to
+from massdm.media.fetch import FetchRefused, fetch_to
 
 
 @dataclass
@@ -30,6 +31,10 @@ def _start(address: str, site: Site) -> ThreadingHTTPServer:
             site.seen.append((self.path, self.headers.get("Host", "")))
             if self.path.startswith("/redirect/"):  # one hop, to the rest of the path
                 self._redirect("/" + self.path.removeprefix("/redirect/"))
+            elif self.path.startswith("/slow/"):  # /slow/N: 0.4 s, then on to /slow/N-1, until /slow/0
+                time.sleep(0.4)
+                left = int(self.path.removeprefix("/slow/"))
+                self._redirect(f"/slow/{left - 1}" if left > 1 else "/file.bin")
             else:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(site.body)))
@@ -114,3 +119,12 @@ def test_proxy_environment_variables_are_ignored(serve, tmp_path, monkeypatch):
     assert (tmp_path / "got").read_bytes() == b"from the origin"
     assert origin.seen == [("/file.bin", f"127.0.0.1:{origin.port}")] and proxy.seen == []
 
+
+def test_the_timeout_is_one_deadline_across_redirect_hops(serve, tmp_path):
+    site = serve("127.0.0.1", Site(b"late"))
+    started = time.monotonic()
+    with pytest.raises(FetchRefused) as refused:  # 5 hops of 0.4 s each: every step is quick, the whole is not
+        _fetch(f"http://127.0.0.1:{site.port}/slow/5", tmp_path / "got", timeout=1)
+    assert time.monotonic() - started < 1.8
+    assert str(refused.value) == "file_url did not finish downloading within 1 second."
+    assert ("/file.bin", f"127.0.0.1:{site.port}") not in site.seen
