@@ -1,8 +1,13 @@
-"""A real HTTP server on loopback serving test files, for `file_url` uploads."""
+"""A real HTTP server on loopback serving test files, for `file_url` uploads.
+
+Besides the files: `/redirect/<name>` redirects to `/<name>`, and `/trickle` promises 40 bytes and
+sends one every 0.25 s (each read is quick, the whole takes 10 s).
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +23,23 @@ class _Handler(SimpleHTTPRequestHandler):
             self.send_header("Location", "/" + self.path.removeprefix("/redirect/"))
             self.end_headers()
             return
+        if self.path == "/trickle":
+            self._trickle(40, every=0.25)
+            return
         super().do_GET()
+
+    def _trickle(self, size: int, every: float) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        try:
+            for _ in range(size):
+                self.wfile.write(b"\0")
+                self.wfile.flush()
+                time.sleep(every)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should
 
     def log_message(self, *args: object) -> None:
         pass

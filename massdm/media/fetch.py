@@ -1,17 +1,20 @@
-"""Download a `file_url` to a local path, streaming, with a size cap and an address policy.
+"""Download a `file_url` to a local path, streaming, with a size cap, an address policy and a deadline.
 
-Private, loopback, link-local and otherwise non-public addresses are refused unless the
-server is configured to allow them; every redirect hop is checked the same way.
+Every hop (the URL and each redirect) is checked and then reached at the checked address
+(`outbound.send_pinned`). The timeout is one deadline for the whole download, redirects,
+connects, headers and body together: a per-read timeout would let a server that sends a
+byte now and then hold an upload open for as long as it likes.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
-from massdm.outbound import AddressRefused, check_url_async
+from massdm.outbound import AddressRefused, Resolver, new_client, resolve_system, send_pinned
 
 MAX_REDIRECTS = 5
 
@@ -24,36 +27,48 @@ class FetchTooLarge(ValueError):
     pass
 
 
-async def _check_address(url: str, allow_private: bool) -> None:
+async def fetch_to(
+    url: str, target: Path, *, max_bytes: int, allow_private: bool, timeout: float,
+    resolve: Resolver = resolve_system,
+) -> int:
+    """Stream `url` into `target`; returns the byte count. The caller removes `target` on failure."""
     try:
-        await check_url_async(url, allow_private=allow_private)
+        async with asyncio.timeout(timeout):
+            return await _download(url, target, max_bytes, allow_private, resolve)
+    except TimeoutError:
+        unit = "second" if timeout == 1 else "seconds"
+        raise FetchRefused(f"file_url did not finish downloading within {timeout:g} {unit}.") from None
     except AddressRefused as refused:
         raise FetchRefused(f"file_url {refused}; it is refused.") from None
+    except httpx.HTTPError as error:
+        raise FetchRefused(f"file_url could not be downloaded: {error.__class__.__name__}.") from None
 
 
-async def fetch_to(url: str, target: Path, *, max_bytes: int, allow_private: bool, timeout: float) -> int:
-    """Stream `url` into `target`; returns the byte count. The caller removes `target` on failure."""
-    async with httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(timeout)) as client:
+async def _download(url: str, target: Path, max_bytes: int, allow_private: bool, resolve: Resolver) -> int:
+    async with new_client(timeout=None) as client:  # the deadline in fetch_to bounds every step
         for _hop in range(MAX_REDIRECTS + 1):
-            await _check_address(url, allow_private)
+            response = await send_pinned(client, "GET", url, allow_private=allow_private, resolve=resolve)
             try:
-                async with client.stream("GET", url) as response:
-                    if response.is_redirect and "location" in response.headers:
-                        url = urljoin(url, response.headers["location"])
-                        continue
-                    if response.status_code != 200:
-                        raise FetchRefused(f"file_url answered HTTP {response.status_code}.")
-                    declared = response.headers.get("content-length")
-                    if declared and declared.isdigit() and int(declared) > max_bytes:
-                        raise FetchTooLarge()
-                    size = 0
-                    with target.open("wb") as out:
-                        async for chunk in response.aiter_bytes(1 << 16):
-                            size += len(chunk)
-                            if size > max_bytes:
-                                raise FetchTooLarge()
-                            out.write(chunk)
-                    return size
-            except httpx.HTTPError as error:
-                raise FetchRefused(f"file_url could not be downloaded: {error.__class__.__name__}.") from None
-        raise FetchRefused("file_url redirects too many times.")
+                if response.is_redirect and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                return await _save(response, target, max_bytes)
+            finally:
+                await response.aclose()
+    raise FetchRefused("file_url redirects too many times.")
+
+
+async def _save(response: httpx.Response, target: Path, max_bytes: int) -> int:
+    if response.status_code != 200:
+        raise FetchRefused(f"file_url answered HTTP {response.status_code}.")
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise FetchTooLarge()
+    size = 0
+    with target.open("wb") as out:
+        async for chunk in response.aiter_bytes(1 << 16):
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchTooLarge()
+            out.write(chunk)
+    return size

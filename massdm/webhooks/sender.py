@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 
 from massdm import __version__
-from massdm.outbound import AddressRefused, check_url_async, pinned_request
+from massdm.outbound import AddressRefused, new_client, send_pinned
 
 USER_AGENT = f"massdm-webhooks/{__version__}"
 
@@ -37,8 +37,7 @@ class SenderConfig:
 class WebhookSender:
     def __init__(self, config: SenderConfig) -> None:
         self.config = config
-        self._client = httpx.AsyncClient(
-            follow_redirects=False, trust_env=False,
+        self._client = new_client(
             timeout=httpx.Timeout(config.total_timeout, connect=config.connect_timeout),
             headers={"User-Agent": USER_AGENT},
         )
@@ -61,11 +60,8 @@ class WebhookSender:
             return Outcome(False, error_type="connection", error_message=f"{error.__class__.__name__}: {error}"[:500])
 
     async def _post(self, url: str, raw: bytes, headers: dict[str, str]) -> Outcome:
-        target = await check_url_async(url, allow_private=self.config.allow_private)
-        pinned_url, host, extensions = pinned_request(url, target)
-        request = self._client.build_request("POST", pinned_url, content=raw, headers={**headers, **host},
-                                             extensions=extensions)
-        response = await self._client.send(request, stream=True)
+        response = await send_pinned(self._client, "POST", url, allow_private=self.config.allow_private,
+                                     headers=headers, content=raw)
         try:
             head = await self._read_some(response)
         finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,13 +15,22 @@ from tests.file_server import file_server  # noqa: F401 - fixture
 from tests.backends import database_url, redis_settings
 
 
-@pytest.fixture
-def permissive(tmp_path):  # noqa: ANN201
+def _permissive(tmp_path, **settings):  # noqa: ANN001, ANN003, ANN202
     """An app configured to allow fetching from loopback, where the test's file server runs."""
     app = create_app(Settings(database_url=database_url(tmp_path), **redis_settings(), media_dir=tmp_path / "media",
-                              media_allow_private_urls=True, media_max_bytes=200_000))
+                              media_allow_private_urls=True, media_max_bytes=200_000, **settings))
     with TestClient(app) as client:
         yield client, World(app.state.engine, app.state.clock).caller(), app
+
+
+@pytest.fixture
+def permissive(tmp_path):  # noqa: ANN201
+    yield from _permissive(tmp_path)
+
+
+@pytest.fixture
+def impatient(tmp_path):  # noqa: ANN201
+    yield from _permissive(tmp_path, media_fetch_timeout=1)
 
 
 def test_loopback_urls_are_refused_by_default(client, caller, file_server, app):
@@ -66,3 +77,18 @@ def test_file_url_failures(permissive, file_server):
         if words:
             assert words in str(response.json()["errors"])
     assert app.state.media_store.files() == []
+
+
+def test_the_fetch_timeout_bounds_the_whole_download(impatient, file_server):
+    client, caller, app = impatient
+    base, _root = file_server
+    started = time.monotonic()
+    response = client.post(f"/api/{caller.account}/media/upload", headers=caller.headers,
+                           data={"file_url": f"{base}/trickle"})  # a byte every 0.25 s: no single read is slow
+    elapsed = time.monotonic() - started
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["error"] == "VALIDATION_ERROR"
+    assert body["errors"] == {"file_url": ["file_url did not finish downloading within 1 second."]}
+    assert elapsed < 1 + 1.5, elapsed
+    assert app.state.media_store.files() == [] and list(app.state.media_store.staging.iterdir()) == []
