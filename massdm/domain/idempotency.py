@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from massdm.errors import IdempotencyConflict, IdempotencyKeyInvalid, IdempotencyMismatch
+from massdm.domain import json_body
+from massdm.errors import IdempotencyConflict, IdempotencyKeyInvalid, IdempotencyMismatch, ValidationFailed
 
 KEEP_FOR = timedelta(hours=24)
 NEVER_STORED = frozenset({408, 429})  # and every 5xx
@@ -33,10 +34,11 @@ def check_key(key: str) -> str:
 
 def json_body_hash(raw: bytes) -> str | None:
     """A JSON body's hash by meaning (key order and white space do not make it another request);
-    None if it is not JSON."""
+    None if it is not JSON the route could accept (not JSON at all, or nested too deeply): the
+    caller then hashes it byte for byte, and the route answers it with its own 422."""
     try:
-        value = json.loads(raw or b"null")
-    except ValueError:
+        value = json_body.decode(raw or b"null")
+    except (ValueError, ValidationFailed):
         return None
     canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
@@ -25,6 +24,7 @@ from massdm.api.schemas.mass_messaging import (
     QueueOut,
 )
 from massdm.api.uploads import Received, ReceivedFile, receive_form
+from massdm.domain import json_body
 from massdm.domain.media import clean_file_name, upload_cost
 from massdm.services import engagement as engagement_service
 from massdm.services import mass_messaging as message_service
@@ -70,7 +70,7 @@ def _form_values(received: Received) -> dict[str, Any]:
                 text = value.strip()
                 if text.startswith("["):
                     try:
-                        parsed = json.loads(text)
+                        parsed = json_body.decode(text, field=name)
                     except ValueError:
                         parsed = None
                     if isinstance(parsed, list):
