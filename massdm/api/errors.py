@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from massdm.domain import json_body
 from massdm.errors import InsufficientCredits, MassdmError, RateLimited, Unauthorized, ValidationFailed
 from massdm.services.accounts import authenticate
 from massdm.store.db import in_thread_with_turn, transaction
@@ -112,6 +113,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if json_body.too_deep(exc.body):  # no route takes such a body: say why, as receive_form does
+            return render_error(request, json_body.nested_too_deeply())
         return render_error(request, validation_failed(exc))
 
     @app.exception_handler(StarletteHTTPException)
@@ -119,6 +122,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if request.url.path.startswith("/api/") and not await in_thread_with_turn(request.app.state.engine, _has_valid_key, request):
             # Everything under /api needs a key, even paths that do not exist.
             return render_error(request, Unauthorized("no valid key"))
+        if isinstance(exc.__cause__, RecursionError):  # FastAPI's own body parse hit the nesting limit
+            return render_error(request, json_body.nested_too_deeply())
         code, description = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "The request failed."))
         message = str(exc.detail) if exc.detail else description
         if exc.status_code == 404 and message == "Not Found":

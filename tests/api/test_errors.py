@@ -91,3 +91,76 @@ def test_huge_numbers_and_odd_paths_never_500(client, caller, path):
 
 def test_huge_account_id_is_just_not_found(client, caller):
     _assert_contract_error(client.get(f"/api/{'a' * 5000}/fans/all", headers=caller.headers), 404)
+
+
+# --- JSON nested past the limit (massdm/domain/json_body.py) ---------------------------------------
+
+TOO_DEEP = "The JSON body is nested too deeply: at most 64 levels of arrays and objects are accepted."
+# Every JSON route, both kinds: bodies read by massdm (send, upload) and bodies FastAPI parses.
+JSON_ROUTES = [
+    ("POST", "/api/{account}/mass-messaging"),
+    ("POST", "/api/{account}/media/upload"),
+    ("POST", "/api/{account}/user-lists"),
+    ("POST", "/api/{account}/fans"),
+    ("PUT", "/api/{account}/mass-messaging/1"),
+    ("POST", "/api/webhooks"),
+]
+
+
+def _deep(levels: int, shape: str) -> bytes:
+    if shape == "array":
+        return b"[" * levels + b"]" * levels
+    return b'{"text": ' + b"[" * levels + b"]" * levels + b"}"
+
+
+@pytest.mark.parametrize(("method", "path"), JSON_ROUTES)
+@pytest.mark.parametrize("levels", [100, 1_200])  # past the limit; past Python's own recursion limit
+@pytest.mark.parametrize("shape", ["array", "object"])
+@pytest.mark.parametrize("idempotency_key", [None, "deep-1"])
+def test_json_nested_too_deeply_is_the_same_422_on_every_route(client, caller, method, path, levels, shape,
+                                                                idempotency_key):
+    headers = {**caller.headers, "Content-Type": "application/json"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = f"{idempotency_key}-{method}-{path}-{levels}-{shape}"
+    response = client.request(method, path.format(account=caller.account), headers=headers,
+                              content=_deep(levels, shape))
+    body = _assert_contract_error(response, 422)
+    assert body["error"] == "VALIDATION_ERROR"
+    assert body["errors"] == {"body": [TOO_DEEP]}
+    assert body["message"] == TOO_DEEP
+    # The server and its database connections are fine afterwards.
+    created = client.post(f"/api/{caller.account}/user-lists", headers=caller.headers, json={"name": "after"})
+    assert created.status_code == 200, created.text
+    assert created.json()["data"]["name"] == "after"
+
+
+def test_a_deep_body_with_an_idempotency_key_is_hashed_by_its_bytes_and_replayed(client, caller):
+    headers = {**caller.headers, "Content-Type": "application/json", "Idempotency-Key": "deep-replay"}
+    url = f"/api/{caller.account}/mass-messaging"
+    first = client.post(url, headers=headers, content=_deep(1_200, "object"))
+    again = client.post(url, headers=headers, content=_deep(1_200, "object"))
+    other = client.post(url, headers=headers, content=_deep(1_201, "object"))
+    assert first.status_code == again.status_code == 422
+    assert again.headers.get("idempotent-replayed") == "true" and again.json()["errors"] == {"body": [TOO_DEEP]}
+    assert other.json()["error"] == "IDEMPOTENCY_KEY_MISMATCH"  # other bytes: another request
+
+
+def test_sixty_four_levels_are_only_wrong_in_the_ordinary_way(client, caller):
+    body = b'{"name": ' + b"[" * 63 + b"]" * 63 + b"}"
+    response = client.post(f"/api/{caller.account}/user-lists",
+                           headers={**caller.headers, "Content-Type": "application/json"}, content=body)
+    errors = _assert_contract_error(response, 422)["errors"]
+    assert list(errors) == ["name"] and "nested" not in errors["name"][0]
+
+
+@pytest.mark.parametrize("as_multipart", [True, False])
+def test_a_form_field_holding_deep_json_is_a_422_naming_it(client, caller, as_multipart):
+    fields = {"text": "hello", "userLists": "[" * 5_000 + "]" * 5_000}
+    url = f"/api/{caller.account}/mass-messaging"
+    if as_multipart:
+        response = client.post(url, headers=caller.headers, data=fields, files={"unused": ("a.txt", b"x")})
+    else:
+        response = client.post(url, headers=caller.headers, data=fields)
+    errors = _assert_contract_error(response, 422)["errors"]
+    assert list(errors) == ["userLists"]
+    assert errors["userLists"][0].startswith("The JSON in the userLists field is nested too deeply")
