@@ -40,6 +40,11 @@ class AccountScope(StrEnum):
     EXCLUSIVE = "exclusive"  # every account but the listed ones
 
 
+def is_webhook_id(text: str) -> bool:
+    """Whether `text` can name a webhook (`wh_` + 32 hex); anything else is not found, unasked."""
+    return WEBHOOK_ID.fullmatch(text) is not None
+
+
 def body(event: str, account_id: str | None, payload: dict[str, Any]) -> bytes:
     """The exact bytes POSTed: the same event always serialises to the same bytes."""
     return json.dumps({"event": event, "account_id": account_id, "payload": payload},
