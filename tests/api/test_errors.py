@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from massdm.delivery.worker import DeliveryWorker
+
 
 def _assert_contract_error(response, status: int) -> dict:  # noqa: ANN001
     assert response.status_code == status, response.text
@@ -164,3 +166,55 @@ def test_a_form_field_holding_deep_json_is_a_422_naming_it(client, caller, as_mu
     errors = _assert_contract_error(response, 422)["errors"]
     assert list(errors) == ["userLists"]
     assert errors["userLists"][0].startswith("The JSON in the userLists field is nested too deeply")
+
+
+# --- text no database column can hold: the same answer on SQLite and PostgreSQL ---------------------
+
+MALFORMED_ACCOUNTS = ["acct_%00", "acct_" + "0" * 31 + "%00", "acct_" + "A" * 32, "acct_" + "0" * 33,
+                      "acct_%F0%9F%92%8C", "%00"]
+
+
+@pytest.mark.parametrize("account", MALFORMED_ACCOUNTS)
+@pytest.mark.parametrize(("method", "path"), [("GET", "/fans/all"), ("GET", "/mass-messaging/overview"),
+                                              ("POST", "/mass-messaging"), ("POST", "/media/upload"),
+                                              ("GET", "/user-lists/fans")])
+def test_an_account_id_that_cannot_exist_is_simply_not_found(client, caller, account, method, path):
+    response = client.request(method, f"/api/{account}{path}", headers=caller.headers,
+                              json={"text": "hi", "userLists": ["fans"]} if method == "POST" else None)
+    body = _assert_contract_error(response, 404)
+    assert body["error"] == "NOT_FOUND" and body["message"].startswith("Account ")
+    assert body["_meta"]["_credits"]["used"] == 0
+
+
+def test_a_malformed_account_id_with_a_bad_key_is_still_a_401(client):
+    response = client.get("/api/acct_%00/fans/all", headers={"Authorization": "Bearer massdm_nope"})
+    assert response.status_code == 401 and response.json()["error"].startswith("Unauthorized.")
+
+
+def _sent_message(client, caller) -> int:  # noqa: ANN001
+    assert client.post(f"/api/{caller.account}/fans", headers=caller.headers,
+                       json=[{"id": 1, "username": "one"}]).status_code == 200
+    sent = client.post(f"/api/{caller.account}/mass-messaging", headers=caller.headers,
+                       json={"text": "Hello there", "userIds": [1]})
+    assert sent.status_code == 200, sent.text
+    DeliveryWorker(client.app.state.engine, client.app.state.clock).run_until_idle()
+    return sent.json()["data"]["id"]
+
+
+@pytest.mark.parametrize("path", ["/mass-messaging/overview", "/engagement/messages/mass-messages"])
+@pytest.mark.parametrize("query", ["%00", "Hello%00", "%00%00there"])
+def test_a_nul_in_the_search_text_is_a_422_not_every_message(client, caller, path, query):
+    _sent_message(client, caller)
+    found = client.get(f"/api/{caller.account}{path}?query=hello", headers=caller.headers)
+    assert [m["text"] for m in found.json()["data"]["items"]] == ["Hello there"]  # the search itself works
+    response = client.get(f"/api/{caller.account}{path}?query={query}", headers=caller.headers)
+    body = _assert_contract_error(response, 422)
+    assert body["errors"] == {"query": ["The query field is invalid: must not contain NUL characters."]}
+
+
+def test_a_nul_in_skip_users_is_a_422(client, caller):
+    message = _sent_message(client, caller)
+    response = client.get(f"/api/{caller.account}/engagement/messages/{message}/buyers?skip_users=%00",
+                          headers=caller.headers)
+    body = _assert_contract_error(response, 422)
+    assert list(body["errors"]) == ["skip_users"]

@@ -13,7 +13,7 @@ from massdm.api.deps import ClockDep, CurrentAccount, Db, Meter, Metered, Stream
 from massdm.api.errors import validation_failed
 from massdm.api.routes.media import url_of
 from massdm.api.routing import UnitOfWorkRoute
-from massdm.api.schemas.common import Envelope, PagedEnvelope
+from massdm.api.schemas.common import Envelope, PagedEnvelope, Text
 from massdm.api.schemas.mass_messaging import (
     MassMessageCreate,
     MassMessageUpdate,
@@ -181,7 +181,7 @@ def overview(
     start_date: Annotated[str | None, Query(alias="startDate", description="Y-m-d H:i:s, UTC")] = None,
     end_date: Annotated[str | None, Query(alias="endDate", description="Y-m-d H:i:s, UTC; inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    query: Annotated[str | None, Query(max_length=200)] = None,
+    query: Annotated[Text | None, Query(max_length=200)] = None,
     before_id: Annotated[int | None, Query(alias="beforeId", ge=1, le=2**63 - 1,
                                            description="massdm's tie-breaker in next_page links")] = None,
 ) -> PagedEnvelope[MessagePageOut]:
