@@ -101,7 +101,9 @@ def test_put_keeps_what_it_is_not_given(client, account, clock):
     ("body", "field"),
     [({"price": 2}, "price"), ({"userLists": ["nope"]}, "userLists"), ({"userIds": [999]}, "userIds"),
      ({"price": 10}, "mediaFiles"), ({"text": ""}, "text"), ({}, "text"), ({"scheduledDate": "2000-01-01T00:00:00Z"},
-                                                                          "scheduledDate")],
+                                                                          "scheduledDate"),
+     ({"scheduledDate": 4102444800}, "scheduledDate"), ({"scheduledDate": 4102444800.0}, "scheduledDate"),
+     ({"scheduledDate": "4102444800"}, "scheduledDate"), ({"scheduledDate": True}, "scheduledDate")],
 )
 def test_put_validates_like_send(client, account, clock, body, field):
     item = _send(client, account, scheduledDate=(clock.now() + timedelta(hours=1)).isoformat())
