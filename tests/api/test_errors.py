@@ -218,3 +218,69 @@ def test_a_nul_in_skip_users_is_a_422(client, caller):
                           headers=caller.headers)
     body = _assert_contract_error(response, 422)
     assert list(body["errors"]) == ["skip_users"]
+
+
+# --- length limits say characters for text and items for lists, under the wire name ----------------
+
+_SEND = "/api/{account}/mass-messaging"
+_HOOK = {"endpoint_url": "https://hooks.example.com/x", "events": ["chat_queue.updated"], "account_scope": "global"}
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field", "message"), [
+    ("POST", _SEND, {"text": "x" * 20_001, "userLists": ["fans"]}, "text",
+     "The text field must be at most 20,000 characters long (it has 20,001)."),
+    ("POST", _SEND, {"text": "", "userLists": ["fans"]}, "text", "The text field must not be empty."),
+    ("POST", _SEND, {"text": "hi", "userLists": ["x" * 101]}, "userLists.0",
+     "The userLists.0 field must be at most 100 characters long (it has 101)."),
+    ("POST", _SEND, {"text": "hi", "userLists": ["fans"] * 1_001}, "userLists",
+     "The userLists field must have at most 1,000 items (it has 1,001)."),
+    ("POST", _SEND, {"text": "hi", "userLists": ["fans"], "excludedLists": [""]}, "excludedLists.0",
+     "The excludedLists.0 field must not be empty."),
+    ("POST", _SEND, {"text": "hi", "userLists": ["fans"], "mediaFiles": [1] * 101}, "mediaFiles",
+     "The mediaFiles field must have at most 100 items (it has 101)."),
+    ("POST", _SEND, {"text": "hi", "userLists": ["fans"], "giphyId": "g" * 201}, "giphyId",
+     "The giphyId field must be at most 200 characters long (it has 201)."),
+    ("PUT", _SEND + "/1", {"text": "x" * 20_001}, "text",
+     "The text field must be at most 20,000 characters long (it has 20,001)."),
+    ("POST", "/api/{account}/user-lists", {"name": "n" * 65}, "name",
+     "The name field must be at most 64 characters long (it has 65)."),
+    ("POST", "/api/{account}/user-lists/1/users", {"ids": []}, "ids", "The ids field must not be empty."),
+    ("POST", "/api/{account}/user-lists/1/users", {"ids": [1] * 10_001}, "ids",
+     "The ids field must have at most 10,000 items (it has 10,001)."),
+    ("POST", "/api/{account}/fans", [{"id": 1, "username": "u" * 201}], "0.username",
+     "The 0.username field must be at most 200 characters long (it has 201)."),
+    ("POST", "/api/{account}/fans", [{"id": i, "username": "u"} for i in range(1, 10_002)], "body",
+     "The body field must have at most 10,000 items (it has 10,001)."),
+    ("POST", "/api/webhooks", {**_HOOK, "endpoint_url": "https://h.example.com/" + "p" * 2_000}, "endpoint_url",
+     "The endpoint_url field must be at most 2,000 characters long (it has 2,022)."),
+    ("POST", "/api/webhooks", {**_HOOK, "events": ["e" * 101]}, "events.0",
+     "The events.0 field must be at most 100 characters long (it has 101)."),
+    ("POST", "/api/webhooks", {**_HOOK, "events": ["chat_queue.updated"] * 51}, "events",
+     "The events field must have at most 50 items (it has 51)."),
+    ("POST", "/api/webhooks", {**_HOOK, "signing_secret": "s" * 501}, "signing_secret",
+     "The signing_secret field must be at most 500 characters long (it has 501)."),
+    ("POST", "/api/webhooks", {**_HOOK, "account_ids": ["a" * 65]}, "account_ids.0",
+     "The account_ids.0 field must be at most 64 characters long (it has 65)."),
+])
+def test_a_length_limit_names_the_field_and_the_unit(client, caller, method, path, body, field, message):
+    response = client.request(method, path.format(account=caller.account), headers=caller.headers, json=body)
+    errors = _assert_contract_error(response, 422)["errors"]
+    assert errors == {field: [message]}
+
+
+@pytest.mark.parametrize(("path", "field", "limit"), [
+    ("/fans/all?query=", "query", 200), ("/mass-messaging/overview?query=", "query", 200),
+    ("/engagement/messages/mass-messages?query=", "query", 200),
+    ("/engagement/messages/1/buyers?skip_users=", "skip_users", 20),
+])
+def test_a_too_long_query_parameter_is_counted_in_characters(client, caller, path, field, limit):
+    response = client.get(f"/api/{caller.account}{path}{'é' * (limit + 1)}", headers=caller.headers)
+    errors = _assert_contract_error(response, 422)["errors"]
+    assert errors == {field: [f"The {field} field must be at most {limit} characters long (it has {limit + 1})."]}
+
+
+def test_a_union_branch_is_not_part_of_the_field_name(client, caller):
+    response = client.post(f"/api/{caller.account}/mass-messaging", headers=caller.headers,
+                           json={"text": "hi", "userLists": ["fans"], "userIds": [1.5]})
+    errors = _assert_contract_error(response, 422)["errors"]
+    assert list(errors) == ["userIds.0"]

@@ -81,7 +81,7 @@ def test_create_read_change_and_delete_a_webhook(client, caller):
 @pytest.mark.parametrize(("body", "field", "words"), [
     ({"endpoint_url": "ftp://example.com/x"}, "endpoint_url", "absolute http(s) URL"),
     ({"endpoint_url": "not a url"}, "endpoint_url", "absolute http(s) URL"),
-    ({"endpoint_url": "https://example.com/" + "x" * 2000}, "endpoint_url", "2000"),
+    ({"endpoint_url": "https://example.com/" + "x" * 2000}, "endpoint_url", "at most 2,000 characters"),
     ({"events": []}, "events", "at least one event"),
     ({"events": ["messages.received"]}, "events", "Unknown events: messages.received"),
     ({"events": ["test-event"]}, "events", "Unknown events: test-event"),
