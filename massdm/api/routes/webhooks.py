@@ -17,7 +17,7 @@ from massdm.services.webhooks import LogFilter
 
 router = APIRouter(tags=["Webhooks"], route_class=UnitOfWorkRoute)
 
-WebhookId = Annotated[str, Path(max_length=100, description="The webhook's id, `wh_` + 32 hex.")]
+WebhookId = Annotated[str, Path(description="The webhook's id, `wh_` + 32 hex; anything else is not found.")]
 _QUEUED = {"description": "Queued: a worker sends it within moments; its attempts appear in the deliveries log."}
 
 
