@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from massdm.domain import json_body
 from massdm.errors import InsufficientCredits, MassdmError, Unauthorized, ValidationFailed
 from massdm.services.accounts import has_valid_key
 from massdm.store.db import snapshot
@@ -105,9 +106,15 @@ async def _check_caller(request: Request) -> None:
     await request.app.state.admission.run("read", check)
 
 
+# What pydantic puts in an error's location for the branch of a union (`int | str`) that failed;
+# no wire field has such a name.
+_UNION_BRANCHES = frozenset({"int", "str"})
+
+
 def _field_name(loc: tuple[Any, ...]) -> str:
     """The wire name of the field a pydantic error points at: `userLists`, `userLists.0`, `limit`."""
-    parts = [str(p) for p in loc[1:] if not (isinstance(p, str) and p.startswith("function-"))]
+    parts = [str(p) for p in loc[1:]
+             if not (isinstance(p, str) and (p.startswith("function-") or p in _UNION_BRANCHES))]
     if loc and loc[0] == "body" and (not parts or (len(loc) == 2 and isinstance(loc[1], int))):
         return "body"
     if loc and loc[0] == "header" and parts:
@@ -115,8 +122,34 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) if parts else str(loc[0] if loc else "body")
 
 
+_LENGTH_ERRORS = frozenset({"too_long", "too_short", "string_too_long", "string_too_short"})
+
+
+def _length_message(error: dict[str, Any], field: str) -> str | None:
+    """A length limit in the unit of what was sent: characters of a string, items of a list.
+
+    pydantic says "items" for every length checked after a validator (our `Text` strings, say)."""
+    value, ctx = error.get("input"), error.get("ctx") or {}
+    if isinstance(value, str):
+        unit, verb, tail = "character", "be", " long"
+    elif isinstance(value, (list, tuple, dict)):
+        unit, verb, tail = "item", "have", ""
+    else:
+        return None
+    most = error["type"].endswith("too_long")
+    limit = ctx.get("max_length" if most else "min_length")
+    if not isinstance(limit, int):
+        return None
+    if not most and limit == 1:
+        return f"The {field} field must not be empty."
+    return (f"The {field} field must {verb} {'at most' if most else 'at least'} {limit:,} "
+            f"{unit}{'' if limit == 1 else 's'}{tail} (it has {len(value):,}).")
+
+
 def _message(error: dict[str, Any], field: str) -> str:
     kind = error.get("type", "")
+    if kind in _LENGTH_ERRORS and (worded := _length_message(error, field)):
+        return worded
     if kind == "missing":
         return f"The {field} field is required."
     if kind == "json_invalid":
@@ -149,6 +182,8 @@ def install_error_handlers(app: FastAPI) -> None:
             await _check_caller(request)
         except MassdmError as earlier:
             return render_error(request, earlier)
+        if json_body.too_deep(exc.body):  # no route takes such a body: say why, as receive_form does
+            return render_error(request, json_body.nested_too_deeply())
         return render_error(request, validation_failed(exc))
 
     @app.exception_handler(StarletteHTTPException)
@@ -160,6 +195,8 @@ def install_error_handlers(app: FastAPI) -> None:
                     return render_error(request, Unauthorized("no valid key"))
             except MassdmError as unavailable:
                 return render_error(request, unavailable)
+        if isinstance(exc.__cause__, RecursionError):  # FastAPI's own body parse hit the nesting limit
+            return render_error(request, json_body.nested_too_deeply())
         code, description = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "The request failed."))
         message = str(exc.detail) if exc.detail else description
         if exc.status_code == 404 and message == "Not Found":

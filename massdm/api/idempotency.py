@@ -26,6 +26,7 @@ from massdm.api.deps import count_request, describe_limits
 from massdm.api.errors import render_error
 from massdm.api.transaction import CLAIM_SCOPE_KEY, COMPLETED_SCOPE_KEY
 from massdm.domain import idempotency as rules
+from massdm.domain import json_body
 from massdm.domain.idempotency import Claim, StoredAttempt
 from massdm.errors import MassdmError, ServiceUnavailable
 from massdm.services import accounts as account_service
@@ -44,8 +45,8 @@ def _replay_body(body: bytes, content_type: str | None) -> bytes:
     if not content_type or "json" not in content_type:
         return body
     try:
-        payload = json.loads(body)
-    except ValueError:
+        payload = json_body.decode(body)
+    except MassdmError:
         return body
     credits = payload.get("_meta", {}).get("_credits") if isinstance(payload, dict) else None
     if isinstance(credits, dict):

@@ -7,7 +7,6 @@ upload is refused (413) as soon as it crosses the limit and leaves nothing behin
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Callable
@@ -16,6 +15,7 @@ from urllib.parse import parse_qs
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from massdm.domain import json_body
 from massdm.errors import TooLarge, ValidationFailed
 
 MAX_FIELD_BYTES = 16_384
@@ -173,7 +173,7 @@ async def receive_form(
                 sink.close()
         elif content_type == b"application/json":
             try:
-                payload = json.loads(await _small_body(request, max_json) or b"{}")
+                payload = json_body.decode(await _small_body(request, max_json) or b"{}")
             except ValueError:
                 raise ValidationFailed.field("body", "The request body is not valid JSON.") from None
             if not isinstance(payload, dict):

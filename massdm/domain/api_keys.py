@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 KEY_PREFIX = "massdm_"
 ACCOUNT_PREFIX = "acct_"
+_ACCOUNT_ID = re.compile(r"acct_[0-9a-f]{32}")
 
 
 def new_api_key() -> str:
@@ -25,3 +27,12 @@ def key_hint(key: str) -> str:
 
 def new_account_id() -> str:
     return ACCOUNT_PREFIX + secrets.token_hex(16)
+
+
+def is_account_id(text: str) -> bool:
+    """Whether `text` can name an account at all (`acct_` + 32 lowercase hex, as `new_account_id` makes).
+
+    Anything else is simply not found, without asking the database: a NUL byte, say, would be
+    an error on PostgreSQL but merely no match on SQLite.
+    """
+    return _ACCOUNT_ID.fullmatch(text) is not None

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from massdm.errors import IdempotencyConflict, IdempotencyKeyInvalid, IdempotencyMismatch
+from massdm.domain import json_body
+from massdm.errors import IdempotencyConflict, IdempotencyKeyInvalid, IdempotencyMismatch, ValidationFailed
 
 KEEP_FOR = timedelta(hours=24)
 LEASE = timedelta(seconds=10)  # how long a claim lives unrenewed; its holder renews it every LEASE / 3
@@ -50,10 +51,11 @@ def check_key(key: str) -> str:
 
 def json_body_hash(raw: bytes) -> str | None:
     """A JSON body's hash by meaning (key order and white space do not make it another request);
-    None if it is not JSON."""
+    None if it is not JSON the route could accept (not JSON at all, or nested too deeply): the
+    caller then hashes it byte for byte, and the route answers it with its own 422."""
     try:
-        value = json.loads(raw or b"null")
-    except ValueError:
+        value = json_body.decode(raw or b"null")
+    except (ValueError, ValidationFailed):
         return None
     canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()

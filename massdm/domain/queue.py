@@ -45,6 +45,13 @@ def unsend_seconds_left(sent_at: datetime | None, now: datetime, window: int) ->
 
 
 def queue_state(facts: MessageFacts, now: datetime, window: int = DEFAULT_UNSEND_WINDOW) -> QueueState:
+    """The queue item's numbers and flags.
+
+    `isDone` means nothing more will happen to the delivery: it ended (`finished_at`), or the
+    message was canceled, which stops it before its next chunk. A canceled item is done at once,
+    with nothing `pending` and `total` and the sent counts as they stood, so a client polling
+    for `isDone` stops whichever way the message ended (`isCanceled` tells which).
+    """
     canceled = facts.canceled_at is not None
     left = 0 if canceled else unsend_seconds_left(facts.sent_at, now, window)
     counted = facts.total >= 0
@@ -52,7 +59,7 @@ def queue_state(facts: MessageFacts, now: datetime, window: int = DEFAULT_UNSEND
     return QueueState(
         date=facts.sent_at or facts.scheduled_at or facts.created_at,
         is_ready=facts.media_ready,
-        is_done=facts.finished_at is not None,
+        is_done=facts.finished_at is not None or canceled,
         total=facts.total,
         pending=0 if canceled else pending,
         can_unsend=not canceled and left > 0,

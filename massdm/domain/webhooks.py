@@ -22,7 +22,8 @@ TEST_EVENT = "test-event"
 EVENTS: dict[str, str] = {
     QUEUE_UPDATED: "A mass message entered the queue, was changed or unsent, or its delivery progressed "
     "(at most once per delivered chunk and every few seconds per message). Payload: the queue item.",
-    QUEUE_FINISHED: "A mass message finished delivering (or failed to start). Payload: the queue item.",
+    QUEUE_FINISHED: "A mass message is done: it finished delivering, failed to start, or was canceled before it "
+    "finished (once per message, when its queue item first says isDone). Payload: the queue item.",
     PPV_UNLOCKED: "A fan bought a paid mass message. Payload: the purchase, with fanId, messageId and amount.",
     MESSAGE_SENT: "A message reached a fan. For mass messages this is one event per fan, so it is sent only "
     "to webhooks that opt in with mass_message_sent.",
@@ -38,6 +39,11 @@ class AccountScope(StrEnum):
     GLOBAL = "global"  # every account of the team, present and future
     INCLUSIVE = "inclusive"  # only the listed accounts
     EXCLUSIVE = "exclusive"  # every account but the listed ones
+
+
+def is_webhook_id(text: str) -> bool:
+    """Whether `text` can name a webhook (`wh_` + 32 hex); anything else is not found, unasked."""
+    return WEBHOOK_ID.fullmatch(text) is not None
 
 
 def body(event: str, account_id: str | None, payload: dict[str, Any]) -> bytes:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
-from massdm.domain.api_keys import hash_api_key, key_hint, new_account_id, new_api_key
+from massdm.domain.api_keys import hash_api_key, is_account_id, key_hint, new_account_id, new_api_key
 from massdm.errors import NotFound, Unauthorized, ValidationFailed
 from massdm.store import accounts as account_store
 from massdm.store import api_keys as key_store
@@ -86,7 +86,7 @@ def create_api_key(
     if not scopes or unknown:
         raise ValidationFailed.field("scopes", f"Key scopes are {', '.join(sorted(KEY_SCOPES))}.")
     for account_id in account_ids:
-        account = account_store.get_account(connection, account_id)
+        account = account_store.get_account(connection, account_id) if is_account_id(account_id) else None
         if account is None or account.team_id != team.id:
             raise NotFound(f"Account {account_id} does not exist in team {team.slug}.")
     api_key = secret or new_api_key()
@@ -143,6 +143,8 @@ def authenticate_for_account(
 ) -> tuple[ApiKey, Account | None]:
     """`authenticate`, and the account if this key may use it, looked up together (every call under
     /api/{account} needs both). None for an account the key may not use; `require_account` says 404."""
+    if not is_account_id(account_id):
+        return authenticate(connection, authorization, now), None
     found = key_store.find_active_key_and_account(connection, _key_hash(authorization), account_id)
     key, account = found if found is not None else (None, None)
     return _admit(key, "api"), account
@@ -171,7 +173,7 @@ def account_for_key(connection: Connection, key: ApiKey, account_id: str) -> Acc
     """The account, if this key may use it."""
     account = account_store.get_account_for_key(
         connection, account_id=account_id, team_id=key.team_id, key_id=key.id, all_accounts=key.all_accounts
-    )
+    ) if is_account_id(account_id) else None
     return require_account(account, account_id)
 
 

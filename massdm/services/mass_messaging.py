@@ -285,7 +285,10 @@ def update(
 def delete(connection: Connection, account_id: str, message_id: int, now: datetime, policy: Policy) -> MassMessage:
     """Unsend a sent message (within its window), or cancel one that has not finished sending.
 
-    Fans who did not buy it stop seeing it; buyers keep it; counters stay as they were.
+    Fans who did not buy it stop seeing it; buyers keep it; counters stay as they were. The
+    change is announced like any other (chat_queue.updated); a cancel before the delivery ended
+    also ends it, so it is announced as chat_queue.finished too: that event comes once for every
+    queued message, when its item first says `isDone`.
     """
     message = get_message(connection, account_id, message_id, lock=True)
     if message.canceled_at is not None:
@@ -297,4 +300,6 @@ def delete(connection: Connection, account_id: str, message_id: int, now: dateti
     canceled = get_message(connection, account_id, message.id)
     if not canceled.saved_for_later:
         announce(connection, canceled, now, policy)
+        if message.finished_at is None:
+            announce(connection, canceled, now, policy, event=QUEUE_FINISHED)
     return canceled

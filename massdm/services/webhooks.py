@@ -87,7 +87,8 @@ def _usable(connection: Connection, key: ApiKey) -> set[str]:
 
 
 def get(connection: Connection, key: ApiKey, webhook_id: str, *, lock: bool = False) -> Webhook:
-    webhook = webhook_store.get_webhook(connection, key.team_id, webhook_id, lock=lock)
+    webhook = (webhook_store.get_webhook(connection, key.team_id, webhook_id, lock=lock)
+               if rules.is_webhook_id(webhook_id) else None)
     if webhook is None or not _visible(key, webhook, _usable(connection, key)):
         raise NotFound(f"Webhook {webhook_id} was not found.")
     return webhook

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+from massdm.domain import json_body
 from massdm.domain.webhooks import verify
+from massdm.errors import ValidationFailed
 
 MAX_BODY = 10 << 20
 
@@ -84,8 +86,8 @@ class WebhookReceiver:
         else:
             signature = "valid" if verify(self.secret, raw, received_signature) else "invalid"
         try:
-            body = json.loads(raw)
-        except ValueError:
+            body = json_body.decode(raw)
+        except (ValueError, ValidationFailed):  # not JSON, or nested too deeply: no event to report
             body = {}
         body = body if isinstance(body, dict) else {}
         with self._lock:

@@ -123,6 +123,8 @@ def test_fans_belong_to_their_account(client, world, caller, fans):
         ([{"id": 1, "username": "nul\u0000"}], "0.username"),
         ([{"id": 1, "username": "x", "subscribedAt": "yesterday"}], "0.subscribedAt"),
         ([{"id": 1, "username": "x", "expiresAt": "9999-12-31T23:59:59-23:00"}], "0.expiresAt"),
+        ([{"id": 1, "username": "x", "subscribedAt": 1735689600}], "0.subscribedAt"),  # ISO text, not Unix time
+        ([{"id": 1, "username": "x", "expiresAt": "4102444800"}], "0.expiresAt"),
         ([{"id": 1, "username": "x", "autoRenew": "maybe"}], "0.autoRenew"),
         ({"id": 1, "username": "x"}, "body"),
     ],

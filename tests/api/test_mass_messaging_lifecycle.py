@@ -101,7 +101,9 @@ def test_put_keeps_what_it_is_not_given(client, account, clock):
     ("body", "field"),
     [({"price": 2}, "price"), ({"userLists": ["nope"]}, "userLists"), ({"userIds": [999]}, "userIds"),
      ({"price": 10}, "mediaFiles"), ({"text": ""}, "text"), ({}, "text"), ({"scheduledDate": "2000-01-01T00:00:00Z"},
-                                                                          "scheduledDate")],
+                                                                          "scheduledDate"),
+     ({"scheduledDate": 4102444800}, "scheduledDate"), ({"scheduledDate": 4102444800.0}, "scheduledDate"),
+     ({"scheduledDate": "4102444800"}, "scheduledDate"), ({"scheduledDate": True}, "scheduledDate")],
 )
 def test_put_validates_like_send(client, account, clock, body, field):
     item = _send(client, account, scheduledDate=(clock.now() + timedelta(hours=1)).isoformat())
@@ -148,12 +150,39 @@ def test_unsend_keeps_the_counters_and_marks_it_canceled(client, account, delive
     assert again.status_code == 422
 
 
+def test_a_message_canceled_mid_delivery_is_done_and_stays_done(app, client, account, clock):
+    """A poller waiting for isDone stops: the cancel ended the delivery with 4 of 10 fans reached."""
+    item = _send(client, account)
+    worker = DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=4))
+    assert worker.run_once() == item["id"]  # counted: 10 fans, three chunks
+    assert worker.run_once() == item["id"]  # the first chunk delivered (and the next one claimed ahead)
+    sending = _queue(client, account, item["id"])
+    assert (sending["isDone"], sending["total"], sending["pending"], sending["sentCount"]) == (False, 10, 6, 4)
+
+    response = client.delete(f"/api/{account.account}/mass-messaging/{item['id']}", headers=account.headers)
+    assert response.status_code == 200, response.text
+    answered = response.json()["data"]["queue"]
+    assert (answered["isDone"], answered["isCanceled"], answered["pending"], answered["total"]) == (True, True, 0, 10)
+
+    assert worker.run_until_idle() == 1  # the chunk claimed ahead is rolled back; nothing else is left
+    assert DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=4)).run_until_idle() == 0
+    for _ in range(2):
+        queue = _queue(client, account, item["id"])
+        assert (queue["isDone"], queue["isCanceled"], queue["status"]) == (True, True, "canceled")
+        assert (queue["total"], queue["pending"], queue["sentCount"], queue["canUnsend"]) == (10, 0, 4, False)
+        listed = client.get(f"/api/{account.account}/mass-messaging", headers=account.headers).json()["data"]
+        entry = next(i for i in listed if i["id"] == item["id"])
+        assert (entry["isDone"], entry["isCanceled"], entry["total"], entry["pending"]) == (True, True, 10, 0)
+        clock.advance(timedelta(days=1))
+
+
 def test_canceling_a_scheduled_or_saved_message_means_it_never_goes_out(client, account, clock, deliver):
     scheduled = _send(client, account, scheduledDate=(clock.now() + timedelta(minutes=30)).isoformat())
     saved = _send(client, account, saveForLater=True)
     for item in (scheduled, saved):
         response = client.delete(f"/api/{account.account}/mass-messaging/{item['id']}", headers=account.headers)
-        assert response.json()["data"]["queue"]["isCanceled"] is True
+        queue = response.json()["data"]["queue"]
+        assert (queue["isCanceled"], queue["isDone"], queue["total"], queue["pending"]) == (True, True, -1, 0)
     clock.advance(timedelta(hours=1))
     assert deliver() == 0
     assert _queue(client, account, scheduled["id"])["sentCount"] == 0

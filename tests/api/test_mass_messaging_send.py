@@ -207,6 +207,25 @@ def test_scheduled_date_must_be_a_future_date(client, account, clock):
         _invalid(_send(client, account, text="hi", userLists=["fans"], scheduledDate=bad), "scheduledDate")
 
 
+@pytest.mark.parametrize("as_form", [False, True])
+def test_scheduled_date_is_iso_text_never_unix_time(client, account, clock, as_form):
+    """The contract's dates are ISO 8601 strings (the SDK sends `str`); a number would be read as Unix time."""
+    future = int((clock.now() + timedelta(days=1)).timestamp())
+    bad = [str(future), f"{future}.5"] if as_form else [future, future + 0.5, True, str(future), [future]]
+    for value in bad:
+        if as_form:
+            response = client.post(f"/api/{account.account}/mass-messaging", headers=account.headers,
+                                   data={"text": "hi", "userLists": "fans", "scheduledDate": value})
+        else:
+            response = _send(client, account, text="hi", userLists=["fans"], scheduledDate=value)
+        assert _invalid(response, "scheduledDate") == [
+            "The scheduledDate field is invalid: must be an ISO 8601 date-time string, like 2025-01-01T00:00:00.000Z."
+        ], value
+    assert _queue(client, account)[0] == []  # nothing was queued
+    iso = _ok(_send(client, account, text="hi", userLists=["fans"], scheduledDate="2999-01-01T00:00:00.000Z"))
+    assert iso["date"] == "2999-01-01T00:00:00+00:00"
+
+
 def test_scheduled_and_saved_for_later_cannot_both_be_asked(client, account, clock):
     _invalid(_send(client, account, text="hi", userLists=["fans"], scheduledDate=_in(clock, hours=1),
                    saveForLater=True), "saveForLater")

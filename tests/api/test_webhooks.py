@@ -81,7 +81,7 @@ def test_create_read_change_and_delete_a_webhook(client, caller):
 @pytest.mark.parametrize(("body", "field", "words"), [
     ({"endpoint_url": "ftp://example.com/x"}, "endpoint_url", "absolute http(s) URL"),
     ({"endpoint_url": "not a url"}, "endpoint_url", "absolute http(s) URL"),
-    ({"endpoint_url": "https://example.com/" + "x" * 2000}, "endpoint_url", "2000"),
+    ({"endpoint_url": "https://example.com/" + "x" * 2000}, "endpoint_url", "at most 2,000 characters"),
     ({"events": []}, "events", "at least one event"),
     ({"events": ["messages.received"]}, "events", "Unknown events: messages.received"),
     ({"events": ["test-event"]}, "events", "Unknown events: test-event"),
@@ -190,3 +190,26 @@ def test_the_deliveries_log_checks_its_filters(client, caller):
         assert field in response.json()["errors"], (query, response.json())
     unknown = client.post(f"{base}/12345/redeliver", headers=caller.headers)
     assert unknown.status_code == 404 and "was not found" in unknown.json()["message"]
+
+
+@pytest.mark.parametrize("webhook_id", ["wh_%00", "wh_" + "0" * 31 + "%00", "WH_" + "A" * 32, "wh_%F0%9F%92%8C",
+                                        "wh_" + "0" * 33, "x" * 5_000])
+@pytest.mark.parametrize(("method", "suffix"), [("GET", ""), ("PUT", ""), ("DELETE", ""), ("GET", "/deliveries"),
+                                                 ("POST", "/test"), ("POST", "/deliveries/1/redeliver")])
+def test_a_webhook_id_that_cannot_exist_is_simply_not_found(client, caller, webhook_id, method, suffix):
+    _create(client, caller)
+    body = {"endpoint_url": HOOK, "events": ["chat_queue.updated"], "account_scope": "global"}
+    response = client.request(method, f"/api/webhooks/{webhook_id}{suffix}", headers=caller.headers,
+                              json=body if method == "PUT" else None)
+    assert response.status_code == 404, response.text
+    error = response.json()
+    assert error["error"] == "NOT_FOUND" and error["message"].startswith("Webhook ") and error["description"]
+    assert len(client.get("/api/webhooks", headers=caller.headers).json()["data"]) == 1  # nothing changed
+
+
+@pytest.mark.parametrize("event", ["%00", "chat_queue.updated%00"])
+def test_a_nul_in_the_deliveries_event_filter_is_a_422(client, caller, event):
+    webhook = _create(client, caller)
+    response = client.get(f"/api/webhooks/{webhook['id']}/deliveries?event={event}", headers=caller.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == {"event": ["The event field is invalid: must not contain NUL characters."]}

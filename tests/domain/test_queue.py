@@ -129,7 +129,7 @@ def test_readiness_and_errors_are_reported():
 )
 def test_a_canceled_message_has_nothing_pending_and_cannot_be_unsent_again(facts):
     state = queue_state(facts, _at(50), WINDOW)
-    assert state.is_canceled is True
+    assert state.is_canceled is True and state.is_done is True
     assert (state.pending, state.can_unsend, state.unsend_seconds) == (0, False, 0)
     assert state.total == facts.total
     assert status(facts) == "canceled"
@@ -154,3 +154,23 @@ def test_a_canceled_message_has_nothing_pending_and_cannot_be_unsent_again(facts
 )
 def test_status(facts, word):
     assert status(facts) == word
+
+
+def test_a_message_canceled_mid_delivery_is_done_with_its_counts_as_they_stood():
+    sending = _sending(sent_count=4, skipped_count=1)
+    before = queue_state(sending, _at(20), WINDOW)
+    assert (before.is_done, before.pending, before.total) == (False, 5, 10)
+    canceled = replace(sending, canceled_at=_at(21))
+    for later in (21, 22, 10 * WINDOW):  # and it stays so: nothing more will happen to it
+        state = queue_state(canceled, _at(later), WINDOW)
+        assert (state.is_done, state.is_canceled, state.pending, state.total) == (True, True, 0, 10)
+        assert (state.can_unsend, state.unsend_seconds, state.has_error) == (False, 0, False)
+    assert status(canceled) == "canceled"
+
+
+@pytest.mark.parametrize("facts", [QUEUED, replace(QUEUED, scheduled_at=_at(500)),
+                                   replace(QUEUED, saved_for_later=True), _sending(sent_count=9)])
+def test_only_an_end_or_a_cancel_makes_a_message_done(facts):
+    assert queue_state(facts, _at(50), WINDOW).is_done is False
+    assert queue_state(replace(facts, canceled_at=_at(30)), _at(50), WINDOW).is_done is True
+    assert queue_state(replace(facts, finished_at=_at(30)), _at(50), WINDOW).is_done is True

@@ -9,6 +9,8 @@ import re
 import uuid
 from datetime import timedelta
 
+import pytest
+
 from massdm.domain import webhooks as rules
 from massdm.domain.webhooks import RetryPolicy
 
@@ -65,3 +67,11 @@ def test_test_event_is_not_among_the_subscribable_events():
     assert rules.TEST_EVENT not in rules.EVENTS
     assert set(rules.EVENTS) == {"chat_queue.updated", "chat_queue.finished", "messages.ppv.unlocked",
                                  "messages.sent"}
+
+
+@pytest.mark.parametrize(("text", "valid"), [
+    ("wh_" + "0123456789abcdef" * 2, True), ("wh_\x00", False), ("wh_" + "0" * 32 + "\n", False),
+    ("wh_" + "A" * 32, False), ("wh_" + "0" * 31, False), ("", False), ("wh_" + "٠" * 32, False),
+])
+def test_only_what_massdm_makes_can_name_a_webhook(text, valid):
+    assert rules.is_webhook_id(text) is valid

@@ -104,6 +104,49 @@ def test_unsend_change_and_release_are_announced(client, clock, fans, hook, send
     assert released[0]["status"] == "queued"
 
 
+def test_a_cancel_mid_delivery_is_announced_as_updated_and_finished_once(app, client, clock, fans, hook, send,
+                                                                          dispatch, receiver):
+    """chat_queue.finished comes once per queued message, when its item first says isDone: here the cancel."""
+    hook(events=["chat_queue.updated", "chat_queue.finished"])
+    message = send()
+    worker = DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=1))
+    worker.run_once()  # counted: three fans, three chunks
+    worker.run_once()  # one delivered
+    dispatch()
+    before = len(receiver.received)
+    assert "chat_queue.finished" not in receiver.events()
+
+    assert client.delete(f"/api/{fans.account}/mass-messaging/{message}", headers=fans.headers).status_code == 200
+    worker.run_until_idle()  # the chunk claimed ahead is rolled back: no progress, no second finish
+    dispatch()
+    after = {d.event: d.body["payload"] for d in receiver.received[before:]}
+    assert sorted(d.event for d in receiver.received[before:]) == ["chat_queue.finished", "chat_queue.updated"]
+    assert after["chat_queue.finished"] == after["chat_queue.updated"]  # the same queue item
+    item = after["chat_queue.finished"]
+    assert (item["id"], item["isDone"], item["isCanceled"], item["status"]) == (message, True, True, "canceled")
+    assert (item["total"], item["pending"], item["canUnsend"]) == (3, 0, False)
+    listed = client.get(f"/api/{fans.account}/mass-messaging", headers=fans.headers).json()["data"]
+    assert item == next(entry for entry in listed if entry["id"] == message)
+
+
+def test_finished_comes_once_whether_a_message_ends_by_delivery_or_by_cancel(client, clock, fans, hook, send,
+                                                                             deliver, dispatch, receiver):
+    hook(events=["chat_queue.finished"])
+    delivered = send()
+    deliver()
+    assert client.delete(f"/api/{fans.account}/mass-messaging/{delivered}", headers=fans.headers).status_code == 200
+    scheduled = send(scheduledDate=(clock.now() + timedelta(hours=1)).isoformat())
+    assert client.delete(f"/api/{fans.account}/mass-messaging/{scheduled}", headers=fans.headers).status_code == 200
+    saved = send(saveForLater=True)  # never in the queue, so never announced
+    assert client.delete(f"/api/{fans.account}/mass-messaging/{saved}", headers=fans.headers).status_code == 200
+    clock.advance(timedelta(hours=2))
+    deliver()
+    dispatch()
+    finished = [(d.body["payload"]["id"], d.body["payload"]["isCanceled"]) for d in receiver.received]
+    # the delivered one by its last chunk (the unsend after it is only an update); the scheduled one by its cancel
+    assert sorted(finished) == sorted([(delivered, False), (scheduled, True)])
+
+
 def test_a_purchase_tells_who_bought_what_for_how_much(app, client, clock, fans, hook, send, deliver, dispatch,
                                                       receiver):
     hook(events=["messages.ppv.unlocked"])

@@ -10,7 +10,7 @@ from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, page_url, pub
 from massdm.api.routes.mass_messaging import message_page
 from massdm.api.routes.media import url_of
 from massdm.api.routing import UnitOfWorkRoute
-from massdm.api.schemas.common import Envelope, PagedEnvelope
+from massdm.api.schemas.common import Envelope, PagedEnvelope, Text
 from massdm.api.schemas.engagement import (
     BuyerOut,
     BuyersOut,
@@ -46,7 +46,7 @@ def mass_messages(
     start_date: StartDate = None,
     end_date: EndDate = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    query: Annotated[str | None, Query(max_length=200)] = None,
+    query: Annotated[Text | None, Query(max_length=200)] = None,
     before_id: Annotated[int | None, Query(alias="beforeId", ge=1, le=2**63 - 1,
                                            description="massdm's tie-breaker in next_page links")] = None,
 ) -> PagedEnvelope[MessagePageOut]:
@@ -104,7 +104,7 @@ def message_buyers(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     marker: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Continue after this marker.")] = None,
-    skip_users: Annotated[str | None, Query(max_length=20)] = None,
+    skip_users: Annotated[Text | None, Query(max_length=20)] = None,
     skip_users_dups: Annotated[int, Query(ge=0, le=1, description="Buyers are unique anyway.")] = 1,
 ) -> PagedEnvelope[BuyersOut]:
     page = engagement_service.buyers(connection, account.id, message_id, limit=limit, offset=offset, marker=marker)

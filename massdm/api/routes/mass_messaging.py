@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
@@ -14,8 +13,8 @@ from massdm.api.deps import ClockDep, CurrentAccount, Db, Meter, Metered, Stream
 from massdm.api.errors import validation_failed
 from massdm.api.routes.media import url_of
 from massdm.api.routing import UnitOfWorkRoute
+from massdm.api.schemas.common import Envelope, PagedEnvelope, Text
 from massdm.api.transaction import RequestUnit
-from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.mass_messaging import (
     MassMessageCreate,
     MassMessageUpdate,
@@ -26,6 +25,7 @@ from massdm.api.schemas.mass_messaging import (
     QueueOut,
 )
 from massdm.api.uploads import Received, ReceivedFile, receive_form
+from massdm.domain import json_body
 from massdm.domain.media import clean_file_name, upload_cost
 from massdm.services import engagement as engagement_service
 from massdm.services import mass_messaging as message_service
@@ -70,7 +70,7 @@ def _form_values(received: Received) -> dict[str, Any]:
                 text = value.strip()
                 if text.startswith("["):
                     try:
-                        parsed = json.loads(text)
+                        parsed = json_body.decode(text, field=name)
                     except ValueError:
                         parsed = None
                     if isinstance(parsed, list):
@@ -182,7 +182,7 @@ def overview(
     start_date: Annotated[str | None, Query(alias="startDate", description="Y-m-d H:i:s, UTC")] = None,
     end_date: Annotated[str | None, Query(alias="endDate", description="Y-m-d H:i:s, UTC; inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    query: Annotated[str | None, Query(max_length=200)] = None,
+    query: Annotated[Text | None, Query(max_length=200)] = None,
     before_id: Annotated[int | None, Query(alias="beforeId", ge=1, le=2**63 - 1,
                                            description="massdm's tie-breaker in next_page links")] = None,
 ) -> PagedEnvelope[MessagePageOut]:

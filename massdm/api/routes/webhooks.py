@@ -8,7 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 
 from massdm.api.deps import ClockDep, CurrentKey, Db, Free, page_url
 from massdm.api.routing import UnitOfWorkRoute
-from massdm.api.schemas.common import Envelope, PagedEnvelope
+from massdm.api.schemas.common import Envelope, PagedEnvelope, Text
 from massdm.api.schemas.webhooks import DeliveryOut, EventOut, QueuedOut, WebhookIn, WebhookOut
 from massdm.domain import webhooks as rules
 from massdm.domain.dates import parse_query_date
@@ -17,7 +17,7 @@ from massdm.services.webhooks import LogFilter
 
 router = APIRouter(tags=["Webhooks"], route_class=UnitOfWorkRoute)
 
-WebhookId = Annotated[str, Path(max_length=100, description="The webhook's id, `wh_` + 32 hex.")]
+WebhookId = Annotated[str, Path(description="The webhook's id, `wh_` + 32 hex; anything else is not found.")]
 _QUEUED = {"description": "Queued: a worker sends it within moments; its attempts appear in the deliveries log."}
 
 
@@ -68,7 +68,7 @@ def list_deliveries(
     request: Request, webhook_id: WebhookId, key: CurrentKey, connection: Db, meter: Free,
     date_start: Annotated[str | None, Query(description="Y-m-d H:i:s, UTC")] = None,
     date_end: Annotated[str | None, Query(description="Y-m-d H:i:s, UTC; inclusive")] = None,
-    event: Annotated[str | None, Query(max_length=100)] = None,
+    event: Annotated[Text | None, Query(max_length=100)] = None,
     succeeded: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,

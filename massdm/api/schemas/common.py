@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 MAX_DB_INT = 2**63 - 1
@@ -47,7 +48,19 @@ def _utc(moment: datetime) -> datetime:
         raise ValueError("is outside the supported date range") from None
 
 
-Instant = Annotated[datetime, AfterValidator(_utc)]  # an ISO 8601 instant from a request, as aware UTC
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_text(value: object) -> object:
+    """Only ISO 8601 text is a date: pydantic's lax datetime would read 1735689600 (or "1735689600",
+    or 1.5) as Unix time, which no client of the contract sends and none would mean."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 date-time string, like 2025-01-01T00:00:00.000Z")
+    return value
+
+
+# An ISO 8601 instant from a request (text only), as aware UTC.
+Instant = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
 
 
 def iso(moment: datetime | None) -> str | None:
