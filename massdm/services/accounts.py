@@ -144,7 +144,7 @@ def authenticate_for_account(
     """`authenticate`, and the account if this key may use it, looked up together (every call under
     /api/{account} needs both). None for an account the key may not use; `require_account` says 404."""
     if not is_account_id(account_id):
-        return authenticate(connection, authorization, now), None
+        return authenticate(connection, authorization), None
     found = key_store.find_active_key_and_account(connection, _key_hash(authorization), account_id)
     key, account = found if found is not None else (None, None)
     return _admit(key, "api"), account
