@@ -175,8 +175,13 @@ class Server:
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    """Signal the process and, if it leads a group of its own (start_server starts them so), the
+    API processes it forked."""
     try:
-        os.killpg(process.pid, sig)  # each process was started as the leader of its own group
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
     except ProcessLookupError:
         pass
 
