@@ -30,10 +30,10 @@ test-scale: install test-tools services
 	MASSDM_TEST_DATABASE=$(SCALE_DATABASE) MASSDM_TEST_REDIS=$(SCALE_REDIS) $(BIN)/python -m pytest
 
 # The crash, load and outage tests (tests/e2e: crash_idempotency, overload, starvation, redis_outage,
-# hostile_bodies) at CHAOS_SCALE times their CI sizes, on SQLite and then on PostgreSQL + Redis: minutes, not seconds.
+# hostile_bodies, database_outage) at CHAOS_SCALE times their CI sizes, on SQLite and then on PostgreSQL + Redis: minutes, not seconds.
 CHAOS_SCALE ?= 10
 CHAOS_TESTS = tests/e2e/test_crash_idempotency.py tests/e2e/test_overload.py tests/e2e/test_starvation.py \
-	tests/e2e/test_redis_outage.py tests/e2e/test_hostile_bodies.py
+	tests/e2e/test_redis_outage.py tests/e2e/test_hostile_bodies.py tests/e2e/test_database_outage.py
 chaos: install test-tools services
 	MASSDM_CHAOS_SCALE=$(CHAOS_SCALE) $(BIN)/python -m pytest $(CHAOS_TESTS)
 	MASSDM_CHAOS_SCALE=$(CHAOS_SCALE) MASSDM_TEST_DATABASE=$(SCALE_DATABASE) MASSDM_TEST_REDIS=$(SCALE_REDIS) \
