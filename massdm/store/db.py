@@ -135,7 +135,10 @@ def create_store_engine(
         # A read-only unit of work reads a WAL snapshot and never waits for (or blocks) writers;
         # query_only makes a write attempted in one fail loudly instead of waiting for the lock.
         read_only = connection.get_execution_options().get("massdm_read_only", False)
-        connection.exec_driver_sql(f"PRAGMA query_only={1 if read_only else 0}")
+        info = connection.connection.info  # lives as long as the database connection, across checkouts
+        if info.get("massdm_query_only", False) != read_only:
+            connection.exec_driver_sql(f"PRAGMA query_only={1 if read_only else 0}")
+            info["massdm_query_only"] = read_only
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

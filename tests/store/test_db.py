@@ -34,3 +34,21 @@ def test_database_directory_is_created(tmp_path):
     engine = create_store_engine(f"sqlite:///{tmp_path / 'nested' / 'dir' / 'x.db'}")
     migrate(engine)
     assert (tmp_path / "nested" / "dir" / "x.db").exists()
+
+
+def test_a_sqlite_snapshot_refuses_writes_and_its_connection_writes_again_afterwards(tmp_path):
+    """GET requests read in snapshots: one that tried to write would wait for the lock it must never take."""
+    import pytest
+    from sqlalchemy.exc import OperationalError
+
+    from massdm.store.db import snapshot, transaction
+
+    engine = create_store_engine(f"sqlite:///{tmp_path / 's.db'}")
+    migrate(engine)
+    with pytest.raises(OperationalError, match="readonly"):
+        with snapshot(engine) as connection:
+            connection.execute(text("INSERT INTO instance (id, secret) VALUES (2, 'x')"))
+    with transaction(engine) as connection:  # the same pooled connection, a write transaction: allowed
+        connection.execute(text("INSERT INTO instance (id, secret) VALUES (2, 'x')"))
+    with snapshot(engine) as connection:
+        assert connection.execute(text("SELECT count(*) FROM instance")).scalar() == 2
