@@ -3,8 +3,8 @@
 A key's response now commits with the request's effect; a claim whose holder died runs out
 within seconds instead of blocking the key for ten minutes.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import massdm.store.types
 
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
