@@ -1,4 +1,8 @@
-"""Fans of an account, and the system lists derived from their state."""
+"""Fans of an account, and the system lists derived from their state.
+
+Paging them lives in store.fan_pages, the counts kept about them in store.fan_tallies (which
+`upsert_fans` keeps in step).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable
 
-from sqlalchemy import Connection, ColumnElement, and_, case, false, func, or_, select
+from sqlalchemy import Connection, ColumnElement, and_, false, func, or_, select
 
 from massdm.domain.audience import recent_cutoff
 from massdm.domain.fans import FanStatus
@@ -32,7 +36,7 @@ class Fan:
     friend: bool
     created_at: datetime
     updated_at: datetime
-    system_lists: frozenset[str] = frozenset()  # filled by page_fans(with_system_lists=...)
+    system_lists: frozenset[str] = frozenset()  # filled by fan_from_row(…, system_list_ids)
 
 
 _STATE = tuple(FanState.__dataclass_fields__)

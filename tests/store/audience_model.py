@@ -6,8 +6,8 @@ seeks, marks and kept tallies are checked against something that shares none of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from massdm.domain.audience import RECENT_WINDOW, SYSTEM_LISTS
 from massdm.store.fan_pages import Listing
@@ -84,7 +84,3 @@ class AudienceModel:
 
     def counts(self, now: datetime) -> dict[str, int]:
         return {i: sum(self.in_system_list(f, i, now) for f in self.fans.values()) for i in SYSTEM_LIST_IDS}
-
-
-def moved(fan: ModelFan, delta: timedelta) -> ModelFan:
-    return replace(fan, subscribed_at=fan.subscribed_at + delta)
