@@ -24,6 +24,7 @@ import httpx
 from sqlalchemy import Engine, bindparam, create_engine, text
 
 from massdm.services import accounts as account_service
+from massdm.store import fan_tallies
 from massdm.store.db import create_store_engine, migrate, normalise_url, transaction
 from massdm.store.types import UTCDateTime
 
@@ -109,6 +110,7 @@ def creator(database: Database, fans: int, *, first_fan_id: int = 1, name: str =
 
 
 def add_fans(database: Database, account: str, first: int, count: int) -> None:
+    """`count` active fans, ids first…, by one INSERT … SELECT; then the account's kept tallies are recounted."""
     last = first + count - 1
     columns = ("account_id, id, username, name, subscribed_at, expires_at, auto_renew, following, muted, tagged, "
                "friend, created_at, updated_at")
@@ -123,6 +125,7 @@ def add_fans(database: Database, account: str, first: int, count: int) -> None:
     with transaction(database.engine) as connection:
         connection.execute(query, {"account": account, "first": first, "last": last, "now": now,
                                    "since": now - timedelta(days=30)})
+        fan_tallies.recount(connection, account)  # raw rows bypass the deltas every fan write keeps
     if not database.is_sqlite:
         with database.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE fans"))

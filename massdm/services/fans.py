@@ -14,10 +14,12 @@ from massdm.clock import Clock
 from massdm.domain import fans as fan_rules
 from massdm.domain.audience import SYSTEM_LISTS
 from massdm.errors import ValidationFailed
+from massdm.store import fan_pages
 from massdm.store import fans as fan_store
 from massdm.store import user_lists as list_store
 from massdm.store.db import transaction
 from massdm.domain.fans import FanStatus
+from massdm.store.fan_pages import Listing
 from massdm.store.fans import Fan, FanRecord
 
 MAX_UPSERT = 10_000
@@ -68,14 +70,8 @@ def list_fans(
     offset: int,
     now: datetime,
 ) -> FanPage:
-    fans, has_more = fan_store.page_fans(
-        connection,
-        account_id,
-        where=fan_store.status_condition(status, now),
-        query=query,
-        limit=limit,
-        offset=offset,
-        now=now,
+    fans, has_more = fan_pages.page_listing(
+        connection, Listing(account_id, status, query=query or None), offset=offset, limit=limit, now=now,
         system_list_ids=SYSTEM_LIST_IDS,
     )
     return FanPage(describe_fans(connection, account_id, fans), has_more)

@@ -10,8 +10,10 @@ from sqlalchemy import Connection
 from massdm.domain.audience import SYSTEM_LISTS, SYSTEM_LISTS_BY_ID, SystemList, parse_list_id
 from massdm.errors import NotFound, SystemListError, ValidationFailed
 from massdm.services.fans import SYSTEM_LIST_IDS, FanPage, describe_fans
+from massdm.store import fan_pages, fan_tallies
 from massdm.store import fans as fan_store
 from massdm.store import user_lists as list_store
+from massdm.store.fan_pages import Listing
 from massdm.store.fans import Fan
 from massdm.store.user_lists import CustomList
 
@@ -70,20 +72,19 @@ def _custom(connection: Connection, account_id: str, raw_id: str | int, action: 
     return target
 
 
-def _members_condition(target: SystemList | CustomList, now: datetime):  # noqa: ANN202
+def _members(account_id: str, target: SystemList | CustomList) -> Listing:
     if isinstance(target, SystemList):
-        return fan_store.system_list_condition(target.id, now)
-    return fan_store.custom_list_condition(target.id)
+        return Listing.of_system_list(account_id, target.id)
+    return Listing(account_id, members_of=target.id)
 
 
 def _view(connection: Connection, account_id: str, target: SystemList | CustomList, now: datetime) -> ListView:
-    preview, _ = fan_store.page_fans(
-        connection, account_id, where=_members_condition(target, now), limit=PREVIEW_USERS, offset=0, now=now
-    )
+    preview, _ = fan_pages.page_listing(connection, _members(account_id, target), offset=0, limit=PREVIEW_USERS,
+                                        now=now)
     if isinstance(target, SystemList):
-        count = fan_store.count_system_lists(connection, account_id, now, [target.id])[target.id]
+        count = fan_tallies.system_list_counts(connection, account_id, now)[target.id]
         return _system_view(target, count, preview)
-    return _custom_view(target, list_store.count_members(connection, [target.id])[target.id], preview)
+    return _custom_view(target, target.member_count, preview)
 
 
 def _check_name(name: str) -> str:
@@ -107,10 +108,9 @@ def list_lists(
         if custom_limit > 0
         else ([], list_store.count_lists(connection, account_id) > 0)
     )
-    system_counts = fan_store.count_system_lists(connection, account_id, now, [s.id for s in systems])
-    custom_counts = list_store.count_members(connection, [c.id for c in customs])
+    system_counts = fan_tallies.system_list_counts(connection, account_id, now) if systems else {}
     views = [_system_view(s, system_counts[s.id]) for s in systems]
-    views += [_custom_view(c, custom_counts[c.id]) for c in customs]
+    views += [_custom_view(c, c.member_count) for c in customs]
     return views, more_custom
 
 
@@ -138,20 +138,15 @@ def update_list(
 
 def delete_list(connection: Connection, account_id: str, raw_id: str | int) -> None:
     custom = _custom(connection, account_id, raw_id, "deleted")
-    list_store.delete_list(connection, custom.id)
+    list_store.delete_list(connection, account_id, custom.id)
 
 
 def list_members(
     connection: Connection, account_id: str, raw_id: str | int, *, limit: int, offset: int, now: datetime
 ) -> MembersPage:
     target = _resolve(connection, account_id, raw_id)
-    fans, has_more = fan_store.page_fans(
-        connection,
-        account_id,
-        where=_members_condition(target, now),
-        limit=limit,
-        offset=offset,
-        now=now,
+    fans, has_more = fan_pages.page_listing(
+        connection, _members(account_id, target), offset=offset, limit=limit, now=now,
         system_list_ids=SYSTEM_LIST_IDS,
     )
     page = FanPage(describe_fans(connection, account_id, fans), has_more)
@@ -191,12 +186,12 @@ def remove_member(
     custom = _custom(connection, account_id, raw_id, "edited by hand")
     if fan_store.get_fan(connection, account_id, fan_id) is None:
         raise NotFound(f"Fan {fan_id} was not found.")
-    if not list_store.remove_member(connection, custom.id, fan_id):
+    if not list_store.remove_member(connection, account_id, custom.id, fan_id):
         raise NotFound(f"Fan {fan_id} is not in list {custom.id}.")
     return get_list(connection, account_id, custom.id, now)
 
 
 def clear_members(connection: Connection, account_id: str, raw_id: str | int, now: datetime) -> ListView:
     custom = _custom(connection, account_id, raw_id, "edited by hand")
-    list_store.clear_members(connection, custom.id)
+    list_store.clear_members(connection, account_id, custom.id)
     return get_list(connection, account_id, custom.id, now)

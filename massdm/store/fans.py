@@ -1,16 +1,22 @@
-"""Fans of an account, and the system lists derived from their state."""
+"""Fans of an account, and the system lists derived from their state.
+
+Paging them lives in store.fan_pages, the counts kept about them in store.fan_tallies (which
+`upsert_fans` keeps in step).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Callable, Iterable
 
-from sqlalchemy import Connection, ColumnElement, and_, case, false, func, or_, select
+from sqlalchemy import Connection, ColumnElement, and_, false, func, or_, select
 
 from massdm.domain.audience import recent_cutoff
 from massdm.domain.fans import FanStatus
+from massdm.store import fan_tallies, user_lists
 from massdm.store.dialect import upsert
+from massdm.store.fan_tallies import FanState
 from massdm.store.tables import fans, user_list_members
 
 _IN_CHUNK = 5000
@@ -30,9 +36,10 @@ class Fan:
     friend: bool
     created_at: datetime
     updated_at: datetime
-    system_lists: frozenset[str] = frozenset()  # filled by page_fans(with_system_lists=...)
+    system_lists: frozenset[str] = frozenset()  # filled by fan_from_row(…, system_list_ids)
 
 
+_STATE = tuple(FanState.__dataclass_fields__)
 UPDATABLE = ("username", "name", "subscribed_at", "expires_at", "auto_renew", "following", "muted", "tagged", "friend")
 
 
@@ -58,7 +65,7 @@ class FanRecord:
     provided: frozenset[str] = frozenset(UPDATABLE)
 
 
-_FAN_COLUMNS = (
+FAN_COLUMNS = (
     fans.c.id,
     fans.c.username,
     fans.c.name,
@@ -74,10 +81,18 @@ _FAN_COLUMNS = (
 )
 
 
-def _fan(row, system_list_ids: tuple[str, ...] = ()) -> Fan:  # noqa: ANN001
-    base = tuple(row[: len(_FAN_COLUMNS)])
-    flags = row[len(_FAN_COLUMNS) :]
-    return Fan(*base, system_lists=frozenset(i for i, flag in zip(system_list_ids, flags) if flag))
+def fan_from_row(row, system_list_ids: tuple[str, ...] = ()) -> Fan:  # noqa: ANN001
+    """A fan from a row of `FAN_COLUMNS`, with the system lists labelled `in_<id>` it belongs to."""
+    values = row._mapping
+    return Fan(
+        **{column.name: values[column.name] for column in FAN_COLUMNS},
+        system_lists=frozenset(i for i in system_list_ids if values[f"in_{i}"]),
+    )
+
+
+def system_list_flags(system_list_ids: tuple[str, ...], now: datetime) -> list[ColumnElement[bool]]:
+    """Columns saying whether the row's fan is in each system list, for `fan_from_row`."""
+    return [system_list_condition(i, now).label(f"in_{i}") for i in system_list_ids]
 
 
 def active_condition(now: datetime) -> ColumnElement[bool]:
@@ -92,20 +107,22 @@ def status_condition(status: FanStatus, now: datetime) -> ColumnElement[bool] | 
     return None
 
 
+_SYSTEM_LIST_CONDITIONS: dict[str, Callable[[datetime], ColumnElement[bool]]] = {
+    "fans": active_condition,
+    "recent": lambda now: and_(active_condition(now), fans.c.subscribed_at >= recent_cutoff(now)),
+    "following": lambda now: fans.c.following.is_(True),
+    "rebill_on": lambda now: and_(active_condition(now), fans.c.auto_renew.is_(True)),
+    "rebill_off": lambda now: and_(active_condition(now), fans.c.auto_renew.is_(False)),
+    "tagged": lambda now: fans.c.tagged.is_(True),
+    "friends": lambda now: fans.c.friend.is_(True),
+    "muted": lambda now: fans.c.muted.is_(True),
+}
+
+
 def system_list_condition(list_id: str, now: datetime) -> ColumnElement[bool]:
     """Membership of a system list, as a condition on the `fans` row (see domain.audience)."""
-    active = active_condition(now)
-    conditions: dict[str, ColumnElement[bool]] = {
-        "fans": active,
-        "recent": and_(active, fans.c.subscribed_at >= recent_cutoff(now)),
-        "following": fans.c.following.is_(True),
-        "rebill_on": and_(active, fans.c.auto_renew.is_(True)),
-        "rebill_off": and_(active, fans.c.auto_renew.is_(False)),
-        "tagged": fans.c.tagged.is_(True),
-        "friends": fans.c.friend.is_(True),
-        "muted": fans.c.muted.is_(True),
-    }
-    return conditions.get(list_id, false())
+    condition = _SYSTEM_LIST_CONDITIONS.get(list_id)
+    return condition(now) if condition else false()
 
 
 def custom_list_condition(list_id: int) -> ColumnElement[bool]:
@@ -120,7 +137,7 @@ def custom_list_condition(list_id: int) -> ColumnElement[bool]:
     )
 
 
-def _search_condition(query: str) -> ColumnElement[bool]:
+def search_condition(query: str) -> ColumnElement[bool]:
     escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
     return or_(
@@ -129,37 +146,9 @@ def _search_condition(query: str) -> ColumnElement[bool]:
     )
 
 
-def page_fans(
-    connection: Connection,
-    account_id: str,
-    *,
-    where: ColumnElement[bool] | None = None,
-    query: str | None = None,
-    limit: int,
-    offset: int,
-    now: datetime,
-    system_list_ids: tuple[str, ...] = (),
-) -> tuple[list[Fan], bool]:
-    """One page of fans, newest subscription first; and whether more follow.
-
-    Each fan comes with the system lists (of `system_list_ids`) it belongs to, computed
-    by the same conditions that define those lists, so the two can never disagree.
-    """
-    flags = [system_list_condition(i, now).label(f"in_{i}") for i in system_list_ids]
-    statement = select(*_FAN_COLUMNS, *flags).where(fans.c.account_id == account_id)
-    if where is not None:
-        statement = statement.where(where)
-    if query:
-        statement = statement.where(_search_condition(query))
-    rows = connection.execute(
-        statement.order_by(fans.c.subscribed_at.desc(), fans.c.id.desc()).limit(limit + 1).offset(offset)
-    ).all()
-    return [_fan(r, system_list_ids) for r in rows[:limit]], len(rows) > limit
-
-
 def get_fan(connection: Connection, account_id: str, fan_id: int) -> Fan | None:
-    row = connection.execute(select(*_FAN_COLUMNS).where(fans.c.account_id == account_id, fans.c.id == fan_id)).first()
-    return _fan(row) if row else None
+    row = connection.execute(select(*FAN_COLUMNS).where(fans.c.account_id == account_id, fans.c.id == fan_id)).first()
+    return fan_from_row(row) if row else None
 
 
 def _chunks(values: list[int]) -> Iterable[list[int]]:
@@ -179,21 +168,51 @@ def existing_fan_ids(connection: Connection, account_id: str, fan_ids: Iterable[
     return found
 
 
+def _stored_states(connection: Connection, account_id: str, fan_ids: list[int]) -> dict[int, FanState]:
+    states: dict[int, FanState] = {}
+    for chunk in _chunks(fan_ids):
+        for row in connection.execute(
+            select(fans.c.id, *(fans.c[name] for name in _STATE)).where(
+                fans.c.account_id == account_id, fans.c.id.in_(chunk)
+            )
+        ):
+            values = row._mapping
+            states[values["id"]] = FanState(**{name: values[name] for name in _STATE})
+    return states
+
+
+def _as_written(stored: FanState | None, record: FanRecord) -> FanState:
+    """The fan's state once `record` is upserted: a known fan takes only the fields the record provides."""
+    return FanState(**{
+        name: getattr(record, name) if stored is None or name in record.provided else getattr(stored, name)
+        for name in _STATE
+    })
+
+
 def upsert_fans(connection: Connection, account_id: str, records: list[FanRecord], now: datetime) -> tuple[int, int]:
     """Insert new fans and overwrite known ones (by id); returns (created, updated).
 
-    Idempotent: sending the same records again changes nothing but `updated_at`.
+    Idempotent: sending the same records again changes nothing but `updated_at`. The account's
+    tallies and its lists' copies of `subscribed_at` follow, from the batch's rows as they were
+    (read after `begin_change` took the account's lock) and as they are written.
     """
     if not records:
         return 0, 0
     by_id = {r.id: r for r in records}  # the last record for an id wins
-    known = existing_fan_ids(connection, account_id, by_id)
+    fan_tallies.begin_change(connection, account_id)
+    stored = _stored_states(connection, account_id, list(by_id))
+    written = {fan_id: _as_written(stored.get(fan_id), record) for fan_id, record in by_id.items()}
     groups: dict[frozenset[str], list[FanRecord]] = {}
     for record in by_id.values():
         groups.setdefault(record.provided, []).append(record)
     for provided, group in groups.items():
         _upsert_group(connection, account_id, group, provided, now)
-    return len(by_id) - len(known), len(known)
+    fan_tallies.add_changes(connection, account_id, stored.values(), written.values())
+    user_lists.copy_subscription_dates(connection, account_id, {
+        fan_id: written[fan_id].subscribed_at
+        for fan_id, before in stored.items() if before.subscribed_at != written[fan_id].subscribed_at
+    })
+    return len(by_id) - len(stored), len(stored)
 
 
 def _upsert_group(
@@ -224,16 +243,6 @@ def _upsert_group(
         set_={name: statement.excluded[name] for name in changing},
     )
     connection.execute(statement, rows)
-
-
-def count_system_lists(connection: Connection, account_id: str, now: datetime, list_ids: Iterable[str]) -> dict[str, int]:
-    """Members of each system list, in one pass over the account's fans."""
-    ids = list(list_ids)
-    if not ids:
-        return {}
-    columns = [func.coalesce(func.sum(case((system_list_condition(i, now), 1), else_=0)), 0) for i in ids]
-    row = connection.execute(select(*columns).where(fans.c.account_id == account_id)).one()
-    return dict(zip(ids, (int(v) for v in row)))
 
 
 def custom_lists_of_fans(connection: Connection, account_id: str, fan_ids: list[int]) -> dict[int, set[int]]:

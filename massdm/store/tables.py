@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     ForeignKeyConstraint,
     JSON,
@@ -96,8 +97,39 @@ fans = Table(
     Column("friend", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    Index("ix_fans_account_subscribed", "account_id", "subscribed_at"),
-    Index("ix_fans_account_expires", "account_id", "expires_at"),
+    # Who expires when: the exact edge of the expiry tallies, and whether time changed a listing.
+    Index("ix_fans_account_expiry", "account_id", "expires_at", "auto_renew"),
+)
+
+# The listing order, newest subscription first, with what the status and system-list filters test:
+# pages skip and seek in this index alone (store.fan_pages).
+Index("ix_fans_account_order", fans.c.account_id, fans.c.subscribed_at.desc(), fans.c.id.desc(), fans.c.expires_at,
+      fans.c.auto_renew, fans.c.following, fans.c.muted, fans.c.tagged, fans.c.friend)
+
+# Counts kept per account, maintained by every fan write (store.fan_tallies). `version` is bumped by every
+# change to the account's fans or custom-list membership; the row is also the lock that serialises them.
+fan_tallies = Table(
+    "fan_tallies",
+    metadata,
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("fans", BigInteger, nullable=False),
+    Column("auto_renew", BigInteger, nullable=False),
+    Column("following", BigInteger, nullable=False),
+    Column("muted", BigInteger, nullable=False),
+    Column("tagged", BigInteger, nullable=False),
+    Column("friends", BigInteger, nullable=False),
+)
+
+# Fans by the UTC day their subscription ends (and auto-renew): expired(now) is the sum of the days before
+# today plus an exact count of today's expiries up to now.
+fan_expiry_tallies = Table(
+    "fan_expiry_tallies",
+    metadata,
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("auto_renew", Boolean, primary_key=True),
+    Column("fans", BigInteger, nullable=False),
 )
 
 user_lists = Table(
@@ -108,6 +140,7 @@ user_lists = Table(
     Column("name", String(64), nullable=False),
     Column("is_pinned_to_feed", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("member_count", BigInteger, nullable=False, server_default="0"),  # kept by member add/remove/clear
 )
 
 user_list_members = Table(
@@ -117,12 +150,18 @@ user_list_members = Table(
     Column("fan_id", BigInteger, primary_key=True, autoincrement=False),
     Column("account_id", String(37), nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
+    # The fan's subscribed_at, copied so a list pages in the listing order from this table alone;
+    # store.fans.upsert_fans keeps it equal to the fan's.
+    Column("subscribed_at", UTCDateTime, nullable=False),
     ForeignKeyConstraint(
         ["account_id", "fan_id"], ["fans.account_id", "fans.id"], ondelete="CASCADE",
         name="fk_user_list_members_fan",
     ),
     Index("ix_user_list_members_fan", "account_id", "fan_id"),
 )
+
+Index("ix_user_list_members_order", user_list_members.c.list_id, user_list_members.c.subscribed_at.desc(),
+      user_list_members.c.fan_id.desc())
 
 media = Table(
     "media",
@@ -378,6 +417,8 @@ __all__ = [
     "api_keys",
     "api_key_accounts",
     "fans",
+    "fan_tallies",
+    "fan_expiry_tallies",
     "user_lists",
     "user_list_members",
     "media",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -165,3 +165,86 @@ def test_fields_left_out_of_an_update_keep_their_value(client, caller, fans):
     client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=[{"id": 3, "username": "carol"}])
     after = client.get(f"/api/{caller.account}/fans/all?query=carol", headers=caller.headers).json()["data"]["list"][0]
     assert after == before  # subscribedAt, expiresAt, flags and name all kept
+
+
+def _walk(client, caller, path: str, limit: int) -> list[int]:  # noqa: ANN001
+    """Every fan of a listing, read the official SDK's way: offset 0, limit, 2 * limit, … until hasMore is false."""
+    seen, offset = [], 0
+    while True:
+        body = client.get(f"/api/{caller.account}{path}?limit={limit}&offset={offset}", headers=caller.headers)
+        assert body.status_code == 200, body.text
+        data = body.json()["data"]
+        seen += [u["id"] for u in data["list"]]
+        if not data["hasMore"]:
+            return seen
+        assert len(data["list"]) == limit
+        offset += limit
+
+
+def _newest_first(fans: dict[int, dict]) -> list[int]:
+    return [i for i, _ in sorted(fans.items(), key=lambda f: (f[1]["subscribedAt"], f[0]), reverse=True)]
+
+
+def test_walking_offsets_reads_each_listing_in_order_while_fans_and_time_change(client, caller, clock):
+    clock.set(datetime(2026, 5, 1, 22, 0, tzinfo=timezone.utc))
+    now = clock.now()
+    fans = {i: {"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(minutes=i % 7)),
+                "expiresAt": _iso(now + timedelta(hours=i % 4)) if i % 3 == 0 else None} for i in range(1, 61)}
+    assert client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=list(fans.values())).status_code == 200
+
+    def active(at) -> dict[int, dict]:  # noqa: ANN001
+        return {i: f for i, f in fans.items() if f["expiresAt"] is None or datetime.fromisoformat(f["expiresAt"]) > at}
+
+    assert _walk(client, caller, "/fans/all", 7) == _newest_first(fans)
+    assert _walk(client, caller, "/fans/active", 7) == _newest_first(active(now))
+
+    moved = {5: {"id": 5, "username": "fan5", "subscribedAt": _iso(now + timedelta(minutes=1))},
+             **{i: {"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(minutes=3)), "expiresAt": None}
+                for i in (70, 71, 72)}}
+    assert client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=list(moved.values())).status_code == 200
+    fans[5] = {**fans[5], "subscribedAt": moved[5]["subscribedAt"]}
+    fans.update({i: moved[i] for i in (70, 71, 72)})
+    assert _walk(client, caller, "/fans/all", 7) == _newest_first(fans)
+    assert _walk(client, caller, "/fans/all", 50) == _newest_first(fans)  # one big page says the same
+
+    clock.advance(timedelta(hours=2, minutes=30))  # past midnight: the fans expiring within 2 hours have gone
+    later = clock.now()
+    assert _walk(client, caller, "/fans/active", 7) == _newest_first(active(later))
+    expired = {i: f for i, f in fans.items() if i not in active(later)}
+    assert expired and _walk(client, caller, "/fans/expired", 4) == _newest_first(expired)
+
+
+def test_list_counts_follow_every_upsert_and_the_clock_across_days(client, caller, clock):
+    clock.set(datetime(2026, 5, 1, 20, 0, tzinfo=timezone.utc))
+    now = clock.now()
+    fans = [{"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(hours=i * 5)),
+             "expiresAt": _iso(now + timedelta(hours=i * 3 - 20)) if i % 2 else None,
+             "autoRenew": i % 3 != 0, "following": i % 4 == 0, "muted": i % 5 == 0} for i in range(1, 16)]
+    client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=fans)
+    client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=[
+        {"id": 2, "username": "fan2", "expiresAt": _iso(now + timedelta(minutes=30)), "autoRenew": False},
+        {"id": 3, "username": "fan3", "following": True},  # the rest of fan 3 stays as it was
+        {"id": 16, "username": "fan16", "subscribedAt": _iso(now - timedelta(hours=1)), "tagged": True},
+    ])
+    fans[1] = {**fans[1], "expiresAt": _iso(now + timedelta(minutes=30)), "autoRenew": False}
+    fans[2] = {**fans[2], "following": True}
+    fans.append({"id": 16, "username": "fan16", "subscribedAt": _iso(now - timedelta(hours=1)), "tagged": True})
+
+    def expected(at) -> dict[str, int]:  # noqa: ANN001
+        def active(f: dict) -> bool:
+            return f.get("expiresAt") is None or datetime.fromisoformat(f["expiresAt"]) > at
+        fresh = [f for f in fans if active(f)]
+        return {"fans": len(fresh),
+                "recent": sum(datetime.fromisoformat(f["subscribedAt"]) >= at - timedelta(hours=24) for f in fresh),
+                "following": sum(bool(f.get("following")) for f in fans),
+                "rebill_on": sum(f.get("autoRenew", True) for f in fresh),
+                "rebill_off": sum(not f.get("autoRenew", True) for f in fresh),
+                "tagged": sum(bool(f.get("tagged")) for f in fans), "friends": 0,
+                "muted": sum(bool(f.get("muted")) for f in fans)}
+
+    for step in (timedelta(0), timedelta(minutes=45), timedelta(hours=4), timedelta(days=1), timedelta(days=3)):
+        clock.advance(step)
+        lists = client.get(f"/api/{caller.account}/user-lists?limit=10", headers=caller.headers).json()["data"]
+        assert {x["id"]: x["usersCount"] for x in lists} == expected(clock.now()), clock.now()
+        one = client.get(f"/api/{caller.account}/user-lists/rebill_on", headers=caller.headers).json()["data"]
+        assert one["usersCount"] == expected(clock.now())["rebill_on"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -187,3 +187,73 @@ def test_a_list_of_another_account_is_not_found(client, world, account):
     other = world.account(account.team, "Other")
     vip = client.post(f"/api/{other}/user-lists", headers=account.headers, json={"name": "VIP"}).json()["data"]
     assert client.get(f"/api/{account.account}/user-lists/{vip['id']}", headers=account.headers).status_code == 404
+
+
+def _walk_members(client, caller, list_id, limit: int) -> list[int]:  # noqa: ANN001
+    """A list's members read the official SDK's way: offset 0, limit, 2 * limit, … until hasMore is false."""
+    seen, offset = [], 0
+    while True:
+        data = _get(client, caller, f"/user-lists/{list_id}/users?limit={limit}&offset={offset}")
+        seen += [u["id"] for u in data["list"]]
+        if not data["hasMore"]:
+            assert data["nextOffset"] is None
+            return seen
+        assert data["nextOffset"] == offset + limit
+        offset += limit
+
+
+def test_a_custom_list_pages_its_members_newest_first_as_they_and_their_fans_change(client, caller, clock):
+    now = clock.now()
+    fans = {i: now - timedelta(minutes=i % 5) for i in range(1, 41)}
+    client.post(f"/api/{caller.account}/fans", headers=caller.headers,
+                json=[{"id": i, "username": f"fan{i}", "subscribedAt": at.isoformat()} for i, at in fans.items()])
+    vip = client.post(f"/api/{caller.account}/user-lists", headers=caller.headers, json={"name": "VIP"}).json()["data"]
+    members = set(range(2, 41, 3))
+    client.post(f"/api/{caller.account}/user-lists/{vip['id']}/users", headers=caller.headers, json={"ids": sorted(members)})
+
+    def expected() -> list[int]:
+        return sorted(members, key=lambda i: (fans[i], i), reverse=True)
+
+    def count() -> int:
+        listed = _get(client, caller, "/user-lists?limit=50")
+        return next(x["usersCount"] for x in listed if x["id"] == str(vip["id"]))
+
+    assert _walk_members(client, caller, vip["id"], 3) == expected() and count() == len(members)
+    # A member's subscription date changes: the list's order follows it.
+    fans[5] = now + timedelta(hours=1)
+    client.post(f"/api/{caller.account}/fans", headers=caller.headers,
+                json=[{"id": 5, "username": "fan5", "subscribedAt": fans[5].isoformat()}])
+    assert _walk_members(client, caller, vip["id"], 3) == expected() and expected()[0] == 5
+    # Adding members already in the list counts only the new ones.
+    client.post(f"/api/{caller.account}/user-lists/{vip['id']}/users", headers=caller.headers, json={"ids": [1, 2, 5]})
+    members.add(1)
+    assert _walk_members(client, caller, vip["id"], 4) == expected() and count() == len(members)
+    assert _get(client, caller, f"/user-lists/{vip['id']}")["usersCount"] == len(members)
+    client.delete(f"/api/{caller.account}/user-lists/{vip['id']}/users/8", headers=caller.headers)
+    members.discard(8)
+    assert _walk_members(client, caller, vip["id"], 3) == expected() and count() == len(members)
+    preview = _get(client, caller, f"/user-lists/{vip['id']}")["users"]
+    assert [u["id"] for u in preview] == expected()[:3]
+    client.delete(f"/api/{caller.account}/user-lists/{vip['id']}/users", headers=caller.headers)
+    assert _walk_members(client, caller, vip["id"], 3) == [] and count() == 0
+
+
+def test_a_system_list_walked_by_offset_follows_the_clock(client, caller, clock):
+    now = clock.now()
+    body = [{"id": i, "username": f"fan{i}", "subscribedAt": (now - timedelta(hours=i)).isoformat(),
+             "autoRenew": i % 2 == 0, "expiresAt": (now + timedelta(hours=i % 6)).isoformat() if i % 4 == 0 else None}
+            for i in range(1, 31)]
+    client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=body)
+
+    def active(at) -> list[dict]:  # noqa: ANN001
+        return [f for f in body if f["expiresAt"] is None or datetime.fromisoformat(f["expiresAt"]) > at]
+
+    def renewing(at) -> list[int]:  # noqa: ANN001
+        return [f["id"] for f in active(at) if f["autoRenew"]]
+
+    assert _walk_members(client, caller, "rebill_on", 4) == renewing(now)
+    clock.advance(timedelta(hours=3))
+    assert _walk_members(client, caller, "rebill_on", 4) == renewing(clock.now()) != renewing(now)
+    recent = [f["id"] for f in active(clock.now())
+              if datetime.fromisoformat(f["subscribedAt"]) >= clock.now() - timedelta(hours=24)]
+    assert recent and _walk_members(client, caller, "recent", 5) == recent

@@ -21,6 +21,7 @@ from massdm.domain.banned_words import BannedWords
 from massdm.services import mass_messaging as message_service
 from massdm.services.mass_messaging import MessageDraft, Policy
 from massdm.store import delivery_chunks as chunk_store
+from massdm.store import fan_tallies
 from massdm.store import messages as message_store
 from massdm.store.db import create_store_engine, migrate, snapshot, transaction
 from massdm.store.tables import deliveries, fans
@@ -40,7 +41,10 @@ def _start_worker(directory, database_url: str, name: str) -> subprocess.Popen: 
 
 
 def _add_fans(engine, account: str, now) -> None:  # noqa: ANN001
-    """500,000 active fans, written in batches (the fan import path is tested elsewhere; here only volume matters)."""
+    """500,000 active fans, written in batches (the fan import path is tested elsewhere; here only volume matters).
+
+    Raw rows bypass the tallies every fan write keeps, so they are recounted after.
+    """
     start = now - timedelta(days=10)
     columns = {"account_id": account, "subscribed_at": start, "expires_at": None, "auto_renew": True,
                "following": False, "muted": False, "tagged": False, "friend": False, "created_at": now,
@@ -50,6 +54,8 @@ def _add_fans(engine, account: str, now) -> None:  # noqa: ANN001
             connection.execute(insert(fans), [
                 {**columns, "id": n, "username": f"fan{n}", "name": f"Fan {n}"} for n in range(base + 1, base + 50_001)
             ])
+    with transaction(engine) as connection:
+        fan_tallies.recount(connection, account)
 
 
 def _progress(engine, message_id: int):  # noqa: ANN001, ANN202

@@ -1,0 +1,199 @@
+"""Offset pages of fan listings whose cost does not grow with the offset.
+
+A listing (`Listing`) is an account's fans, all or by status or system list, optionally searched,
+or the members of a custom list; every one is ordered newest subscription first, (subscribed_at
+DESC, id DESC): the order of ix_fans_account_order, or of ix_user_list_members_order for a custom
+list. `offset` keeps its meaning (fans to skip) and a page is always what ORDER BY … LIMIT …
+OFFSET returns, but it is read from the nearest page mark (store.page_marks) at or before the
+offset: seek to the mark's key, skip the rest in the index, read limit + 1 rows. Serving a page
+marks the position right after it, so a client walking offsets 0, 50, 100, … (the official SDK
+way) seeks every time; a jump far from any mark skips forward GRID rows at a time, marking each
+step, so later jumps near it are short.
+
+When a mark holds: it was made at the account's current audience version (store.fan_tallies),
+every statement of this page read that same version (checked again after the last one; at READ
+COMMITTED a change committed meanwhile makes the page fall back to one plain statement), and, for
+listings that move with the clock, no fan before the mark crossed a boundary since the mark's time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import cached_property
+
+from sqlalchemy import BigInteger, ColumnElement, Connection, Select, bindparam, exists, select, tuple_
+
+from massdm.store import fan_tallies
+from massdm.store.fans import (
+    FAN_COLUMNS,
+    Fan,
+    fan_from_row,
+    search_condition,
+    status_condition,
+    system_list_condition,
+    system_list_flags,
+)
+from massdm.store.page_marks import MARKS, Key, Mark, PageMarks, database_of
+from massdm.store.tables import fans, user_list_members
+from massdm.store.types import UTCDateTime
+
+_EXPIRY_BOUND = frozenset({"active", "expired", "rebill_on", "rebill_off", "recent"})
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One offset-paged sequence of fans: what page marks are kept for."""
+
+    account_id: str
+    filter: str = "all"  # all | active | expired | a system list id other than "fans" (which is "active")
+    members_of: int | None = None  # a custom list: its members (filter "all")
+    query: str | None = None  # search within username/name
+
+    @classmethod
+    def of_system_list(cls, account_id: str, list_id: str) -> "Listing":
+        return cls(account_id, "active" if list_id == "fans" else list_id)
+
+    @property
+    def moves_with_time(self) -> bool:
+        return self.filter in _EXPIRY_BOUND
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a listing's rows come from: its order key, its conditions, and the rows to show."""
+
+    key: tuple[ColumnElement, ColumnElement]
+    where: tuple[ColumnElement[bool], ...]
+    joins_fans: bool  # rows come from the members' index, joined to their fans
+
+    @cached_property
+    def step(self) -> Select:
+        """The key :skip rows past the key (:after_at, :after_id): built once, run for every step of a long skip."""
+        after = tuple_(bindparam("after_at", type_=UTCDateTime()), bindparam("after_id", type_=BigInteger()))
+        return _ordered(select(*self.key).where(*self.where, tuple_(*self.key) < after), self) \
+            .offset(bindparam("skip")).limit(1)
+
+
+def _source(listing: Listing, now: datetime) -> _Source:
+    if listing.members_of is not None:
+        members = user_list_members.c
+        return _Source((members.subscribed_at, members.fan_id),
+                       (members.list_id == listing.members_of, members.account_id == listing.account_id), True)
+    where = [fans.c.account_id == listing.account_id]
+    if listing.filter in ("active", "expired"):
+        where.append(status_condition(listing.filter, now))
+    elif listing.filter != "all":
+        where.append(system_list_condition(listing.filter, now))
+    if listing.query:
+        where.append(search_condition(listing.query))
+    return _Source((fans.c.subscribed_at, fans.c.id), tuple(where), False)
+
+
+def _ordered(statement: Select, source: _Source) -> Select:
+    return statement.order_by(source.key[0].desc(), source.key[1].desc())
+
+
+def _after(source: _Source, mark: Mark) -> tuple[ColumnElement[bool], ...]:
+    return () if mark.after is None else (tuple_(*source.key) < mark.after,)
+
+
+def _key_at(connection: Connection, source: _Source, start: Mark, skip: int) -> Key | None:
+    """The order key of the row `skip` rows past `start` (read from the index alone); None past the end."""
+    if start.after is None:
+        statement = _ordered(select(*source.key).where(*source.where), source).offset(skip).limit(1)
+        row = connection.execute(statement).first()
+    else:
+        row = connection.execute(source.step, {"after_at": start.after[0], "after_id": start.after[1],
+                                               "skip": skip}).first()
+    return (row[0], row[1]) if row else None
+
+
+def _rows(
+    connection: Connection, source: _Source, bound: tuple[ColumnElement[bool], ...], *, offset: int = 0, limit: int,
+    now: datetime, system_list_ids: tuple[str, ...],
+) -> list:
+    """limit + 1 rows of the listing from `bound` on (after skipping `offset`), with their order key."""
+    statement = select(*FAN_COLUMNS, *system_list_flags(system_list_ids, now),
+                       source.key[0].label("order_at"), source.key[1].label("order_id"))
+    if source.joins_fans:
+        members = user_list_members.c
+        statement = statement.select_from(
+            user_list_members.join(fans, (fans.c.account_id == members.account_id) & (fans.c.id == members.fan_id))
+        )
+    statement = _ordered(statement.where(*source.where, *bound), source).limit(limit + 1)
+    return connection.execute(statement.offset(offset) if offset else statement).all()
+
+
+def _still_holds(connection: Connection, listing: Listing, mark: Mark, now: datetime) -> bool:
+    """Whether no fan before `mark` joined or left the listing between the mark's time and now.
+
+    Only the passage of time is in question (the version says the rows are the same), and time
+    moves fans across one boundary: a subscription ending in (mark.at, now]. One range of
+    ix_fans_account_expiry, narrowed to fans at or before the mark's key. (`recent` also loses fans
+    as they age past 24 hours, but those go oldest first: once one before the mark has gone, so has
+    every fan after it, and the page from the mark is empty, as the plain query's is.)
+    """
+    if now < mark.at:  # the clock went back: nothing is known
+        return False
+    if now == mark.at or mark.after is None:
+        return True
+    ended = exists().where(fans.c.account_id == listing.account_id, fans.c.expires_at > mark.at,
+                           fans.c.expires_at <= now, tuple_(fans.c.subscribed_at, fans.c.id) >= mark.after)
+    return not connection.execute(select(ended)).scalar()
+
+
+def page_listing(
+    connection: Connection,
+    listing: Listing,
+    *,
+    offset: int,
+    limit: int,
+    now: datetime,
+    system_list_ids: tuple[str, ...] = (),
+    marks: PageMarks = MARKS,
+) -> tuple[list[Fan], bool]:
+    """The page at `offset` of `listing`, and whether more follow: exactly what a plain OFFSET query returns.
+
+    Each fan comes with the system lists (of `system_list_ids`) it belongs to, computed by the
+    conditions that define those lists. Reads only; the marks it uses and makes stay in `marks`.
+    """
+    scope = (database_of(connection.engine), listing)
+    source = _source(listing, now)
+    version = fan_tallies.read_version(connection, listing.account_id)
+    origin = Mark(0, None, version, now)
+    start = marks.nearest(scope, version, offset) or origin
+    made: list[Mark] = []
+    if start.after is not None and listing.moves_with_time:
+        if _still_holds(connection, listing, start, now):
+            made.append(replace(start, at=now))  # it held until now: check from now on next time
+        else:
+            marks.forget(scope)
+            start = origin
+    rows: list = []
+    while offset - start.position > marks.grid:
+        key = _key_at(connection, source, start, marks.grid - 1)
+        if key is None:
+            break  # the listing ends before the offset: an empty page
+        start = Mark(start.position + marks.grid, key, version, now)
+        made.append(start)
+    else:
+        # Seek to the first row of the page: past the mark, then (if the page starts after it) to
+        # the key `skip` rows on, found in the index alone. SQLite seeks on a row value only when it
+        # is given as values, not as a subquery, hence two statements.
+        skip = offset - start.position
+        first = _key_at(connection, source, start, skip) if skip else None
+        if not skip or first is not None:
+            bound = (tuple_(*source.key) <= first,) if skip else _after(source, start)
+            rows = _rows(connection, source, bound, limit=limit, now=now, system_list_ids=system_list_ids)
+    if fan_tallies.read_version(connection, listing.account_id) != version:
+        # A change committed while this page was read (PostgreSQL at READ COMMITTED): the marks may
+        # describe other rows than the ones seen, so answer with one plain statement: one snapshot.
+        rows = _rows(connection, source, (), offset=offset, limit=limit, now=now, system_list_ids=system_list_ids)
+        return [fan_from_row(r, system_list_ids) for r in rows[:limit]], len(rows) > limit
+    page = rows[:limit]
+    if len(rows) > limit:
+        last = page[-1]._mapping
+        made.append(Mark(offset + limit, (last["order_at"], last["order_id"]), version, now))
+    marks.remember(scope, made)
+    return [fan_from_row(r, system_list_ids) for r in page], len(rows) > limit

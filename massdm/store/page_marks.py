@@ -1,0 +1,146 @@
+"""Page marks: where positions of a fan listing are, kept in process memory so deep offsets seek.
+
+A mark says: in this listing, at audience version `version` and at time `at`, the rows before
+`position` are exactly the rows whose order key is ≥ `after` (the key of the row at position − 1).
+A page at offset K ≥ position is then found by seeking to `after` and skipping K − position rows,
+instead of skipping K. Whether a mark still holds is decided by store.fan_pages; this module only
+keeps them: per listing, one mark per `grid` positions (the lowest seen in each stretch, laid by
+long skips) plus the marks of the latest pages served (clients walking offsets), and at most
+`capacity` marks in all, least recently used listings dropped first. Nothing here touches the
+database: a GET never writes for its marks, and every API process keeps its own.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Hashable, Iterable
+
+from sqlalchemy import Engine
+
+GRID = 4096
+CAPACITY = 100_000
+RECENT = 32
+
+Key = tuple[datetime, int]  # (subscribed_at, fan id): the listing order, descending
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    position: int
+    after: Key | None  # None only at position 0
+    version: int
+    at: datetime
+
+
+class _ListingMarks:
+    __slots__ = ("version", "grid", "buckets", "recent")
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.grid: dict[int, Mark] = {}  # stretch number (position // grid) -> its lowest mark
+        self.buckets: list[int] = []  # the grid's keys, sorted
+        self.recent: OrderedDict[int, Mark] = OrderedDict()  # position -> mark, oldest first
+
+    def __len__(self) -> int:
+        return len(self.grid) + len(self.recent)
+
+
+class PageMarks:
+    """A bounded, thread-safe store of marks by scope (a listing of one database)."""
+
+    def __init__(self, *, capacity: int = CAPACITY, grid: int = GRID, recent: int = RECENT) -> None:
+        self.capacity = capacity
+        self.grid = grid
+        self.recent = recent
+        self._listings: OrderedDict[Hashable, _ListingMarks] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self._size
+
+    def nearest(self, scope: Hashable, version: int, position: int) -> Mark | None:
+        """The mark of `version` with the highest position not above `position`, if any."""
+        with self._lock:
+            marks = self._listings.get(scope)
+            if marks is None or marks.version != version:
+                return None
+            self._listings.move_to_end(scope)
+            best = None
+            for mark in marks.recent.values():
+                if mark.position <= position and (best is None or mark.position > best.position):
+                    best = mark
+            index = bisect.bisect_right(marks.buckets, position // self.grid)
+            while index > 0:
+                mark = marks.grid[marks.buckets[index - 1]]
+                if mark.position <= position:
+                    if best is None or mark.position > best.position:
+                        best = mark
+                    break
+                index -= 1
+            return best
+
+    def remember(self, scope: Hashable, marks: Iterable[Mark]) -> None:
+        with self._lock:
+            for mark in marks:
+                self._add(scope, mark)
+            while self._size > self.capacity and len(self._listings) > 1:
+                _scope, dropped = self._listings.popitem(last=False)
+                self._size -= len(dropped)
+
+    def forget(self, scope: Hashable) -> None:
+        with self._lock:
+            dropped = self._listings.pop(scope, None)
+            if dropped is not None:
+                self._size -= len(dropped)
+
+    def _add(self, scope: Hashable, mark: Mark) -> None:
+        marks = self._listings.get(scope)
+        if marks is None or mark.version > marks.version:  # a newer version: every older mark is void
+            if marks is not None:
+                self._size -= len(marks)
+            marks = self._listings[scope] = _ListingMarks(mark.version)
+        elif mark.version < marks.version:  # made from an older snapshot than marks already kept
+            return
+        self._listings.move_to_end(scope)
+        if mark.position in marks.recent:
+            del marks.recent[mark.position]
+            self._size -= 1
+        stretch = mark.position // self.grid
+        held = marks.grid.get(stretch)
+        if held is None and len(marks.grid) < self.capacity // 2:
+            bisect.insort(marks.buckets, stretch)
+            marks.grid[stretch] = mark
+            self._size += 1
+            return
+        if held is not None and mark.position <= held.position:
+            marks.grid[stretch] = mark
+            return
+        marks.recent[mark.position] = mark
+        self._size += 1
+        if len(marks.recent) > self.recent:
+            marks.recent.popitem(last=False)
+            self._size -= 1
+
+
+_ENGINES: "weakref.WeakKeyDictionary[Engine, int]" = weakref.WeakKeyDictionary()
+_NUMBERS = itertools.count(1)
+_ENGINES_LOCK = threading.Lock()
+
+
+def database_of(engine: Engine) -> int:
+    """A number for `engine` never given to another engine of this process: marks of two databases never mix."""
+    with _ENGINES_LOCK:
+        number = _ENGINES.get(engine)
+        if number is None:
+            number = _ENGINES[engine] = next(_NUMBERS)
+        return number
+
+
+MARKS = PageMarks()  # the process's marks

@@ -1,0 +1,139 @@
+"""A page's cost does not grow with its offset, counted as the database's own work, not timed.
+
+SQLite: virtual-machine instructions (sqlite3's progress handler). PostgreSQL: rows through every
+plan node of the page's statements (each run again under EXPLAIN ANALYZE). 20,000 fans; a page reached
+the way the official SDK pages (offset 0, 50, 100, …) must cost about what the first page costs,
+while the same page read cold (no marks) costs far more: proof that the counter sees the skip.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import pytest
+from sqlalchemy import Connection, Engine, event, text
+
+from massdm.clock import ManualClock
+from massdm.store import fan_pages
+from massdm.store import fans as fan_store
+from massdm.store import user_lists as list_store
+from massdm.store.db import create_store_engine, migrate, transaction
+from massdm.store.fan_pages import Listing
+from massdm.store.fans import FanRecord
+from massdm.store.page_marks import PageMarks
+from tests.backends import ON_POSTGRES, database_url
+from tests.conftest import World
+
+FANS = 20_000
+LIMIT = 50
+BASE = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+
+def _rows_through(plan: dict) -> int:
+    return plan["Actual Rows"] * plan["Actual Loops"] + sum(_rows_through(p) for p in plan.get("Plans", ()))
+
+
+def _plan_rows(connection: Connection, read: Callable[[], object]) -> int:
+    statements: list[tuple[str, object]] = []
+
+    def remember(_connection, _cursor, statement: str, parameters: object, *_rest: object) -> None:  # noqa: ANN001
+        statements.append((statement, parameters))
+
+    event.listen(connection, "before_cursor_execute", remember)
+    try:
+        read()
+    finally:
+        event.remove(connection, "before_cursor_execute", remember)
+    cursor = connection.connection.driver_connection.cursor()
+    rows = 0
+    for statement, parameters in statements:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+        rows += _rows_through(cursor.fetchone()[0][0]["Plan"])
+    return rows
+
+
+def _work(connection: Connection, read: Callable[[], object]) -> int:
+    """How much work the database did for `read()` on `connection`."""
+    if ON_POSTGRES:
+        return _plan_rows(connection, read)
+    raw = connection.connection.driver_connection
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    raw.set_progress_handler(count, 10)
+    try:
+        read()
+    finally:
+        raw.set_progress_handler(None, 0)
+    return steps * 10
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, str, int, int]:
+    """20,000 fans (ties on subscribed_at, a third expired) and two lists: 10,000 members and 20."""
+    engine = create_store_engine(database_url(tmp_path_factory.mktemp("fan-pages-cost")))
+    migrate(engine)
+    maker = World(engine, ManualClock(BASE))
+    account = maker.account(maker.team())
+    records = [FanRecord(id=i, username=f"fan{i}", name=f"Fan {i}", subscribed_at=BASE - timedelta(minutes=i // 3),
+                         expires_at=BASE - timedelta(days=1) if i % 3 == 0 else None, auto_renew=True,
+                         following=False, muted=False, tagged=False, friend=False) for i in range(1, FANS + 1)]
+    with transaction(engine) as connection:
+        for start in range(0, FANS, 5000):
+            fan_store.upsert_fans(connection, account, records[start : start + 5000], BASE)
+        big = list_store.create_list(connection, account, "half", BASE).id
+        small = list_store.create_list(connection, account, "few", BASE).id
+        list_store.add_members(connection, big, account, list(range(2, FANS + 1, 2)), BASE)
+        list_store.add_members(connection, small, account, list(range(FANS, 0, -FANS // 20)), BASE)
+        if ON_POSTGRES:
+            connection.execute(text("ANALYZE fans")); connection.execute(text("ANALYZE user_list_members"))
+    return engine, account, big, small
+
+
+def _page_work(engine: Engine, listing: Listing, offset: int, marks: PageMarks) -> tuple[int, list[int], bool]:
+    with transaction(engine) as connection:
+        result: list = []
+        work = _work(connection, lambda: result.extend(
+            fan_pages.page_listing(connection, listing, offset=offset, limit=LIMIT, now=BASE, marks=marks)))
+    fans, has_more = result
+    return work, [f.id for f in fans], has_more
+
+
+def _walk_to_the_end(engine: Engine, listing: Listing, size: int) -> tuple[int, int, int]:
+    """(work of the first page, of the last page reached by walking, of that page read cold)."""
+    marks = PageMarks()
+    offset, seen = 0, 0
+    while True:
+        work, ids, has_more = _page_work(engine, listing, offset, marks)
+        first = work if offset == 0 else first
+        seen += len(ids)
+        if not has_more:
+            break
+        offset += LIMIT
+    assert seen == size
+    cold, cold_ids, _ = _page_work(engine, listing, offset, PageMarks())
+    assert cold_ids == ids
+    return first, work, cold
+
+
+@pytest.mark.parametrize(("status", "size"), [("all", FANS), ("active", FANS - FANS // 3)])
+def test_a_deep_page_reached_page_by_page_costs_what_the_first_page_costs(world, status, size):
+    engine, account, _big, _small = world
+    first, deep, cold = _walk_to_the_end(engine, Listing(account, status), size)
+    assert deep <= 2 * first, (first, deep)
+    assert cold >= 20 * first, (first, cold)  # the counter does see a skip of 20,000 rows
+
+
+def test_a_list_pages_from_its_members_at_any_depth_and_whatever_its_size(world):
+    engine, account, big, small = world
+    first, deep, cold = _walk_to_the_end(engine, Listing(account, members_of=big), FANS // 2)
+    assert deep <= 2 * first, (first, deep)
+    assert cold >= 20 * first, (first, cold)
+    everyone, _, _ = _page_work(engine, Listing(account), 0, PageMarks())
+    few, ids, _ = _page_work(engine, Listing(account, members_of=small), 0, PageMarks())
+    assert len(ids) == 20
+    assert few <= 2 * everyone, (everyone, few)  # 20 members of 20,000 fans: no scan of the fans

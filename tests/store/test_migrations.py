@@ -1,0 +1,68 @@
+"""Migration 0007 back-fills what it starts keeping: tallies, list sizes and the members' copied dates."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import bindparam, insert, select, text
+
+from massdm.store import fan_pages, fan_tallies
+from massdm.store import user_lists as list_store
+from massdm.store.db import MIGRATIONS_DIR, create_store_engine, migrate, transaction
+from massdm.store.fan_pages import Listing
+from massdm.store.page_marks import PageMarks
+from massdm.store.tables import accounts, fans, teams, user_list_members
+from massdm.store.types import UTCDateTime
+from tests.backends import database_url
+
+NOW = datetime(2026, 11, 30, 18, 0, tzinfo=timezone.utc)
+
+
+def _upgrade(engine, revision: str) -> None:  # noqa: ANN001
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def test_fans_and_lists_from_before_the_tallies_are_counted_and_page_in_order(tmp_path):
+    engine = create_store_engine(database_url(tmp_path))
+    _upgrade(engine, "0006")
+    rows = [{"account_id": "acct_old", "id": i, "username": f"fan{i}", "name": f"Fan {i}",
+             "subscribed_at": NOW - timedelta(hours=i * 7), "expires_at": NOW + timedelta(hours=i - 5) if i % 2 else None,
+             "auto_renew": i % 3 != 0, "following": i % 4 == 0, "muted": False, "tagged": i == 1, "friend": False,
+             "created_at": NOW, "updated_at": NOW} for i in range(1, 13)]
+    with engine.begin() as connection:
+        connection.execute(insert(teams).values(id=1, name="Old", slug="old", credit_balance=10, created_at=NOW))
+        connection.execute(insert(accounts).values(id="acct_old", team_id=1, display_name="Old", username="old",
+                                                   onlyfans_id=1, created_at=NOW))
+        connection.execute(insert(fans), rows)
+        connection.execute(text("INSERT INTO user_lists (id, account_id, name, is_pinned_to_feed, created_at) "
+                                "VALUES (7, 'acct_old', 'VIP', false, :now)").bindparams(
+                                    bindparam("now", type_=UTCDateTime())), {"now": NOW})
+        for fan_id in (3, 9, 4, 11):
+            connection.execute(text("INSERT INTO user_list_members (list_id, fan_id, account_id, added_at) "
+                                    "VALUES (7, :fan, 'acct_old', :now)").bindparams(
+                                        bindparam("now", type_=UTCDateTime())), {"fan": fan_id, "now": NOW})
+
+    migrate(engine)
+
+    def active(row: dict) -> bool:
+        return row["expires_at"] is None or row["expires_at"] > NOW
+
+    with transaction(engine) as connection:
+        assert fan_tallies.system_list_counts(connection, "acct_old", NOW) == {
+            "fans": sum(map(active, rows)),
+            "recent": sum(active(r) and r["subscribed_at"] >= NOW - timedelta(hours=24) for r in rows),
+            "following": 3, "rebill_on": sum(active(r) and r["auto_renew"] for r in rows),
+            "rebill_off": sum(active(r) and not r["auto_renew"] for r in rows), "tagged": 1, "friends": 0, "muted": 0,
+        }
+        assert list_store.get_list(connection, "acct_old", 7).member_count == 4
+        copied = dict(connection.execute(select(user_list_members.c.fan_id, user_list_members.c.subscribed_at)).all())
+        assert copied == {i: NOW - timedelta(hours=i * 7) for i in (3, 9, 4, 11)}
+        members, _ = fan_pages.page_listing(connection, Listing("acct_old", members_of=7), offset=1, limit=10, now=NOW,
+                                            marks=PageMarks())
+        assert [f.id for f in members] == [4, 9, 11]
