@@ -1,7 +1,8 @@
 """Who a user list contains: the catalogue of system lists and the rules behind them.
 
-System lists are never stored; they are derived from fan state each time they are read
-(see `store.fans.system_list_condition`), so they cannot drift from the fans themselves.
+System list membership is never stored; it is derived from fan state each time it is read
+(see `store.fans.system_list_condition`), so it cannot drift from the fans themselves. Only
+their member counts are kept, by every fan write (`store.fan_tallies`).
 """
 
 from __future__ import annotations
