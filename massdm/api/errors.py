@@ -12,12 +12,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from massdm.api.deps import authenticate, route_cost
+from massdm.api.transaction import RequestUnit
 from massdm.domain import json_body
 from massdm.errors import InsufficientCredits, MassdmError, Unauthorized, ValidationFailed
-from massdm.services.accounts import has_valid_key
+from massdm.services.accounts import has_valid_key, require_account
+from massdm.services.metering import insufficient_credits
 from massdm.store.db import snapshot
 
 log = logging.getLogger("massdm.api")
@@ -76,19 +80,12 @@ async def _has_valid_key(request: Request) -> bool:
 
 async def _check_caller(request: Request) -> None:
     """What a request's dependencies would have said before its parameters were checked: a request
-    that fails validation still gets 401, 429 or 404 first, as the contract orders them."""
-    from massdm.api.deps import authenticate, route_cost
-    from massdm.api.transaction import RequestUnit
-    from massdm.services.accounts import require_account
-    from massdm.services.metering import insufficient_credits
-
+    that fails validation still gets 401, 429, 404 or 402 first, as the contract orders them."""
     path = request.url.path
     if not path.startswith(("/api/", "/fan/v1/")) or getattr(request.state, "error_meta", None) is not None:
         return
     credentials = request.headers.get("authorization", "")
     scheme, _, token = credentials.partition(" ")
-    from fastapi.security import HTTPAuthorizationCredentials
-
     bearer = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip()) if token.strip() else None
     scope = "fan" if path.startswith("/fan/v1/") else "api"
 
