@@ -26,7 +26,9 @@ from tests import media_files
 from tests.conftest import Server, start_server
 from tests.e2e.chaos import scaled
 
-SLOWEST_ANSWER = 5.0  # seconds: "no request slower than a few seconds"
+# Seconds: "no request slower than a few seconds". An attempt waits at most the overload wait (5 s
+# by default) for a place, and is then served or answered 503; the rest is the time it is served in.
+SLOWEST_ANSWER = 5.0 + 3.0
 
 
 @dataclass
@@ -127,11 +129,14 @@ def test_concurrent_reads_sends_and_purchases_are_all_answered_promptly_and_exac
     assert charged == reads + sends  # one credit each; the fan side is free; a retried 503 cost nothing
     assert texts == sends
     queue = api.get(f"/api/{account}/mass-messaging/{ppv_id}").json()["data"]["queue"]
-    bought = api.get(f"/api/{account}/engagement/messages/{ppv_id}/buyers?limit=100").json()["data"]
-    assert len(bought["list"]) == buyers
-    overview = api.get(f"/api/{account}/engagement/messages/mass-messages?limit=100").json()["data"]["items"]
-    item = next(i for i in overview if i["id"] == ppv_id)
-    assert (item["purchasedCount"], queue["isDone"]) == (buyers, True)
+    buyer_ids, url = [], f"/api/{account}/engagement/messages/{ppv_id}/buyers?limit=100"
+    while url:  # every buyer, page by page
+        page = api.get(url).json()
+        buyer_ids += [b["id"] for b in page["data"]["list"]]
+        url = page["_pagination"]["next_page"]
+    assert sorted(buyer_ids) == list(range(1, buyers + 1))
+    top = api.get(f"/api/{account}/engagement/messages/top-message").json()["data"]["purchases"]
+    assert (top["id"], top["purchasedCount"], queue["isDone"]) == (ppv_id, buyers, True)
     api.close()
 
 
