@@ -35,6 +35,11 @@ _bearer = HTTPBearer(auto_error=False, description="Your massdm API key: `Author
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
+async def credentials_of(request: Request) -> HTTPAuthorizationCredentials | None:
+    """The request's bearer credentials, read as the `Bearer` dependency reads them (None if absent)."""
+    return await _bearer(request)
+
+
 @dataclass(frozen=True)
 class Needs:
     """What one handler parameter needs from the request's unit of work, fulfilled in its thread."""

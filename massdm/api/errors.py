@@ -12,11 +12,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from massdm.api.deps import authenticate, route_cost
+from massdm.api.deps import authenticate, credentials_of, route_cost
 from massdm.api.transaction import RequestUnit
 from massdm.domain import json_body
 from massdm.errors import InsufficientCredits, MassdmError, Unauthorized, ValidationFailed
@@ -84,11 +83,8 @@ async def _check_caller(request: Request) -> None:
     path = request.url.path
     if not path.startswith(("/api/", "/fan/v1/")) or getattr(request.state, "error_meta", None) is not None:
         return
-    credentials = request.headers.get("authorization", "")
-    scheme, _, token = credentials.partition(" ")
-    bearer = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip()) if token.strip() else None
+    bearer = await credentials_of(request)
     scope = "fan" if path.startswith("/fan/v1/") else "api"
-
     cost = route_cost(request.scope.get("route"))
 
     def check() -> None:

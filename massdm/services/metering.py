@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+import redis
 from limits import RateLimitItemPerDay, RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -146,7 +147,7 @@ class RedisRateLimiter:
     RETRY_AFTER = 1  # seconds
     LOG_EVERY = 30.0
 
-    def __init__(self, client: "redis.Redis", prefix: str) -> None:  # noqa: F821 - optional import
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
         self._script = client.register_script(_WINDOWS_SCRIPT)
@@ -161,8 +162,6 @@ class RedisRateLimiter:
         return self._check(key_id, limit_minute, limit_day, count=False)
 
     def _run_script(self, keys: list[str], args: list[object]) -> list[int]:
-        import redis
-
         if time.monotonic() < self._down_until:
             raise self._unavailable()
         try:
@@ -208,7 +207,7 @@ class RedisRateLimiter:
         )
 
 
-def rate_limiter_for(redis_client: "redis.Redis | None", prefix: str) -> RateLimiter:  # noqa: F821
+def rate_limiter_for(redis_client: redis.Redis | None, prefix: str) -> RateLimiter:
     return RedisRateLimiter(redis_client, prefix) if redis_client is not None else MemoryRateLimiter()
 
 
