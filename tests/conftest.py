@@ -26,6 +26,7 @@ from massdm.config import Settings
 from massdm.services import accounts as account_service
 from massdm.store.db import create_store_engine, migrate, transaction
 from massdm.store.teams import Team
+from massdm.api.state import state_of
 from tests.backends import ON_POSTGRES, database_url, drop_created, redis_env, redis_settings
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -133,7 +134,7 @@ def client(app) -> Iterator[TestClient]:  # noqa: ANN001
 
 @pytest.fixture
 def world(app) -> World:  # noqa: ANN001
-    return World(app.state.engine, app.state.clock)
+    return World(state_of(app).engine, state_of(app).clock)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -15,6 +15,7 @@ from massdm.api.body_guard import BodyGuard
 from massdm.api.errors import install_error_handlers
 from massdm.api.idempotency import IdempotencyMiddleware
 from massdm.api.metrics import RequestMetrics
+from massdm.api.routing import index_routes
 from massdm.api.routes import (
     bench,
     engagement,
@@ -28,7 +29,7 @@ from massdm.api.routes import (
     user_lists,
     webhooks,
 )
-from massdm.api.schemas.common import ErrorBody
+from massdm.api.state import AppState
 from massdm.clock import Clock, SystemClock
 from massdm.config import Settings
 from massdm.delivery.worker import DeliveryWorker, start_in_thread, worker_config
@@ -40,20 +41,6 @@ from massdm.services.metering import CreditLedgerFactory, RateLimiter, SqlCredit
 from massdm.store import shared
 from massdm.store.db import engine_for, migrate, normalise_url
 from massdm.webhooks.dispatcher import WebhookDispatcher, dispatch_config
-
-_ERRORS = {
-    401: {"description": "Missing or invalid API key: `{\"error\": \"Unauthorized. ...\"}`"},
-    402: {"description": "Not enough credits: `{\"message\": \"Insufficient credits ...\"}`"},
-    404: {"model": ErrorBody, "description": "Unknown account or id, or one this key may not use"},
-    422: {"model": ErrorBody, "description": "VALIDATION_ERROR with per-field `errors`"},
-    429: {"model": ErrorBody, "description": "Rate limit exceeded; see `Retry-After`"},
-    503: {"model": ErrorBody, "description": "SERVICE_UNAVAILABLE: overloaded, or the database or Redis is "
-          "unreachable; nothing was done or charged; see `Retry-After`"},
-}
-_IDEMPOTENT = {
-    409: {"model": ErrorBody, "description": "IDEMPOTENCY_CONFLICT: the same Idempotency-Key is still in flight"},
-}
-
 
 def create_app(
     settings: Settings | None = None,
@@ -102,34 +89,44 @@ def create_app(
         description="Mass messaging for creator platforms, speaking the OnlyFansAPI.com mass-messaging contract.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.clock = clock
-    app.state.redis = shared.connect(settings.redis_url) if settings.redis_url else None
-    app.state.rate_limiter = rate_limiter or rate_limiter_for(app.state.redis, settings.redis_prefix)
-    app.state.ledger_factory = ledger_factory
+    redis = shared.connect(settings.redis_url) if settings.redis_url else None
     local_media = LocalMediaStore(settings.media_dir)
-    app.state.media_store = media_store or local_media
-    app.state.av_tools = AvTools.find(settings.ffprobe, settings.ffmpeg)
-    app.state.policy = Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
-    app.state.worker = worker
-    app.state.wake_worker = wake_workers
-    app.state.admission = Admission(places)
+    app.state.massdm = AppState(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        rate_limiter=rate_limiter or rate_limiter_for(redis, settings.redis_prefix),
+        ledger_factory=ledger_factory,
+        media_store=media_store or local_media,
+        av_tools=AvTools.find(settings.ffprobe, settings.ffmpeg),
+        policy=Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds),
+        admission=Admission(places),
+        wake_workers=wake_workers,
+        worker=worker,
+        redis=redis,
+    )
 
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyGuard)
     app.add_middleware(RequestMetrics)
-    app.include_router(health.router)
+    _add_routes(app, health.router)
     if settings.bench_routes:
-        app.include_router(bench.router)
+        _add_routes(app, bench.router)
     for router in (identity.router, fans.router, user_lists.router, media.router, saved_for_later.router,
                    engagement.router, fan_inbox.router, webhooks.router):
-        app.include_router(router, responses=_ERRORS)
-    app.include_router(mass_messaging.router, responses={**_ERRORS, **_IDEMPOTENT})
+        _add_routes(app, router)
+    _add_routes(app, mass_messaging.router)
     # Stored files, at stable URLs; names are random, so listing is impossible and guessing hopeless.
     app.mount(LocalMediaStore.URL_PREFIX, StaticFiles(directory=local_media.root), name="media")
+    index_routes(app)
     return app
+
+
+def _add_routes(app: FastAPI, router: APIRouter) -> None:
+    """The router's routes as the app's own: FastAPI would keep an included router as a branch
+    that every request walks through."""
+    app.router.routes.extend(router.routes)
 
 
 def _on_sqlite(settings: Settings) -> bool:

@@ -17,12 +17,11 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from massdm.api.errors import render_error
-from massdm.api.idempotency import KNOWN_KEY_SCOPE_KEY
+from massdm.api.state import call_of, state_of
+from massdm.api.transaction import in_unit
 from massdm.api.uploads import FORM_OVERHEAD
 from massdm.errors import MassdmError, TooLarge, Unauthorized
 from massdm.services import accounts as account_service
-from massdm.store.api_keys import ApiKey
-from massdm.store.db import snapshot
 
 _KEYED = ("/api/", "/fan/v1/")
 _FILE_ROUTES = (re.compile(r"^/api/[^/]+/mass-messaging/?$"), re.compile(r"^/api/[^/]+/media/upload/?$"))
@@ -45,7 +44,7 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        settings = request.app.state.settings
+        settings = state_of(request).settings
         files = scope["method"] == "POST" and any(route.match(scope["path"]) for route in _FILE_ROUTES)
         limit = settings.media_max_bytes + FORM_OVERHEAD if files else settings.max_body_bytes
         declared = request.headers.get("content-length")
@@ -85,15 +84,9 @@ class BodyGuard:
 
 
 async def _check_key(request: Request) -> None:
-    state = request.app.state
     authorization = request.headers.get("authorization")
-
-    def find() -> ApiKey | None:
-        with snapshot(state.engine) as connection:
-            return account_service.find_key(connection, authorization)
-
-    found = await state.admission.run("read", find)
+    found = await in_unit(request, "read", lambda unit: account_service.find_key(unit.connection, authorization))
     if found is None:
         raise Unauthorized("no valid key")
     if "api" in found.scopes:
-        request.scope[KNOWN_KEY_SCOPE_KEY] = found  # the idempotency middleware need not look it up again
+        call_of(request).key = found  # the idempotency middleware need not look it up again

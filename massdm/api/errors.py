@@ -15,13 +15,12 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from massdm.api.deps import authenticate, credentials_of, route_cost
-from massdm.api.transaction import RequestUnit
+from massdm.api.caller import Caller, error_meta, route_cost
+from massdm.api.state import call_of, state_of
+from massdm.api.transaction import in_unit
 from massdm.domain import json_body
 from massdm.errors import InsufficientCredits, MassdmError, Unauthorized, ValidationFailed
-from massdm.services.accounts import has_valid_key, require_account
-from massdm.services.metering import insufficient_credits
-from massdm.store.db import snapshot
+from massdm.services.accounts import has_valid_key
 
 log = logging.getLogger("massdm.api")
 
@@ -34,14 +33,8 @@ _HTTP_CODES = {
 }
 
 
-def _error_meta(request: Request) -> dict[str, Any] | None:
-    """`_meta` for an error: nothing was charged; rate limits as counted for this request."""
-    build = getattr(request.state, "error_meta", None)
-    return build() if build else None
-
-
 def _console_url(request: Request) -> str:
-    settings = request.app.state.settings
+    settings = state_of(request).settings
     base = settings.console_url or settings.public_url or str(request.base_url)
     return base.rstrip("/")
 
@@ -59,44 +52,28 @@ def render_error(request: Request, exc: MassdmError) -> JSONResponse:
     body = {"error": exc.code, "message": exc.message, "description": exc.description}
     if exc.errors:
         body["errors"] = exc.errors
-    meta = _error_meta(request)
+    meta = error_meta(request)
     if meta is not None:
         body["_meta"] = meta
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
 async def _has_valid_key(request: Request) -> bool:
-    if getattr(request.state, "error_meta", None) is not None:
-        return True  # already authenticated by the route's dependencies
-    state = request.app.state
-
-    def check() -> bool:
-        with snapshot(state.engine) as connection:
-            return has_valid_key(connection, request.headers.get("authorization"))
-
-    return await state.admission.run("read", check)
+    if call_of(request).key is not None:
+        return True  # already authenticated
+    header = request.headers.get("authorization")
+    return await in_unit(request, "read", lambda unit: has_valid_key(unit.connection, header))
 
 
 async def _check_caller(request: Request) -> None:
-    """What a request's dependencies would have said before its parameters were checked: a request
-    that fails validation still gets 401, 429, 404 or 402 first, as the contract orders them."""
+    """What a request's caller would have said before its parameters were checked: a request that
+    fails validation still gets 401, 429, 404 or 402 first, as the contract orders them."""
     path = request.url.path
-    if not path.startswith(("/api/", "/fan/v1/")) or getattr(request.state, "error_meta", None) is not None:
+    if not path.startswith(("/api/", "/fan/v1/")) or call_of(request).limits is not None:
         return
-    bearer = await credentials_of(request)
-    scope = "fan" if path.startswith("/fan/v1/") else "api"
-    cost = route_cost(request.scope.get("route"))
-
-    def check() -> None:
-        unit = RequestUnit(request, "read")
-        with unit.opened():
-            key, account = authenticate(unit, bearer, scope)
-            if scope == "api" and "account" in request.path_params:
-                require_account(account, request.path_params["account"])
-            if key.team_balance < cost:
-                raise insufficient_credits(cost, key.team_balance)
-
-    await request.app.state.admission.run("read", check)
+    caller = Caller(request, scope="fan" if path.startswith("/fan/v1/") else "api",
+                    cost=route_cost(request.scope.get("route")), names_account="account" in request.path_params)
+    await in_unit(request, "read", caller.resolve)
 
 
 # What pydantic puts in an error's location for the branch of a union (`int | str`) that failed;

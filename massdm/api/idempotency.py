@@ -22,9 +22,10 @@ from typing import Any, AsyncIterator
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from massdm.api.deps import count_request, describe_limits
+from massdm.api.caller import count_request
 from massdm.api.errors import render_error
-from massdm.api.transaction import CLAIM_SCOPE_KEY, COMPLETED_SCOPE_KEY
+from massdm.api.state import call_of, state_of
+from massdm.api.transaction import RequestUnit, in_unit
 from massdm.domain import idempotency as rules
 from massdm.domain import json_body
 from massdm.domain.idempotency import Claim, StoredAttempt
@@ -32,11 +33,9 @@ from massdm.errors import MassdmError, ServiceUnavailable
 from massdm.services import accounts as account_service
 from massdm.services import idempotency as idempotency_service
 from massdm.store.api_keys import ApiKey
-from massdm.store.db import snapshot, transaction
 
 SPOOL_IN_MEMORY = 1 << 20
 MAX_CANONICAL_JSON = 8 << 20  # JSON bodies up to this size are compared by meaning, larger ones byte for byte
-KNOWN_KEY_SCOPE_KEY = "massdm.key"  # a caller already identified by BodyGuard
 log = logging.getLogger("massdm.api")
 
 
@@ -97,18 +96,17 @@ class IdempotencyMiddleware:
 
     async def _run(self, scope: Scope, send: Send, request: Request, caller: ApiKey, key: str,
                    request_hash: str, spool: Any) -> None:
-        state = request.app.state
+        clock = state_of(request).clock
         scope_id = rules.scope_hash(str(caller.id), scope["method"], scope["path"], key)
 
-        def claim() -> tuple[str, StoredAttempt | Claim]:
-            with transaction(state.engine) as connection:
-                decision, held = idempotency_service.claim(connection, scope_id, request_hash, state.clock.now())
+        def claim(unit: RequestUnit) -> tuple[str, StoredAttempt | Claim]:
+            decision, held = idempotency_service.claim(unit.connection, scope_id, request_hash, clock.now())
             if decision == "replay":
                 count_request(request, caller)  # a replay is a request like any other for the limits
             return decision, held
 
         try:
-            decision, held = await state.admission.run("write", claim)
+            decision, held = await in_unit(request, "write", claim)
             if decision == "replay":
                 assert isinstance(held, StoredAttempt)
                 await self._replay(send, held)
@@ -135,7 +133,7 @@ class IdempotencyMiddleware:
                 recorded.extend(message.get("body", b""))
             await send(message)
 
-        scope[CLAIM_SCOPE_KEY] = held
+        call_of(scope).claim = held
         try:
             async with _renewed(request, held):
                 await self.app(scope, replay_body, record)
@@ -157,17 +155,16 @@ class IdempotencyMiddleware:
 @contextlib.asynccontextmanager
 async def _renewed(request: Request, held: Claim) -> AsyncIterator[None]:
     """Keep the claim's lease alive while the request runs (it may stream a large body for long)."""
-    state = request.app.state
+    clock = state_of(request).clock
 
-    def renew() -> None:
-        with transaction(state.engine) as connection:
-            idempotency_service.renew(connection, held, state.clock.now())
+    def renew(unit: RequestUnit) -> None:
+        idempotency_service.renew(unit.connection, held, clock.now())
 
     async def keep_alive() -> None:
         while True:
             await asyncio.sleep(rules.LEASE.total_seconds() / 3)
             with contextlib.suppress(ServiceUnavailable):
-                await state.admission.run("write", renew)
+                await in_unit(request, "write", renew)
 
     task = asyncio.create_task(keep_alive())
     try:
@@ -181,24 +178,21 @@ async def _renewed(request: Request, held: Claim) -> AsyncIterator[None]:
 async def _settle(request: Request, held: Claim, answer: tuple[int, str | None, bytes] | None) -> None:
     """After the request: store a 4xx answer (which had no effect) or free the key. A success was
     already stored with its effect; a lost claim stores nothing (the guard sees another token)."""
-    state = request.app.state
-
-    if answer is not None and answer[0] < 400 and request.scope.get(COMPLETED_SCOPE_KEY):
+    if answer is not None and answer[0] < 400 and call_of(request).stored:
         return  # stored with its effect
 
-    def store() -> None:
-        with transaction(state.engine) as connection:
-            if answer is None:
-                idempotency_service.release(connection, held)
-                return
-            if answer[0] < 400:  # a success not stored with its effect: a route outside the units (a bug)
-                log.error("%s %s answered %s without storing it with its effect", request.method,
-                          request.url.path, answer[0])
-            with contextlib.suppress(MassdmError):  # the claim was lost meanwhile: nothing to store
-                idempotency_service.complete(connection, held, *answer)
+    def store(unit: RequestUnit) -> None:
+        if answer is None:
+            idempotency_service.release(unit.connection, held)
+            return
+        if answer[0] < 400:  # a success not stored with its effect: a route outside the units (a bug)
+            log.error("%s %s answered %s without storing it with its effect", request.method,
+                      request.url.path, answer[0])
+        with contextlib.suppress(MassdmError):  # the claim was lost meanwhile: nothing to store
+            idempotency_service.complete(unit.connection, held, *answer)
 
     with contextlib.suppress(ServiceUnavailable):  # the lease runs out by itself within seconds
-        await state.admission.run("write", store)
+        await in_unit(request, "write", store)
 
 
 def _json_hash(spool: Any, content_type: str) -> str | None:
@@ -210,22 +204,18 @@ def _json_hash(spool: Any, content_type: str) -> str | None:
 
 async def _identify(request: Request, authorization: str | None) -> ApiKey:
     """The caller's key (401 if none), so keys are scoped to it and errors can carry `_meta`.
-
     Nothing is counted here: the request itself is counted by the route, a replay by `_run`.
     """
-    state = request.app.state
-    known: ApiKey | None = request.scope.get(KNOWN_KEY_SCOPE_KEY)
+    call = call_of(request)
+    rate_limiter = state_of(request).rate_limiter
 
-    def find() -> ApiKey:
-        caller = known
-        if caller is None:
-            with snapshot(state.engine) as connection:
-                caller = account_service.authenticate(connection, authorization)
-        status = state.rate_limiter.peek(caller.id, limit_minute=caller.limit_minute, limit_day=caller.limit_day)
-        describe_limits(request, caller, status)
+    def find(unit: RequestUnit) -> ApiKey:
+        caller = call.key or account_service.authenticate(unit.connection, authorization)
+        call.key = caller
+        call.limits = rate_limiter.peek(caller.id, limit_minute=caller.limit_minute, limit_day=caller.limit_day)
         return caller
 
-    return await state.admission.run("read", find)
+    return await in_unit(request, "read", find)
 
 
 async def _no_body() -> Message:

@@ -1,18 +1,24 @@
-"""A request's unit of work: begun, used and ended inside the one worker thread that runs it.
+"""A request's unit of work: the one way the HTTP edge reaches the database.
 
-A read (GET) runs in a snapshot: on SQLite a deferred transaction in WAL mode, which never
-waits for or blocks a writer, however long it reads; its charge and the key's last-use stamp
-go into a short write transaction of their own at the end (on PostgreSQL, where reads do not
-block writers anyway, into the same transaction). A write runs in one transaction holding its
-effect, its charge and, under an `Idempotency-Key`, the response a retry will get: the three
-commit together or not at all, so a crash at any moment leaves either a committed answer to
-replay or nothing that happened (docs/reliability.md).
+Routes (through `api/routing.py`), the streaming routes, the idempotency middleware and the
+error handlers all run their database work as `await in_unit(request, kind, work)`: one trip to
+a worker thread (`api/admission.py`), where a unit is begun, `work(unit)` runs, and the unit
+commits, or rolls back if `work` raised. Services never begin or commit anything: they work in
+the connection they are given.
+
+A read runs in a snapshot: on SQLite a deferred transaction in WAL mode, which never waits for
+or blocks a writer, however long it reads; its charge and the key's last-use stamp go into a
+short write transaction of their own at the end (on PostgreSQL, where reads do not block writers
+anyway, into the same transaction). A write runs in one transaction holding its effect, its
+charge and, under an `Idempotency-Key`, the response a retry will get: the three commit
+together or not at all, so a crash at any moment leaves either a committed answer to replay or
+nothing that happened (docs/reliability.md).
 """
 
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Connection
@@ -20,21 +26,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from massdm.api.admission import Kind
-from massdm.domain.idempotency import Claim
+from massdm.api.state import call_of, state_of
 from massdm.services import accounts as account_service
 from massdm.services import idempotency as idempotency_service
 from massdm.store.api_keys import ApiKey
 from massdm.store.db import is_sqlite, snapshot, transaction
 
-CLAIM_SCOPE_KEY = "massdm.idempotency"  # where the middleware leaves a request's claim on its key
-COMPLETED_SCOPE_KEY = "massdm.idempotency.completed"  # set once the response is stored with the effect
+T = TypeVar("T")
 
 
 class RequestUnit:
     def __init__(self, request: Request, kind: Kind) -> None:
         self.request = request
         self.kind = kind
-        self.state = request.app.state
+        self.state = state_of(request)
         self.connection: Connection | None = None
         self.key: ApiKey | None = None  # the caller, once authenticated (its last use is stamped at the end)
         self._stack = ExitStack()
@@ -64,22 +69,33 @@ class RequestUnit:
         return self.state.ledger_factory(self.write_connection()).charge(team_id, cost)
 
     def respond(self, result: Any, status_code: int | None) -> Any:
-        """The handler's result as the response, with what must commit alongside it written now:
+        """The route's result as the response, with what must commit alongside it written now:
         the key's last use and, under an Idempotency-Key, the response itself."""
         response = _rendered(result, status_code or 200)
         now = self.state.clock.now()
         if self.key is not None and account_service.key_use_is_stale(self.key, now):
             account_service.stamp_key_use(self.write_connection(), self.key, now)
-        claim: Claim | None = self.request.scope.get(CLAIM_SCOPE_KEY)
-        if claim is not None and self.kind == "write" and isinstance(response, Response):
-            idempotency_service.complete(self.write_connection(), claim, response.status_code,
+        call = call_of(self.request)
+        if call.claim is not None and self.kind == "write" and isinstance(response, Response):
+            idempotency_service.complete(self.write_connection(), call.claim, response.status_code,
                                          response.headers.get("content-type"), bytes(response.body))
-            self.request.scope[COMPLETED_SCOPE_KEY] = True
+            call.stored = True
         return response
 
 
+async def in_unit(request: Request, kind: Kind, work: Callable[[RequestUnit], T]) -> T:
+    """`work(unit)` in one worker thread, in a unit of work of `kind` that commits when `work`
+    returns and rolls back if it raises; 503 if no place frees up in time (api/admission.py)."""
+    def run() -> T:
+        unit = RequestUnit(request, kind)
+        with unit.opened():
+            return work(unit)
+
+    return await state_of(request).admission.run(kind, run)
+
+
 def _rendered(result: Any, status_code: int) -> Any:
-    """Models become JSON bytes here, in the handler's thread (FastAPI would validate them again
+    """Models become JSON bytes here, in the route's thread (FastAPI would validate them again
     and serialise them in another trip); responses pass as they are."""
     if isinstance(result, BaseModel):
         return Response(result.model_dump_json(by_alias=True), status_code=status_code, media_type="application/json")

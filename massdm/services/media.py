@@ -9,12 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from massdm.domain.media import SNIFF_BYTES, MediaType, Sniffed, is_upload_id, new_upload_id, sniff, upload_cost
+from massdm.domain.media import SNIFF_BYTES, MediaType, Sniffed, is_upload_id, new_upload_id, sniff
 from massdm.errors import NotFound, ValidationFailed
 from massdm.media.images import NotAnImage, image_size, render_variants
 from massdm.media.probe import AvTools, poster_frame, probe
 from massdm.media.storage import MediaStore
-from massdm.services.metering import CreditLedgerFactory
 from massdm.store import media as media_store
 from massdm.store.media import MediaItem, StoredFile
 
@@ -105,20 +104,15 @@ def discard(store: MediaStore, files: list[StoredFile]) -> None:
 
 def record_upload(
     connection: Connection,
-    ledger_factory: CreditLedgerFactory,
     *,
-    team_id: int,
     account_id: str,
     processed: Processed,
     size: int,
     file_name: str,
     now: datetime,
-    charge: bool = True,
 ) -> MediaItem:
-    """Charge for a processed upload (unless the caller charges it with more) and file it in the
-    vault, inside the caller's transaction."""
-    if charge:
-        ledger_factory(connection).charge(team_id, upload_cost(size))
+    """File a processed upload in the vault, inside the caller's transaction (which also charges
+    for it: `domain.media.upload_cost`)."""
     media_id = media_store.insert_media(
         connection, account_id=account_id, upload_id=new_upload_id(), type=processed.type, mime=processed.mime,
         file_name=file_name, width=processed.width, height=processed.height, duration=processed.duration,

@@ -13,13 +13,11 @@ import math
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import redis
-from limits import RateLimitItemPerDay, RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Connection
 
 from massdm.errors import InsufficientCredits, ServiceUnavailable
@@ -49,16 +47,23 @@ class RateLimiter(Protocol):
 
 
 class MemoryRateLimiter:
-    """Exact moving-window limits for one process, on the maintained `limits` library.
+    """Exact moving-window limits for one process: each key's requests of the last minute and
+    the last day, as timestamps in order.
 
-    A request is counted only if both the minute and the day window have room; the
-    check-and-count of the two windows happens under one lock, so concurrent requests
-    can never overshoot either limit.
+    A request is counted only if both windows have room; check-and-count happens under one
+    lock, so concurrent requests can never overshoot either limit. A check drops the timestamps
+    that left the window and appends one: O(1) amortised, and memory bounded by the requests
+    actually made within a window (at most the limit). `limits`' in-memory moving window, used
+    before, inserted at the front of a list and scheduled a timer thread per check: with high
+    limits it cost more than the rest of a request (docs/benchmarks.md).
     """
 
-    def __init__(self) -> None:
-        self._storage = MemoryStorage()
-        self._windows = MovingWindowRateLimiter(self._storage)
+    MINUTE = 60.0
+    DAY = 86_400.0
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self._now = now
+        self._windows: dict[tuple[int, float], deque[float]] = {}
         self._lock = threading.Lock()
 
     def hit(self, key_id: int, *, limit_minute: int, limit_day: int | None) -> RateLimitStatus:
@@ -67,38 +72,43 @@ class MemoryRateLimiter:
     def peek(self, key_id: int, *, limit_minute: int, limit_day: int | None) -> RateLimitStatus:
         return self._check(key_id, limit_minute, limit_day, count=False)
 
-    def _check(self, key_id: int, limit_minute: int, limit_day: int | None, *, count: bool) -> RateLimitStatus:
-        ident = str(key_id)
-        minute = RateLimitItemPerMinute(limit_minute, namespace="minute")
-        day = RateLimitItemPerDay(limit_day, namespace="day") if limit_day is not None else None
-        with self._lock:
-            allowed = self._windows.test(minute, ident) and (day is None or self._windows.test(day, ident))
-            if allowed and count:
-                self._windows.hit(minute, ident)
-                if day is not None:
-                    self._windows.hit(day, ident)
-            minute_stats = self._windows.get_window_stats(minute, ident)
-            day_stats = self._windows.get_window_stats(day, ident) if day is not None else None
+    def _window(self, key_id: int, width: float, now: float) -> deque[float]:
+        window = self._windows.get((key_id, width))
+        if window is None:
+            window = self._windows[(key_id, width)] = deque()
+        while window and window[0] <= now - width:
+            window.popleft()
+        return window
 
-        retry_after = 0
-        if not allowed:  # `limits` keeps its windows on wall-clock time, so Retry-After is computed on it too
-            blocked = [s for s in (minute_stats, day_stats) if s is not None and s.remaining <= 0]
-            reset = max(s.reset_time for s in blocked) if blocked else time.time() + 1
-            retry_after = max(1, math.ceil(reset - time.time()))
-        return RateLimitStatus(
-            allowed=allowed,
-            limit_minute=limit_minute,
-            limit_day=limit_day,
-            remaining_minute=max(0, minute_stats.remaining),
-            remaining_day=max(0, day_stats.remaining) if day_stats is not None else None,
-            retry_after=retry_after,
-        )
+    def _check(self, key_id: int, limit_minute: int, limit_day: int | None, *, count: bool) -> RateLimitStatus:
+        with self._lock:
+            now = self._now()
+            minute = self._window(key_id, self.MINUTE, now)
+            day = self._window(key_id, self.DAY, now) if limit_day is not None else None
+            allowed = len(minute) < limit_minute and (day is None or limit_day is None or len(day) < limit_day)
+            if allowed and count:
+                minute.append(now)
+                if day is not None:
+                    day.append(now)
+            retry_after = 0
+            if not allowed:
+                resets = [minute[0] + self.MINUTE] if len(minute) >= limit_minute and minute else []
+                if day is not None and limit_day is not None and len(day) >= limit_day and day:
+                    resets.append(day[0] + self.DAY)
+                retry_after = max(1, math.ceil(max(resets, default=now + 1) - now))
+            return RateLimitStatus(
+                allowed=allowed,
+                limit_minute=limit_minute,
+                limit_day=limit_day,
+                remaining_minute=max(0, limit_minute - len(minute)),
+                remaining_day=max(0, limit_day - len(day)) if day is not None and limit_day is not None else None,
+                retry_after=retry_after,
+            )
 
 
 # Both moving windows of one key, checked and counted in one atomic step on the Redis server
 # (its own clock, so API processes on different machines agree). Each window is a sorted
-# set of request timestamps; `limits` keeps one window per call, which cannot refuse a
-# request the day window would block without having counted it in the minute window.
+# set of request timestamps; the day window never counts a request the minute window refuses.
 _WINDOWS_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -12,6 +12,7 @@ import pytest
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.services.accounts import create_api_key
 from massdm.store.db import transaction
+from massdm.api.state import state_of
 from tests.media_files import png
 
 UTC = timezone.utc
@@ -58,7 +59,7 @@ def send_paid(client, caller, text: str, price: float, media: int) -> int:  # no
 
 
 def deliver(app, clock) -> None:  # noqa: ANN001
-    DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=3)).run_until_idle()
+    DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=3)).run_until_idle()
 
 
 def get(client, caller, path: str, status: int = 200, **params) -> dict:  # noqa: ANN001
@@ -73,7 +74,7 @@ def items(client, caller, path: str = LISTS[1], **params) -> list[dict]:  # noqa
 
 @pytest.fixture
 def fan_headers(app, caller, clock):  # noqa: ANN001
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         issued = create_api_key(connection, team=caller.team, name="fan app", account_ids=[], limit_minute=1000,
                                 limit_day=None, now=clock.now(), scopes=frozenset({"fan"}))
     return {"Authorization": f"Bearer {issued.api_key}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from massdm.delivery.worker import DeliveryWorker
+from massdm.api.state import state_of
 
 
 def _assert_contract_error(response, status: int) -> dict:  # noqa: ANN001
@@ -197,7 +198,7 @@ def _sent_message(client, caller) -> int:  # noqa: ANN001
     sent = client.post(f"/api/{caller.account}/mass-messaging", headers=caller.headers,
                        json={"text": "Hello there", "userIds": [1]})
     assert sent.status_code == 200, sent.text
-    DeliveryWorker(client.app.state.engine, client.app.state.clock).run_until_idle()
+    DeliveryWorker(state_of(client.app).engine, state_of(client.app).clock).run_until_idle()
     return sent.json()["data"]["id"]
 
 

@@ -10,13 +10,14 @@ import pytest
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.services import accounts as account_service
 from massdm.store.db import transaction
+from massdm.api.state import state_of
 from tests import media_files
 
 UNAUTHORIZED = {"error": "Unauthorized. Go to http://massdm.test/api-keys to get your API key."}
 
 
 def _fan_headers(app, clock, team, accounts: list[str] | None = None) -> dict[str, str]:  # noqa: ANN001
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         issued = account_service.create_api_key(
             connection, team=team, name="fan app", account_ids=accounts or [], limit_minute=1000, limit_day=None,
             now=clock.now(), scopes=frozenset({"fan"}),
@@ -54,7 +55,7 @@ def fan(app, clock, fans):  # noqa: ANN001
 @pytest.fixture
 def deliver(app, clock):  # noqa: ANN001
     def run() -> None:
-        DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=2)).run_until_idle()
+        DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=2)).run_until_idle()
     return run
 
 

@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from massdm.api.app import create_app
 from massdm.clock import SystemClock
 from massdm.config import Settings
+from massdm.api.state import state_of
 from tests.conftest import World
 from tests.backends import database_url, redis_settings
 
@@ -24,7 +25,7 @@ _directory = Path(tempfile.mkdtemp(prefix="massdm-fuzz-"))
 app = create_app(Settings(
     database_url=database_url(_directory), **redis_settings(), public_url="http://fuzz.test", media_dir=_directory / "media"
 ))
-_world = World(app.state.engine, SystemClock())
+_world = World(state_of(app).engine, SystemClock())
 _caller = _world.caller(credits=10**12, limit_minute=10**9, limit_day=None)
 _client_fans = [{"id": i, "username": f"fan{i}"} for i in range(1, 30)]
 

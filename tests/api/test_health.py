@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from massdm.api.state import state_of
 from massdm.api.app import create_app
 from massdm.config import Settings
 from tests.backends import TEST_REDIS, database_url
@@ -53,7 +54,7 @@ def test_metrics_count_requests_by_route_and_show_the_queue(client, caller, app,
     assert _sample(text, "massdm_queue_messages") == 3 and _sample(text, "massdm_queue_chunks") == 0
 
     delivered_before = _sample(text, "massdm_deliveries_total")
-    app.state.worker.run_until_idle()
+    state_of(app).worker.run_until_idle()
     text = client.get("/metrics").text
     assert _sample(text, "massdm_deliveries_total") == delivered_before + 15
     assert _sample(text, "massdm_queue_messages") == 0

@@ -15,6 +15,7 @@ from massdm.services import idempotency as idempotency_service
 from massdm.store import teams as team_store
 from massdm.store.db import transaction
 from massdm.store.tables import api_keys
+from massdm.api.state import state_of
 
 SEND = {"text": "Hello everyone", "userLists": ["fans"]}
 
@@ -203,12 +204,12 @@ def test_a_stored_validation_error_is_replayed(client, world, account):
 
 def _claim_in_flight(app, clock, caller, key: str, raw: bytes) -> None:  # noqa: ANN001
     """Store an in-flight attempt under the scope massdm gives this key: (API key id, endpoint, key)."""
-    with app.state.engine.connect() as connection:
+    with state_of(app).engine.connect() as connection:
         key_id = connection.execute(
             select(api_keys.c.id).where(api_keys.c.key_hash == hash_api_key(caller.api_key))
         ).scalar_one()
     scope = scope_hash(str(key_id), "POST", f"/api/{caller.account}/mass-messaging", key)
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         decision, _ = idempotency_service.claim(connection, scope, json_body_hash(raw), clock.now())
     assert decision == "proceed"
 
@@ -242,7 +243,7 @@ def test_a_rate_limited_answer_is_not_stored(app, client, world):
     _assert_error(limited, 429, "RATE_LIMIT_EXCEEDED")
     assert int(limited.headers["Retry-After"]) >= 1
 
-    with app.state.engine.begin() as connection:  # the plan is upgraded: the limit no longer bites
+    with state_of(app).engine.begin() as connection:  # the plan is upgraded: the limit no longer bites
         connection.execute(update(api_keys).values(limit_minute=1000))
     retried = _send(client, caller, "retry-me", {**SEND, "text": "second"})
     assert retried.status_code == 200, retried.text
@@ -278,7 +279,7 @@ def test_idempotency_errors_have_the_contracts_error_body(app, client, clock, ac
 def test_a_revoked_key_gets_no_replays(app, client, account, clock):
     first = _send(client, account, "before-revoke")
     assert first.status_code == 200
-    with app.state.engine.begin() as connection:
+    with state_of(app).engine.begin() as connection:
         connection.execute(update(api_keys).where(api_keys.c.key_hash == hash_api_key(account.api_key))
                            .values(revoked_at=clock.now()))
     replay = _send(client, account, "before-revoke")

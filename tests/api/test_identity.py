@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 
 from massdm.store.tables import api_keys
+from massdm.api.state import state_of
 
 
 def test_whoami_names_the_key_and_team(client, world):
@@ -58,7 +59,7 @@ def test_keys_are_stored_only_as_hashes(client, world, app):
     key = world.key(team)
     assert key.startswith("massdm_") and len(key) >= len("massdm_") + 40
     assert re.fullmatch(r"massdm_[A-Za-z0-9_-]+", key)
-    with app.state.engine.connect() as c:
+    with state_of(app).engine.connect() as c:
         rows = [dict(r._mapping) for r in c.execute(select(api_keys))]
     assert rows, "the key should be in the table"
     for row in rows:

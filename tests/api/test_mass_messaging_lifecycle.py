@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
+from massdm.api.state import state_of
 from tests import media_files
 
 WINDOW = 1_000_000
@@ -23,7 +24,7 @@ def account(client, caller, clock):
 
 @pytest.fixture
 def deliver(app, clock):
-    worker = DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=4))
+    worker = DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=4))
     return worker.run_until_idle
 
 
@@ -153,7 +154,7 @@ def test_unsend_keeps_the_counters_and_marks_it_canceled(client, account, delive
 def test_a_message_canceled_mid_delivery_is_done_and_stays_done(app, client, account, clock):
     """A poller waiting for isDone stops: the cancel ended the delivery with 4 of 10 fans reached."""
     item = _send(client, account)
-    worker = DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=4))
+    worker = DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=4))
     assert worker.run_once() == item["id"]  # counted: 10 fans, three chunks
     assert worker.run_once() == item["id"]  # the first chunk delivered (and the next one claimed ahead)
     sending = _queue(client, account, item["id"])
@@ -165,7 +166,7 @@ def test_a_message_canceled_mid_delivery_is_done_and_stays_done(app, client, acc
     assert (answered["isDone"], answered["isCanceled"], answered["pending"], answered["total"]) == (True, True, 0, 10)
 
     assert worker.run_until_idle() == 1  # the chunk claimed ahead is rolled back; nothing else is left
-    assert DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=4)).run_until_idle() == 0
+    assert DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=4)).run_until_idle() == 0
     for _ in range(2):
         queue = _queue(client, account, item["id"])
         assert (queue["isDone"], queue["isCanceled"], queue["status"]) == (True, True, "canceled")

@@ -12,6 +12,7 @@ from PIL import Image
 
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.domain.banned_words import BLOCKED_BY, BannedWords
+from massdm.api.state import state_of
 from tests import media_files
 
 UNKNOWN_UPLOAD = "ofapi_media_" + "0" * 32
@@ -319,7 +320,7 @@ def test_a_free_send_is_queued_then_delivered_to_active_fans(client, account, ap
     queue, _ = _queue(client, account)
     assert [q["id"] for q in queue] == [sent["id"]]
 
-    DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=2)).run_until_idle()
+    DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=2)).run_until_idle()
     message = _message(client, account, sent["id"])
     assert (message["text"], message["rawText"]) == ("<b>Hello</b> &amp; welcome", "Hello & welcome")
     assert message["isFree"] is True and message["price"] is None
@@ -330,7 +331,7 @@ def test_a_free_send_is_queued_then_delivered_to_active_fans(client, account, ap
 def test_excluded_lists_and_subscribed_within_narrow_the_audience(client, account, app, clock):
     excluded = _ok(_send(client, account, text="not VIP", userLists=["fans"], excludedLists=[account.vip]))
     recent = _ok(_send(client, account, text="welcome", subscribedWithinLastDays=3))  # no lists: recent fans
-    DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=10)).run_until_idle()
+    DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=10)).run_until_idle()
     assert _message(client, account, excluded["id"])["sentCount"] == 2  # fans 2 and 3
     message = _message(client, account, recent["id"])
     since = clock.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)

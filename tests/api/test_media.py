@@ -10,6 +10,7 @@ from PIL import Image
 
 from tests import media_files
 from tests.backends import database_url, redis_settings
+from massdm.api.state import state_of
 
 
 def _upload(client, caller, content: bytes, name: str = "file.bin", **extra):  # noqa: ANN001, ANN202
@@ -147,7 +148,7 @@ def test_credits_are_three_per_started_megabyte(client, world, tmp_path):
 
 def test_a_failed_upload_charges_nothing_and_leaves_no_file(client, world, app):
     caller = world.caller(credits=1000)
-    store = app.state.media_store
+    store = state_of(app).media_store
     before = _balance(client, caller)
     for content in (b"", b"just some text, not media", b"\x89PNG\r\n\x1a\n" + b"broken" * 100):
         response = _upload(client, caller, content, name="x.png")
@@ -162,7 +163,7 @@ def test_upload_refused_at_zero_credits_leaves_nothing(client, world, app):
     response = _upload(client, caller, media_files.png())
     assert response.status_code == 402
     assert response.json()["message"].startswith("Insufficient credits")
-    assert app.state.media_store.files() == []
+    assert state_of(app).media_store.files() == []
 
 
 def test_upload_costing_more_than_the_balance_is_402_and_rolls_back(client, world, app, tmp_path):
@@ -170,7 +171,7 @@ def test_upload_costing_more_than_the_balance_is_402_and_rolls_back(client, worl
     big = media_files.mp4(tmp_path, seconds=1) + b"\x00" * 1_500_000
     response = _upload(client, caller, big, name="big.mp4")
     assert response.status_code == 402
-    assert app.state.media_store.files() == []
+    assert state_of(app).media_store.files() == []
     assert client.get(f"/api/{caller.account}/media/vault", headers=caller.headers).json()["data"]["list"] == []
 
 
@@ -182,7 +183,7 @@ def test_too_large_is_413_and_leaves_nothing(tmp_path, world):
 
     small = create_app(Settings(database_url=database_url(tmp_path), **redis_settings(), media_dir=tmp_path / "m",
                                 media_max_bytes=10_000))
-    caller = type(world)(small.state.engine, small.state.clock).caller()
+    caller = type(world)(state_of(small).engine, state_of(small).clock).caller()
     with TestClient(small) as client:
         response = _upload(client, caller, media_files.png(600, 600) + b"\0" * 20_000)
         assert response.status_code == 413
@@ -193,15 +194,15 @@ def test_too_large_is_413_and_leaves_nothing(tmp_path, world):
                                headers={**caller.headers, "Content-Type": "multipart/form-data; boundary=b"},
                                content=iter([body[i:i + 4096] for i in range(0, len(body), 4096)]))
         assert streamed.status_code == 413
-    assert small.state.media_store.files() == []
+    assert state_of(small).media_store.files() == []
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "..\\..\\boot.ini", "/abs/path/x.png", "a\x00b.png", ".hidden"])
 def test_file_names_never_become_paths(client, caller, app, name):
     body = _upload(client, caller, media_files.png(50, 50), name=name).json()
     assert "/" not in body["file_name"] and "\\" not in body["file_name"] and "\x00" not in body["file_name"]
-    root = app.state.media_store.root
-    assert all(root in path.parents for path in app.state.media_store.files() if "staging" not in path.parts)
+    root = state_of(app).media_store.root
+    assert all(root in path.parents for path in state_of(app).media_store.files() if "staging" not in path.parts)
     assert not (root.parent.parent / "etc").exists()
 
 

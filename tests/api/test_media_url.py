@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from massdm.api.app import create_app
 from massdm.config import Settings
+from massdm.api.state import state_of
 from tests import media_files
 from tests.conftest import World
 from tests.file_server import file_server  # noqa: F401 - fixture
@@ -20,7 +21,7 @@ def _permissive(tmp_path, **settings):  # noqa: ANN001, ANN003, ANN202
     app = create_app(Settings(database_url=database_url(tmp_path), **redis_settings(), media_dir=tmp_path / "media",
                               media_allow_private_urls=True, media_max_bytes=200_000, **settings))
     with TestClient(app) as client:
-        yield client, World(app.state.engine, app.state.clock).caller(), app
+        yield client, World(state_of(app).engine, state_of(app).clock).caller(), app
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_loopback_urls_are_refused_by_default(client, caller, file_server, app):
         response = client.post(f"/api/{caller.account}/media/upload", headers=caller.headers, data={"file_url": url})
         assert response.status_code == 422, (url, response.text)
         assert "non-public" in response.json()["errors"]["file_url"][0]
-    assert app.state.media_store.files() == []
+    assert state_of(app).media_store.files() == []
 
 
 def test_file_url_upload_when_allowed(permissive, file_server):
@@ -76,7 +77,7 @@ def test_file_url_failures(permissive, file_server):
         assert response.status_code == status, (url, response.text)
         if words:
             assert words in str(response.json()["errors"])
-    assert app.state.media_store.files() == []
+    assert state_of(app).media_store.files() == []
 
 
 def test_the_fetch_timeout_bounds_the_whole_download(impatient, file_server):
@@ -91,4 +92,4 @@ def test_the_fetch_timeout_bounds_the_whole_download(impatient, file_server):
     assert body["error"] == "VALIDATION_ERROR"
     assert body["errors"] == {"file_url": ["file_url did not finish downloading within 1 second."]}
     assert elapsed < 1 + 1.5, elapsed
-    assert app.state.media_store.files() == [] and list(app.state.media_store.staging.iterdir()) == []
+    assert state_of(app).media_store.files() == [] and list(state_of(app).media_store.staging.iterdir()) == []

@@ -4,6 +4,7 @@ surfaces that call out: `file_url` uploads and webhook endpoints."""
 from __future__ import annotations
 
 import pytest
+from massdm.api.state import state_of
 
 EMBEDDING_LOOPBACK = {
     "::127.0.0.1": "::7f00:1",  # IPv4-compatible
@@ -27,7 +28,7 @@ def test_a_file_url_at_an_address_carrying_loopback_is_refused(client, caller, a
     body = response.json()
     assert body["error"] == "VALIDATION_ERROR"
     assert body["errors"] == {"file_url": [f"file_url {_refusal(address)}; it is refused."]}
-    assert app.state.media_store.files() == []
+    assert state_of(app).media_store.files() == []
 
 
 def test_a_webhook_endpoint_at_an_address_carrying_loopback_is_refused(client, caller):

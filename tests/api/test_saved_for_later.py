@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
+from massdm.api.state import state_of
 from tests.media_files import png
 
 UTC = timezone.utc
@@ -56,7 +57,7 @@ def sent_ids(client, caller) -> list[int]:  # noqa: ANN001
 
 
 def work(app, clock) -> None:  # noqa: ANN001
-    DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=2)).run_until_idle()
+    DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=2)).run_until_idle()
 
 
 def test_saved_messages_wait_in_their_own_list_oldest_first_and_are_not_sent(client, app, creator, clock):

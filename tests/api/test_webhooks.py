@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from massdm.api.app import create_app
 from massdm.config import Settings
 from massdm.domain.webhooks import EVENTS
+from massdm.api.state import state_of
 from tests.backends import database_url, redis_settings
 
 HOOK = "https://hooks.example.com/massdm"
@@ -118,7 +119,7 @@ def test_private_and_loopback_endpoints_are_refused_by_default(tmp_path):
     app = create_app(settings)
     from tests.conftest import World
 
-    caller = World(app.state.engine, app.state.clock).caller()
+    caller = World(state_of(app).engine, state_of(app).clock).caller()
     with TestClient(app) as client:
         for url in ("http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.1.2.3/x",
                     "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://no-such-host.invalid/x"):

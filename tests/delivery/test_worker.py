@@ -13,6 +13,7 @@ from massdm.store import delivery_chunks as chunk_store
 from massdm.store import messages as message_store
 from massdm.store.db import transaction
 from massdm.store.tables import delivery_chunks
+from massdm.api.state import state_of
 
 LEASE = timedelta(seconds=30)
 
@@ -41,13 +42,13 @@ def _queue_item(client, caller, message_id: int) -> dict:  # noqa: ANN001
 
 
 def _facts(app, message_id: int) -> tuple[dict, message_store.MassMessage]:  # noqa: ANN001
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         return (delivery_store.facts_for_message(connection, message_id),
                 message_store.get_message_by_id(connection, message_id))
 
 
 def _worker(app, clock, name: str, chunk: int = 10) -> DeliveryWorker:  # noqa: ANN001
-    return DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=chunk, lease=LEASE), name=name)
+    return DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=chunk, lease=LEASE), name=name)
 
 
 def test_delivers_in_chunks_and_counts_the_audience_first(client, fans, app, clock):
@@ -63,7 +64,7 @@ def test_delivers_in_chunks_and_counts_the_audience_first(client, fans, app, clo
     facts, message = _facts(app, message_id)
     assert facts["sent"] == message.sent_count == 25 and message.skipped_count == 1
     assert message.claimed_by is None
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         chunks = chunk_store.of_message(connection, message_id)
     # 25 eligible fans in ranges of 10: (0, 10], (10, 20], then the open range after 20
     assert [(c.after_fan_id, c.through_fan_id, c.delivered) for c in chunks] == [(0, 10, 10), (10, 20, 10),
@@ -75,7 +76,7 @@ def test_a_worker_that_dies_holding_a_chunk_loses_it_when_its_lease_runs_out(cli
     message_id = _send(client, fans)
     dying = _worker(app, clock, "dies")
     dying.run_once()  # plans the message into three chunks
-    with transaction(app.state.engine) as connection:  # claims the first chunk, then the process dies
+    with transaction(state_of(app).engine) as connection:  # claims the first chunk, then the process dies
         held = chunk_store.claim_next(connection, "dies", clock.now(), LEASE)
     assert (held.message_id, held.seq) == (message_id, 0)
 
@@ -91,7 +92,7 @@ def test_a_worker_that_dies_holding_a_chunk_loses_it_when_its_lease_runs_out(cli
     facts, message = _facts(app, message_id)
     assert facts["sent"] == message.sent_count == 25
     assert _queue_item(client, fans, message_id)["isDone"] is True
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         first = chunk_store.of_message(connection, message_id)[0]
     assert (first.claimed_by, first.attempts, first.delivered) == ("next", 2, 10)
 
@@ -100,7 +101,7 @@ def test_a_chunk_whose_lease_was_taken_over_is_rolled_back(client, fans, app, cl
     message_id = _send(client, fans)
     slow = _worker(app, clock, "slow")
     slow.run_once()
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         held = chunk_store.claim_next(connection, "slow", clock.now(), LEASE)
     clock.advance(LEASE + timedelta(seconds=1))
     fast = _worker(app, clock, "fast")
@@ -114,7 +115,7 @@ def test_a_repeated_chunk_never_delivers_twice(client, fans, app, clock):
     message_id = _send(client, fans)
     worker = _worker(app, clock, "a", chunk=100)
     worker.run_until_idle()
-    with transaction(app.state.engine) as connection:  # as if the "done" marks had been lost
+    with transaction(state_of(app).engine) as connection:  # as if the "done" marks had been lost
         connection.execute(delivery_chunks.update().where(delivery_chunks.c.message_id == message_id)
                            .values(done_at=None, claimed_by=None, delivered=None))
         message_store.update_message(connection, message_id, finished_at=None)
@@ -126,12 +127,12 @@ def test_a_repeated_chunk_never_delivers_twice(client, fans, app, clock):
 def test_two_workers_never_hold_the_same_chunk(client, fans, app, clock):
     message_id = _send(client, fans)
     first, second = _worker(app, clock, "first"), _worker(app, clock, "second")
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         assert message_store.claim(connection, message_id, first.name, clock.now(), LEASE) is not None
         assert message_store.claim(connection, message_id, second.name, clock.now(), LEASE) is None
     assert second.run_until_idle() == 0  # the message is being planned by `first`
     first._plan(_facts(app, message_id)[1])
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         held = [chunk_store.claim_next(connection, name, clock.now(), LEASE) for name in ("first", "second", "x")]
         assert chunk_store.claim_next(connection, "y", clock.now(), LEASE) is None
     assert sorted(c.seq for c in held) == [0, 1, 2]
@@ -228,13 +229,13 @@ def test_a_message_waits_while_its_media_is_not_ready(client, fans, app, clock):
 
     upload = client.post(f"/api/{fans.account}/media/upload", headers=fans.headers,
                          files={"file": ("a.png", media_files.png(40, 40))}).json()
-    with transaction(app.state.engine) as connection:  # as if it were still being processed
+    with transaction(state_of(app).engine) as connection:  # as if it were still being processed
         media_store.set_ready(connection, upload["vault_id"], False)
     message_id = _send(client, fans, mediaFiles=[upload["prefixed_id"]])
     worker = _worker(app, clock, "a")
     assert worker.run_until_idle() == 0
     assert _queue_item(client, fans, message_id)["isReady"] is False
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         media_store.set_ready(connection, upload["vault_id"], True)
     assert worker.run_until_idle() == 1
     item = _queue_item(client, fans, message_id)
@@ -244,7 +245,7 @@ def test_a_message_waits_while_its_media_is_not_ready(client, fans, app, clock):
 def test_an_edit_while_a_worker_counts_the_audience_makes_it_count_again(client, fans, app, clock):
     message_id = _send(client, fans, userIds=["1", "2"], userLists=[])
     worker = _worker(app, clock, "a")
-    with transaction(app.state.engine) as connection:  # the worker has claimed it and is counting
+    with transaction(state_of(app).engine) as connection:  # the worker has claimed it and is counting
         claimed = message_store.claim(connection, message_id, "a", clock.now(), LEASE)
     edited = client.put(f"/api/{fans.account}/mass-messaging/{message_id}", headers=fans.headers,
                         json={"text": "changed", "userLists": ["fans"]})
@@ -284,6 +285,6 @@ def test_many_workers_at_once_send_a_scheduled_message_and_a_saved_one_once(clie
     released = [m for m in saved if _facts(app, m)[1].sent_at is not None]
     assert released == [saved[0]]  # one period, one message: the oldest
     assert _facts(app, saved[0])[0]["sent"] == 25
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         chunks = chunk_store.of_message(connection, scheduled)
     assert sum(c.delivered for c in chunks) == 25 and all(c.attempts == 1 for c in chunks)  # each claimed once

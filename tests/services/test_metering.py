@@ -33,3 +33,22 @@ def test_remaining_counts_down_and_keys_are_independent():
     assert (second.remaining_minute, second.remaining_day) == (8, 98)
     assert (other.remaining_minute, other.remaining_day) == (9, 99)
     assert first.retry_after == 0
+
+
+def test_windows_move_with_time_and_retry_after_says_when_room_comes_back():
+    clock = [1000.0]
+    limiter = MemoryRateLimiter(now=lambda: clock[0])
+    for second in range(3):
+        clock[0] = 1000.0 + second * 10
+        assert limiter.hit(1, limit_minute=3, limit_day=5).allowed
+    refused = limiter.hit(1, limit_minute=3, limit_day=5)
+    assert not refused.allowed and refused.retry_after == 40  # the first request leaves the minute at 1060
+    clock[0] = 1060.5
+    again = limiter.hit(1, limit_minute=3, limit_day=5)
+    assert again.allowed and again.remaining_minute == 0 and again.remaining_day == 1
+    clock[0] = 1200.0
+    assert limiter.hit(1, limit_minute=3, limit_day=5).allowed  # a new minute, the day's last request
+    day_refused = limiter.hit(1, limit_minute=3, limit_day=5)
+    assert not day_refused.allowed and day_refused.remaining_day == 0
+    assert day_refused.retry_after == 86_400 - 200  # the day's first request leaves at 1000 + 86,400
+    assert limiter.peek(1, limit_minute=3, limit_day=5).remaining_minute == 2  # peeking counts nothing

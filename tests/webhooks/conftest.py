@@ -12,6 +12,7 @@ from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.domain.webhooks import RetryPolicy
 from massdm.webhooks.dispatcher import DispatchConfig, WebhookDispatcher
 from massdm.webhooks.sender import SenderConfig
+from massdm.api.state import state_of
 from tests.backends import database_url, redis_settings
 from tests.webhook_receiver import receiver  # noqa: F401 - a fixture
 
@@ -27,7 +28,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def dispatch(app, clock):  # noqa: ANN001, ANN201
     """Send every due delivery now (one at a time); how many attempts were made."""
-    dispatcher = WebhookDispatcher(app.state.engine, clock, DispatchConfig(
+    dispatcher = WebhookDispatcher(state_of(app).engine, clock, DispatchConfig(
         senders=1, retry=RetryPolicy(first_delay=RETRY), pause_after=3,
         sender=SenderConfig(allow_private=True, total_timeout=2),
     ), name="test-dispatcher")
@@ -37,7 +38,7 @@ def dispatch(app, clock):  # noqa: ANN001, ANN201
 @pytest.fixture
 def deliver(app, clock):  # noqa: ANN001, ANN201
     def run(chunk_size: int = 2) -> None:
-        DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=chunk_size)).run_until_idle()
+        DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=chunk_size)).run_until_idle()
     return run
 
 

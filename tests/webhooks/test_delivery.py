@@ -13,6 +13,7 @@ from massdm.store.db import transaction
 from massdm.store.tables import webhook_attempts, webhook_deliveries, webhook_events
 from massdm.webhooks.dispatcher import DispatchConfig, WebhookDispatcher
 from massdm.webhooks.sender import SenderConfig
+from massdm.api.state import state_of
 from tests.webhook_receiver import Reply
 from tests.webhooks.conftest import RETRY
 
@@ -165,7 +166,7 @@ def test_a_slow_endpoint_times_out(client, caller, hook, dispatch, receiver, log
 def test_a_private_endpoint_is_refused_when_sending_too(app, clock, client, caller, hook, receiver, log):
     webhook = hook()  # created while private addresses were allowed
     _test_event(client, caller, webhook["id"])
-    strict = WebhookDispatcher(app.state.engine, clock, DispatchConfig(sender=SenderConfig(allow_private=False)))
+    strict = WebhookDispatcher(state_of(app).engine, clock, DispatchConfig(sender=SenderConfig(allow_private=False)))
     assert strict.run_until_idle() == 1
     assert receiver.received == []
     [row] = log(webhook["id"])
@@ -207,9 +208,9 @@ def test_the_log_forgets_after_seven_days(app, clock, client, caller, hook, disp
     dispatch()
     assert len(log(webhook["id"])) == 1
     clock.advance(timedelta(days=7, seconds=1))
-    WebhookDispatcher(app.state.engine, clock).prune()
+    WebhookDispatcher(state_of(app).engine, clock).prune()
     assert log(webhook["id"]) == []
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         for table in (webhook_attempts, webhook_deliveries, webhook_events):
             assert connection.execute(select(func.count()).select_from(table)).scalar_one() == 0
 
@@ -219,5 +220,5 @@ def test_deleting_a_webhook_drops_what_it_was_still_owed(app, client, caller, ho
     _test_event(client, caller, webhook["id"])
     assert client.delete(f"/api/webhooks/{webhook['id']}", headers=caller.headers).status_code == 204
     assert dispatch() == 0 and receiver.received == []
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         assert connection.execute(select(func.count()).select_from(webhook_deliveries)).scalar_one() == 0

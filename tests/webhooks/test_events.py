@@ -10,16 +10,17 @@ from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.services import accounts as account_service
 from massdm.store.db import transaction
 from massdm.store.tables import delivery_chunks, webhook_events
+from massdm.api.state import state_of
 from tests import media_files
 
 
 def _events(app) -> int:  # noqa: ANN001
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         return connection.execute(select(func.count()).select_from(webhook_events)).scalar_one()
 
 
 def _fan_headers(app, clock, team) -> dict[str, str]:  # noqa: ANN001
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         issued = account_service.create_api_key(connection, team=team, name="fan app", account_ids=[],
                                                 limit_minute=1000, limit_day=None, now=clock.now(),
                                                 scopes=frozenset({"fan"}))
@@ -55,16 +56,16 @@ def test_delivery_progress_is_announced_at_most_once_per_chunk_and_interval(app,
                                                                            receiver):
     hook()
     send()
-    DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=1)).run_until_idle()  # 3 chunks, no time passes
+    DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=1)).run_until_idle()  # 3 chunks, no time passes
     dispatch()
     assert receiver.events() == ["chat_queue.updated", "chat_queue.updated", "chat_queue.finished"]
     progress = receiver.received[1].body["payload"]
     assert progress["isDone"] is False and progress["total"] == 3 and progress["pending"] == 2
 
     again = send(text="every chunk")
-    DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=1, progress_every=timedelta(0))).run_until_idle()
+    DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=1, progress_every=timedelta(0))).run_until_idle()
     dispatch()
-    with transaction(app.state.engine) as connection:
+    with transaction(state_of(app).engine) as connection:
         chunks = connection.execute(select(func.count()).select_from(delivery_chunks)
                                     .where(delivery_chunks.c.message_id == again)).scalar_one()
     # queued, then one per chunk but the last, which finishes the message
@@ -98,7 +99,7 @@ def test_unsend_change_and_release_are_announced(client, clock, fans, hook, send
                           headers=fans.headers, json={"period": 6})
     assert enable.status_code == 200, enable.text
     clock.advance(timedelta(hours=6, seconds=1))
-    DeliveryWorker(client.app.state.engine, clock, WorkerConfig()).run_until_idle()  # automation releases it
+    DeliveryWorker(state_of(client.app).engine, clock, WorkerConfig()).run_until_idle()  # automation releases it
     dispatch()
     released = [d.body["payload"] for d in receiver.received[before:]]
     assert released[0]["status"] == "queued"
@@ -109,7 +110,7 @@ def test_a_cancel_mid_delivery_is_announced_as_updated_and_finished_once(app, cl
     """chat_queue.finished comes once per queued message, when its item first says isDone: here the cancel."""
     hook(events=["chat_queue.updated", "chat_queue.finished"])
     message = send()
-    worker = DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=1))
+    worker = DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=1))
     worker.run_once()  # counted: three fans, three chunks
     worker.run_once()  # one delivered
     dispatch()

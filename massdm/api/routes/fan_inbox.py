@@ -10,59 +10,61 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from massdm.api.deps import ClockDep, Db, FanKey, FanMeter, page_url
-from massdm.api.routes.media import url_of
+from massdm.api.caller import Caller, FanCaller
+from massdm.api.responses import ERRORS
 from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.fan_inbox import InboxMessageOut, InboxPageOut
+from massdm.api.urls import media_urls, page_url
 from massdm.services import accounts as account_service
 from massdm.services import fan_inbox as inbox_service
 
-router = APIRouter(tags=["Fan side"], route_class=UnitOfWorkRoute)
+router = APIRouter(tags=["Fan side"], route_class=UnitOfWorkRoute, responses=ERRORS)
 
 FanId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The fan's (platform user's) id.")]
 MessageId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-def _accounts(connection, key) -> list[str]:  # noqa: ANN001
-    return [a.id for a in account_service.accounts_for_key(connection, key)]
+def _accounts(caller: Caller) -> list[str]:
+    return [a.id for a in account_service.accounts_for_key(caller.connection, caller.key)]
 
 
 @router.get("/fan/v1/{fan_id}/messages", response_model=PagedEnvelope[InboxPageOut],
             summary="A fan's inbox of mass messages")
 def inbox(
-    request: Request, fan_id: FanId, key: FanKey, connection: Db, meter: FanMeter, clock: ClockDep,
+    request: Request, fan_id: FanId, caller: FanCaller,
     limit: Annotated[int, Query(ge=1, le=100)] = 10, offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> PagedEnvelope[InboxPageOut]:
-    entries, has_more = inbox_service.inbox(connection, fan_id, _accounts(connection, key), limit=limit,
-                                            offset=offset, now=clock.now(), policy=request.app.state.policy)
-    to_url = url_of(request)
+    entries, has_more = inbox_service.inbox(caller.connection, fan_id, _accounts(caller), limit=limit,
+                                            offset=offset, now=caller.now, policy=caller.state.policy)
+    to_url = media_urls(request)
     data = InboxPageOut(list=[InboxMessageOut.of(e, to_url) for e in entries], has_more=has_more)
-    return meter.paged(data, page_url(request, offset=offset + limit, limit=limit) if has_more else None)
+    next_page = page_url(request, offset=offset + limit, limit=limit) if has_more else None
+    return PagedEnvelope.page(data, next_page, caller.charge())
 
 
 @router.get("/fan/v1/{fan_id}/messages/{message_id}", response_model=Envelope[InboxMessageOut],
             summary="One message in a fan's inbox")
-def get_message(request: Request, fan_id: FanId, message_id: MessageId, key: FanKey, connection: Db,
-                meter: FanMeter, clock: ClockDep) -> Envelope[InboxMessageOut]:
-    entry = inbox_service.open_message(connection, fan_id, _accounts(connection, key), message_id, clock.now(),
-                                       request.app.state.policy)
-    return meter.envelope(InboxMessageOut.of(entry, url_of(request)))
+def get_message(request: Request, fan_id: FanId, message_id: MessageId,
+                caller: FanCaller) -> Envelope[InboxMessageOut]:
+    entry = inbox_service.open_message(caller.connection, fan_id, _accounts(caller), message_id, caller.now,
+                                       caller.state.policy)
+    return Envelope(data=InboxMessageOut.of(entry, media_urls(request)), meta=caller.charge())
 
 
 @router.post("/fan/v1/{fan_id}/messages/{message_id}/view", response_model=Envelope[InboxMessageOut],
              summary="The fan views a message (counted once)")
-def view_message(request: Request, fan_id: FanId, message_id: MessageId, key: FanKey, connection: Db,
-                 meter: FanMeter, clock: ClockDep) -> Envelope[InboxMessageOut]:
-    entry = inbox_service.view(connection, fan_id, _accounts(connection, key), message_id, clock.now(),
-                               request.app.state.policy)
-    return meter.envelope(InboxMessageOut.of(entry, url_of(request)))
+def view_message(request: Request, fan_id: FanId, message_id: MessageId,
+                 caller: FanCaller) -> Envelope[InboxMessageOut]:
+    entry = inbox_service.view(caller.connection, fan_id, _accounts(caller), message_id, caller.now,
+                               caller.state.policy)
+    return Envelope(data=InboxMessageOut.of(entry, media_urls(request)), meta=caller.charge())
 
 
 @router.post("/fan/v1/{fan_id}/messages/{message_id}/purchase", response_model=Envelope[InboxMessageOut],
              summary="The fan buys a paid message (once)")
-def purchase_message(request: Request, fan_id: FanId, message_id: MessageId, key: FanKey, connection: Db,
-                     meter: FanMeter, clock: ClockDep) -> Envelope[InboxMessageOut]:
-    entry = inbox_service.purchase(connection, fan_id, _accounts(connection, key), message_id, clock.now(),
-                                   request.app.state.policy)
-    return meter.envelope(InboxMessageOut.of(entry, url_of(request)))
+def purchase_message(request: Request, fan_id: FanId, message_id: MessageId,
+                     caller: FanCaller) -> Envelope[InboxMessageOut]:
+    entry = inbox_service.purchase(caller.connection, fan_id, _accounts(caller), message_id, caller.now,
+                                   caller.state.policy)
+    return Envelope(data=InboxMessageOut.of(entry, media_urls(request)), meta=caller.charge())

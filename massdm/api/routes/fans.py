@@ -6,14 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
-from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, page_url
+from massdm.api.caller import Metered
+from massdm.api.responses import ERRORS
 from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope, Text
 from massdm.api.schemas.fans import FanIn, FanPageOut, UpsertOut, UserOut
+from massdm.api.urls import page_url
 from massdm.domain.fans import FanStatus
 from massdm.services import fans as fan_service
 
-router = APIRouter(tags=["Fans"], route_class=UnitOfWorkRoute)
+router = APIRouter(tags=["Fans"], route_class=UnitOfWorkRoute, responses=ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=50, description="Fans per page (1-50).")]
 Offset = Annotated[int, Query(ge=0, le=2**62, description="Fans to skip.")]
@@ -23,21 +25,18 @@ Search = Annotated[Text | None, Query(max_length=200, description="Search within
 def _lister(status: FanStatus):  # noqa: ANN202 - one endpoint per subscription status
     def list_fans(
         request: Request,
-        account: CurrentAccount,
-        connection: Db,
-        meter: Metered,
-        clock: ClockDep,
+        caller: Metered,
         limit: Limit = 10,
         offset: Offset = 0,
         query: Search = None,
     ) -> PagedEnvelope[FanPageOut]:
-        now = clock.now()
+        now = caller.now
         page = fan_service.list_fans(
-            connection, account.id, status=status, query=query, limit=limit, offset=offset, now=now
+            caller.connection, caller.account.id, status=status, query=query, limit=limit, offset=offset, now=now
         )
         data = FanPageOut(list=[UserOut.of(v, now) for v in page.fans], has_more=page.has_more)
         next_page = page_url(request, offset=offset + limit, limit=limit) if page.has_more else None
-        return meter.paged(data, next_page)
+        return PagedEnvelope.page(data, next_page, caller.charge())
 
     list_fans.__name__ = f"list_{status}_fans"
     return list_fans
@@ -60,12 +59,10 @@ for _status, _summary in (("all", "All fans"), ("active", "Active fans"), ("expi
     description="Bulk upsert for the creator platform: up to 10,000 fans per call, idempotent by fan id.",
 )
 def upsert_fans(
-    account: CurrentAccount,
-    connection: Db,
-    meter: Metered,
-    clock: ClockDep,
+    caller: Metered,
     fans: Annotated[list[FanIn], Body(max_length=10_000)],
 ) -> Envelope[UpsertOut]:
-    now = clock.now()
-    result = fan_service.upsert_fans(connection, account.id, [f.record(now) for f in fans], now)
-    return meter.envelope(UpsertOut(received=result.received, created=result.created, updated=result.updated))
+    now = caller.now
+    result = fan_service.upsert_fans(caller.connection, caller.account.id, [f.record(now) for f in fans], now)
+    data = UpsertOut(received=result.received, created=result.created, updated=result.updated)
+    return Envelope(data=data, meta=caller.charge())

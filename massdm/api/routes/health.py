@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
 from massdm import metrics
+from massdm.api.state import state_of
 from massdm.services import delivery_queue
 from massdm.store import shared
 from massdm.store.db import ping
@@ -29,7 +30,7 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz", summary="Readiness: database and Redis")
 def readyz(request: Request) -> JSONResponse:
-    state = request.app.state
+    state = state_of(request)
     checks: dict[str, bool | None] = {
         "database": ping(state.engine),
         "redis": shared.ping(state.redis) if state.redis is not None else None,  # None: not configured
@@ -40,6 +41,6 @@ def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def prometheus_metrics(request: Request) -> Response:
-    state = request.app.state
+    state = state_of(request)
     body = await run_in_threadpool(metrics.exposition, lambda: delivery_queue.depth(state.engine, state.clock.now()))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -6,37 +6,33 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 from pydantic import ValidationError
-from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
-from massdm.api.deps import ClockDep, CurrentAccount, Db, Meter, Metered, StreamingCaller, page_url
+from massdm.api.caller import Caller, Metered, StreamingCaller
 from massdm.api.errors import validation_failed
-from massdm.api.routes.media import url_of
+from massdm.api.responses import ERRORS, IDEMPOTENT
 from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope, Text
-from massdm.api.transaction import RequestUnit
 from massdm.api.schemas.mass_messaging import (
     MassMessageCreate,
     MassMessageUpdate,
-    MessageItemOut,
     MessagePageOut,
     QueueEnvelopeData,
     QueueItemOut,
     QueueOut,
 )
+from massdm.api.sent_pages import sent_page
+from massdm.api.transaction import RequestUnit, in_unit
 from massdm.api.uploads import Received, ReceivedFile, receive_form
 from massdm.domain import json_body
 from massdm.domain.media import clean_file_name, upload_cost
-from massdm.services import engagement as engagement_service
 from massdm.services import mass_messaging as message_service
 from massdm.services import media as media_service
 from massdm.services.mass_messaging import MessageView
 from massdm.services.media import Processed
 from massdm.services.metering import insufficient_credits
-from massdm.store.accounts import Account
-from massdm.store.api_keys import ApiKey
 
-router = APIRouter(tags=["Mass Messaging"], route_class=UnitOfWorkRoute)
+router = APIRouter(tags=["Mass Messaging"], route_class=UnitOfWorkRoute, responses={**ERRORS, **IDEMPOTENT})
 
 MessageId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The mass message (queue) id.")]
 _LIST_FIELDS = {"userLists", "excludedLists", "userIds", "mediaFiles", "previews", "rfTag", "rfPartner", "rfGuest"}
@@ -91,34 +87,26 @@ def _parse_create(received: Received) -> MassMessageCreate:
         raise validation_failed(error) from None
 
 
-def _send(
-    request: Request,
-    key: ApiKey,
-    account: Account,
-    body: MassMessageCreate,
-    files: list[ReceivedFile],
-    processed: list[Processed],
-) -> Response:
+def _send(unit: RequestUnit, caller: Caller, body: MassMessageCreate, files: list[ReceivedFile],
+          processed: list[Processed]) -> Response:
     """File direct uploads, create the message and charge for both (the call plus 3 credits per
     started MB of files): one unit of work, all or nothing."""
-    state = request.app.state
-    unit = RequestUnit(request, "write")
-    with unit.opened() as connection:
-        unit.key = key
-        now = state.clock.now()
-        media, previews = [], []
-        for staged, item in zip(files, processed):
-            upload = media_service.record_upload(
-                connection, state.ledger_factory, team_id=key.team_id, account_id=account.id, processed=item,
-                size=staged.size, file_name=clean_file_name(staged.file_name), now=now, charge=False,
-            )
-            media.append(upload.upload_id)
-            if staged.field == "previews":
-                previews.append(upload.upload_id)
-        message = message_service.send(connection, account.id, body.draft(media, previews), now, state.policy)
-        view = message_service.describe(connection, [message], now, state.policy, named_fans=False)[0]
-        cost = 1 + sum(upload_cost(staged.size) for staged in files)
-        return unit.respond(Meter(unit, key, 1).envelope(QueueItemOut.of(view), cost=cost), 200)
+    caller.bind(unit)
+    media, previews = [], []
+    for staged, item in zip(files, processed):
+        upload = media_service.record_upload(
+            caller.connection, account_id=caller.account.id, processed=item, size=staged.size,
+            file_name=clean_file_name(staged.file_name), now=caller.now,
+        )
+        media.append(upload.upload_id)
+        if staged.field == "previews":
+            previews.append(upload.upload_id)
+    policy = caller.state.policy
+    message = message_service.send(caller.connection, caller.account.id, body.draft(media, previews), caller.now,
+                                   policy)
+    view = message_service.describe(caller.connection, [message], caller.now, policy, named_fans=False)[0]
+    cost = 1 + sum(upload_cost(staged.size) for staged in files)
+    return unit.respond(Envelope(data=QueueItemOut.of(view), meta=caller.charge(cost)), 200)
 
 
 @router.post(
@@ -132,10 +120,9 @@ def _send(
     responses={413: {"description": "Attached files larger than the server accepts"}},
 )
 async def send_mass_message(request: Request, caller: StreamingCaller, background: BackgroundTasks) -> Response:
-    key, account = caller
-    if key.team_balance < 1:
-        raise insufficient_credits(1, key.team_balance)
-    state = request.app.state
+    if caller.key.team_balance < 1:
+        raise insufficient_credits(1, caller.key.team_balance)
+    state = caller.state
     received = await receive_form(
         request, state.media_store.staging_path, state.settings.media_max_bytes, _FILE_FIELDS, max_json=5_000_000
     )
@@ -144,27 +131,25 @@ async def send_mass_message(request: Request, caller: StreamingCaller, backgroun
         body = _parse_create(received)
         for staged in received.files:
             processed.append(await run_in_threadpool(
-                media_service.process_upload, state.media_store, state.av_tools, staged.path, staged.size, account.id
+                media_service.process_upload, state.media_store, state.av_tools, staged.path, staged.size,
+                caller.account.id,
             ))
-        response = await state.admission.run(
-            "write", lambda: _send(request, key, account, body, received.files, processed)
-        )
+        response = await in_unit(request, "write", lambda unit: _send(unit, caller, body, received.files, processed))
     except BaseException:
         for item in processed:
             media_service.discard(state.media_store, item.files)
         raise
     finally:
         received.discard()
-    background.add_task(state.wake_worker)
+    background.add_task(state.wake_workers)
     return response
 
 
 @router.get("/api/{account}/mass-messaging", response_model=Envelope[list[QueueItemOut]],
             summary="List the mass message queue")
-def list_queue(account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep,
-               request: Request) -> Envelope[list[QueueItemOut]]:
-    views = message_service.list_queue(connection, account.id, clock.now(), request.app.state.policy)
-    return meter.envelope([QueueItemOut.of(v) for v in views])
+def list_queue(caller: Metered) -> Envelope[list[QueueItemOut]]:
+    views = message_service.list_queue(caller.connection, caller.account.id, caller.now, caller.state.policy)
+    return Envelope(data=[QueueItemOut.of(v) for v in views], meta=caller.charge())
 
 
 @router.get(
@@ -175,10 +160,7 @@ def list_queue(account: CurrentAccount, connection: Db, meter: Metered, clock: C
 )
 def overview(
     request: Request,
-    account: CurrentAccount,
-    connection: Db,
-    meter: Metered,
-    clock: ClockDep,
+    caller: Metered,
     start_date: Annotated[str | None, Query(alias="startDate", description="Y-m-d H:i:s, UTC")] = None,
     end_date: Annotated[str | None, Query(alias="endDate", description="Y-m-d H:i:s, UTC; inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -186,24 +168,7 @@ def overview(
     before_id: Annotated[int | None, Query(alias="beforeId", ge=1, le=2**63 - 1,
                                            description="massdm's tie-breaker in next_page links")] = None,
 ) -> PagedEnvelope[MessagePageOut]:
-    return message_page(request, connection, meter, clock, account, start_date, end_date, limit, query, before_id)
-
-
-def message_page(
-    request: Request, connection: Connection, meter: Meter, clock: ClockDep, account: Account,
-    start_date: str | None, end_date: str | None, limit: int, query: str | None, before_id: int | None,
-) -> PagedEnvelope[MessagePageOut]:
-    """The endDate-paged list of sent messages (overview and engagement share it)."""
-    page = engagement_service.sent_messages(
-        connection, account.id, start=start_date, end=end_date, before_id=before_id, query=query, limit=limit,
-        now=clock.now(), policy=request.app.state.policy,
-    )
-    to_url = url_of(request)
-    data = MessagePageOut(has_more=page.has_more, items=[MessageItemOut.of(v, to_url) for v in page.views])
-    next_page = None
-    if page.has_more and page.cursor is not None:
-        next_page = page_url(request, endDate=page.cursor[0], beforeId=page.cursor[1], limit=limit)
-    return meter.paged(data, next_page)
+    return sent_page(request, caller, start_date, end_date, limit, query, before_id)
 
 
 def _queue(view: MessageView) -> QueueEnvelopeData:
@@ -212,29 +177,28 @@ def _queue(view: MessageView) -> QueueEnvelopeData:
 
 @router.get("/api/{account}/mass-messaging/{message_id}", response_model=Envelope[QueueEnvelopeData],
             summary="Get a mass message")
-def get_mass_message(message_id: MessageId, account: CurrentAccount, connection: Db, meter: Metered,
-                     clock: ClockDep, request: Request) -> Envelope[QueueEnvelopeData]:
-    view = message_service.view_message(connection, account.id, message_id, clock.now(), request.app.state.policy)
-    return meter.envelope(_queue(view))
+def get_mass_message(message_id: MessageId, caller: Metered) -> Envelope[QueueEnvelopeData]:
+    view = message_service.view_message(caller.connection, caller.account.id, message_id, caller.now,
+                                        caller.state.policy)
+    return Envelope(data=_queue(view), meta=caller.charge())
 
 
 @router.put("/api/{account}/mass-messaging/{message_id}", response_model=Envelope[QueueItemOut],
             summary="Change a mass message before it is sent")
-def update_mass_message(message_id: MessageId, body: MassMessageUpdate, account: CurrentAccount, connection: Db,
-                        meter: Metered, clock: ClockDep, request: Request,
+def update_mass_message(message_id: MessageId, body: MassMessageUpdate, caller: Metered,
                         background: BackgroundTasks) -> Envelope[QueueItemOut]:
-    policy = request.app.state.policy
-    message = message_service.update(connection, account.id, message_id, body.draft(), clock.now(), policy)
-    background.add_task(request.app.state.wake_worker)
-    view = message_service.describe(connection, [message], clock.now(), policy, named_fans=False)[0]
-    return meter.envelope(QueueItemOut.of(view))
+    policy = caller.state.policy
+    message = message_service.update(caller.connection, caller.account.id, message_id, body.draft(), caller.now,
+                                     policy)
+    background.add_task(caller.state.wake_workers)
+    view = message_service.describe(caller.connection, [message], caller.now, policy, named_fans=False)[0]
+    return Envelope(data=QueueItemOut.of(view), meta=caller.charge())
 
 
 @router.delete("/api/{account}/mass-messaging/{message_id}", response_model=Envelope[QueueEnvelopeData],
                summary="Unsend, or cancel, a mass message")
-def delete_mass_message(message_id: MessageId, account: CurrentAccount, connection: Db, meter: Metered,
-                        clock: ClockDep, request: Request) -> Envelope[QueueEnvelopeData]:
-    policy = request.app.state.policy
-    message = message_service.delete(connection, account.id, message_id, clock.now(), policy)
-    view = message_service.describe(connection, [message], clock.now(), policy, named_fans=True)[0]
-    return meter.envelope(_queue(view))
+def delete_mass_message(message_id: MessageId, caller: Metered) -> Envelope[QueueEnvelopeData]:
+    policy = caller.state.policy
+    message = message_service.delete(caller.connection, caller.account.id, message_id, caller.now, policy)
+    view = message_service.describe(caller.connection, [message], caller.now, policy, named_fans=True)[0]
+    return Envelope(data=_queue(view), meta=caller.charge())

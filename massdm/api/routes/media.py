@@ -7,22 +7,23 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, StreamingCaller, page_url, public_base
+from massdm.api.caller import Caller, Metered, StreamingCaller
+from massdm.api.responses import ERRORS
 from massdm.api.routing import UnitOfWorkRoute
-from massdm.api.transaction import RequestUnit
 from massdm.api.schemas.common import Envelope, PagedEnvelope
-from massdm.api.schemas.media import MediaOut, MediaPageOut, UploadOut, UrlOf
+from massdm.api.schemas.media import MediaOut, MediaPageOut, UploadOut
+from massdm.api.state import AppState
+from massdm.api.transaction import RequestUnit, in_unit
 from massdm.api.uploads import ReceivedFile, receive_form
+from massdm.api.urls import media_urls, page_url
 from massdm.domain.media import MediaType, clean_file_name, upload_cost
 from massdm.errors import TooLarge, ValidationFailed
 from massdm.media.fetch import FetchRefused, FetchTooLarge, fetch_to
 from massdm.services import media as media_service
 from massdm.services.media import Processed
 from massdm.services.metering import insufficient_credits
-from massdm.store.accounts import Account
-from massdm.store.api_keys import ApiKey
 
-router = APIRouter(tags=["Media"], route_class=UnitOfWorkRoute)
+router = APIRouter(tags=["Media"], route_class=UnitOfWorkRoute, responses=ERRORS)
 
 _UPLOAD_BODY = {
     "requestBody": {
@@ -45,15 +46,9 @@ _UPLOAD_BODY = {
 }
 
 
-def url_of(request: Request) -> UrlOf:
-    base = public_base(request)
-    store = request.app.state.media_store
-    return lambda stored: base + store.url_path(stored.storage_key)
-
-
-async def _fetch(request: Request, url: str) -> ReceivedFile:
-    settings = request.app.state.settings
-    staged = ReceivedFile("file", request.app.state.media_store.staging_path(),
+async def _fetch(state: AppState, url: str) -> ReceivedFile:
+    settings = state.settings
+    staged = ReceivedFile("file", state.media_store.staging_path(),
                           file_name=url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1])
     try:
         staged.size = await fetch_to(
@@ -81,26 +76,26 @@ async def _fetch(request: Request, url: str) -> ReceivedFile:
     openapi_extra=_UPLOAD_BODY,
     responses={413: {"description": "Larger than the server accepts (`MASSDM_MEDIA_MAX_BYTES`)"}},
 )
-async def upload_media(request: Request, caller: StreamingCaller, clock: ClockDep) -> Response:
-    key, account = caller
-    if key.team_balance < upload_cost(1):
-        raise insufficient_credits(upload_cost(1), key.team_balance)
-    state = request.app.state
+async def upload_media(request: Request, caller: StreamingCaller) -> Response:
+    if caller.key.team_balance < upload_cost(1):
+        raise insufficient_credits(upload_cost(1), caller.key.team_balance)
+    state = caller.state
     received = await receive_form(request, state.media_store.staging_path, state.settings.media_max_bytes)
     try:
         source_url = received.field("file_url") if received.path is None else None
         if received.path is None:
             if not source_url:
                 raise ValidationFailed.field("file", "Send a `file` or a `file_url`.")
-            staged = await _fetch(request, source_url.strip())
+            staged = await _fetch(state, source_url.strip())
             received.files.append(staged)
         upload = received.files[0]
         processed = await run_in_threadpool(
-            media_service.process_upload, state.media_store, state.av_tools, upload.path, upload.size, account.id
+            media_service.process_upload, state.media_store, state.av_tools, upload.path, upload.size,
+            caller.account.id,
         )
         try:
-            return await state.admission.run("write", lambda: _file_upload(request, key, account, upload, processed,
-                                                                           source_url))
+            return await in_unit(request, "write",
+                                 lambda unit: _file_upload(unit, caller, upload, processed, source_url))
         except BaseException:
             media_service.discard(state.media_store, processed.files)
             raise
@@ -108,26 +103,23 @@ async def upload_media(request: Request, caller: StreamingCaller, clock: ClockDe
         received.discard()
 
 
-def _file_upload(request: Request, key: ApiKey, account: Account, upload: ReceivedFile, processed: Processed,
+def _file_upload(unit: RequestUnit, caller: Caller, upload: ReceivedFile, processed: Processed,
                  source_url: str | None) -> Response:
-    """Charge (3 credits per started MB) and file the processed upload in the vault: one unit of work."""
-    state = request.app.state
-    unit = RequestUnit(request, "write")
-    with unit.opened() as connection:
-        unit.key = key
-        item = media_service.record_upload(
-            connection, state.ledger_factory, team_id=key.team_id, account_id=account.id, processed=processed,
-            size=upload.size, file_name=clean_file_name(upload.file_name), now=state.clock.now(),
-        )
-        return unit.respond(UploadOut.of(item, url_of(request), source_url), 200)
+    """File the processed upload in the vault and charge for it (3 credits per started MB): one unit of work.
+    The answer is the bare upload object, so the charge shows in the balance only."""
+    caller.bind(unit)
+    item = media_service.record_upload(
+        caller.connection, account_id=caller.account.id, processed=processed, size=upload.size,
+        file_name=clean_file_name(upload.file_name), now=caller.now,
+    )
+    caller.charge(upload_cost(upload.size))
+    return unit.respond(UploadOut.of(item, media_urls(unit.request), source_url), 200)
 
 
 @router.get("/api/{account}/media/vault", response_model=PagedEnvelope[MediaPageOut], summary="List vault media")
 def list_vault(
     request: Request,
-    account: CurrentAccount,
-    connection: Db,
-    meter: Metered,
+    caller: Metered,
     type: Annotated[MediaType | None, Query(description="photo, gif, video or audio; empty for all.")] = None,  # noqa: A002
     limit: Annotated[int, Query(ge=10, le=100, description="Items per page (10-100).")] = 24,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
@@ -138,20 +130,18 @@ def list_vault(
     ] = "recent",
 ) -> PagedEnvelope[MediaPageOut]:
     items, has_more = media_service.list_vault(
-        connection, account.id, type=type, limit=limit, offset=offset, newest_first=sort == "desc"
+        caller.connection, caller.account.id, type=type, limit=limit, offset=offset, newest_first=sort == "desc"
     )
-    to_url = url_of(request)
+    to_url = media_urls(request)
     data = MediaPageOut(list=[MediaOut.of(i, to_url) for i in items], has_more=has_more)
-    return meter.paged(data, page_url(request, offset=offset + limit, limit=limit) if has_more else None)
+    return PagedEnvelope.page(data, page_url(request, offset=offset + limit, limit=limit) if has_more else None, caller.charge())
 
 
 @router.get("/api/{account}/media/vault/{media_id}", response_model=Envelope[MediaOut], summary="Get vault media")
 def get_vault_media(
     request: Request,
-    account: CurrentAccount,
-    connection: Db,
-    meter: Metered,
+    caller: Metered,
     media_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="The vault media id.")],
 ) -> Envelope[MediaOut]:
-    item = media_service.get_vault_item(connection, account.id, media_id)
-    return meter.envelope(MediaOut.of(item, url_of(request)))
+    item = media_service.get_vault_item(caller.connection, caller.account.id, media_id)
+    return Envelope(data=MediaOut.of(item, media_urls(request)), meta=caller.charge())

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
-from massdm.api.deps import ClockDep, CurrentAccount, Db, Metered, page_url
+from massdm.api.caller import Metered
+from massdm.api.responses import ERRORS
 from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.fans import UserOut
@@ -21,9 +22,10 @@ from massdm.api.schemas.user_lists import (
     UsersPageOut,
     UserStateOut,
 )
+from massdm.api.urls import page_url
 from massdm.services import user_lists as list_service
 
-router = APIRouter(tags=["User Lists"], route_class=UnitOfWorkRoute)
+router = APIRouter(tags=["User Lists"], route_class=UnitOfWorkRoute, responses=ERRORS)
 
 ListId = Annotated[str, Path(description="`fans`, `recent`, ... or a custom list's numeric id.")]
 UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The fan's id.")]
@@ -32,47 +34,49 @@ UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The fan's id.")]
 @router.get("/api/{account}/user-lists", response_model=PagedEnvelope[list[UserListOut]], summary="List user lists")
 def list_user_lists(
     request: Request,
-    account: CurrentAccount,
-    connection: Db,
-    meter: Metered,
-    clock: ClockDep,
+    caller: Metered,
     limit: Annotated[int, Query(ge=10, le=50, description="Lists per page (10-50).")] = 10,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     view: Annotated[Literal["queue"] | None, Query(description="`queue`: lists usable for mass messages.")] = None,
 ) -> PagedEnvelope[list[UserListOut]]:
-    views, has_more = list_service.list_lists(connection, account.id, limit=limit, offset=offset, now=clock.now())
+    views, has_more = list_service.list_lists(caller.connection, caller.account.id, limit=limit, offset=offset,
+                                              now=caller.now)
     data = [UserListOut.of(v, id_as_string=True) for v in views]
-    return meter.paged(data, page_url(request, offset=offset + limit, limit=limit) if has_more else None)
+    next_page = page_url(request, offset=offset + limit, limit=limit) if has_more else None
+    return PagedEnvelope.page(data, next_page, caller.charge())
 
 
 @router.post("/api/{account}/user-lists", response_model=Envelope[UserListOut], summary="Create a user list")
 def create_user_list(
-    body: UserListCreate, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+    body: UserListCreate, caller: Metered
 ) -> Envelope[UserListOut]:
-    return meter.envelope(UserListOut.of(list_service.create_list(connection, account.id, body.name, clock.now())))
+    view = list_service.create_list(caller.connection, caller.account.id, body.name, caller.now)
+    return Envelope(data=UserListOut.of(view), meta=caller.charge())
 
 
 @router.get("/api/{account}/user-lists/{list_id}", response_model=Envelope[UserListOut], summary="Get a user list")
 def get_user_list(
-    list_id: ListId, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+    list_id: ListId, caller: Metered
 ) -> Envelope[UserListOut]:
-    return meter.envelope(UserListOut.of(list_service.get_list(connection, account.id, list_id, clock.now())))
+    view = list_service.get_list(caller.connection, caller.account.id, list_id, caller.now)
+    return Envelope(data=UserListOut.of(view), meta=caller.charge())
 
 
 @router.put("/api/{account}/user-lists/{list_id}", response_model=Envelope[UserListOut], summary="Update a user list")
 def update_user_list(
-    list_id: ListId, body: UserListUpdate, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+    list_id: ListId, body: UserListUpdate, caller: Metered
 ) -> Envelope[UserListOut]:
     view = list_service.update_list(
-        connection, account.id, list_id, name=body.name, is_pinned_to_feed=body.is_pinned_to_feed, now=clock.now()
+        caller.connection, caller.account.id, list_id, name=body.name, is_pinned_to_feed=body.is_pinned_to_feed,
+        now=caller.now,
     )
-    return meter.envelope(UserListOut.of(view))
+    return Envelope(data=UserListOut.of(view), meta=caller.charge())
 
 
 @router.delete("/api/{account}/user-lists/{list_id}", response_model=Envelope[SuccessOut], summary="Delete a user list")
-def delete_user_list(list_id: ListId, account: CurrentAccount, connection: Db, meter: Metered) -> Envelope[SuccessOut]:
-    list_service.delete_list(connection, account.id, list_id)
-    return meter.envelope(SuccessOut())
+def delete_user_list(list_id: ListId, caller: Metered) -> Envelope[SuccessOut]:
+    list_service.delete_list(caller.connection, caller.account.id, list_id)
+    return Envelope(data=SuccessOut(), meta=caller.charge())
 
 
 @router.get(
@@ -82,21 +86,19 @@ def delete_user_list(list_id: ListId, account: CurrentAccount, connection: Db, m
 )
 def list_user_list_users(
     list_id: ListId,
-    account: CurrentAccount,
-    connection: Db,
-    meter: Metered,
-    clock: ClockDep,
+    caller: Metered,
     limit: Annotated[int, Query(ge=1, le=100, description="Fans per page (1-100).")] = 10,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> Envelope[UsersPageOut]:
-    now = clock.now()
-    members = list_service.list_members(connection, account.id, list_id, limit=limit, offset=offset, now=now)
+    now = caller.now
+    members = list_service.list_members(caller.connection, caller.account.id, list_id, limit=limit, offset=offset,
+                                        now=now)
     data = UsersPageOut(
         list=[UserOut.of(v, now) for v in members.page.fans],
         has_more=members.page.has_more,
         next_offset=members.next_offset,
     )
-    return meter.envelope(data)
+    return Envelope(data=data, meta=caller.charge())
 
 
 @router.post(
@@ -106,14 +108,16 @@ def list_user_list_users(
     description="Returns `{\"<listId>\": [ids added]}`; with `skip_invalid: true`, `{added, failed}` instead.",
 )
 def add_user_list_users(
-    list_id: ListId, body: UserListAddUsers, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+    list_id: ListId, body: UserListAddUsers, caller: Metered
 ) -> Envelope[dict[str, list[int]] | AddUsersSkipOut]:
     result = list_service.add_members(
-        connection, account.id, list_id, [int(i) for i in body.ids], skip_invalid=body.skip_invalid, now=clock.now()
+        caller.connection, caller.account.id, list_id, [int(i) for i in body.ids], skip_invalid=body.skip_invalid,
+        now=caller.now,
     )
     if body.skip_invalid:
-        return meter.envelope(AddUsersSkipOut(added=result.added, failed={str(k): v for k, v in result.failed.items()}))
-    return meter.envelope({str(result.list_id): result.added})
+        skipped = AddUsersSkipOut(added=result.added, failed={str(k): v for k, v in result.failed.items()})
+        return Envelope(data=skipped, meta=caller.charge())
+    return Envelope(data={str(result.list_id): result.added}, meta=caller.charge())
 
 
 @router.delete(
@@ -122,11 +126,11 @@ def add_user_list_users(
     summary="Remove a fan from a user list",
 )
 def remove_user_list_user(
-    list_id: ListId, user_id: UserId, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+    list_id: ListId, user_id: UserId, caller: Metered
 ) -> Envelope[RemoveUserOut]:
-    view = list_service.remove_member(connection, account.id, list_id, user_id, clock.now())
+    view = list_service.remove_member(caller.connection, caller.account.id, list_id, user_id, caller.now)
     state = UserStateOut(id=view.id, name=view.name, type=view.type, has_user=False, can_add_user=True)
-    return meter.envelope(RemoveUserOut(list=UserListOut.of(view), user_state=state))
+    return Envelope(data=RemoveUserOut(list=UserListOut.of(view), user_state=state), meta=caller.charge())
 
 
 @router.delete(
@@ -135,6 +139,7 @@ def remove_user_list_user(
     summary="Remove every fan from a user list",
 )
 def clear_user_list_users(
-    list_id: ListId, account: CurrentAccount, connection: Db, meter: Metered, clock: ClockDep
+    list_id: ListId, caller: Metered
 ) -> Envelope[UserListOut]:
-    return meter.envelope(UserListOut.of(list_service.clear_members(connection, account.id, list_id, clock.now())))
+    view = list_service.clear_members(caller.connection, caller.account.id, list_id, caller.now)
+    return Envelope(data=UserListOut.of(view), meta=caller.charge())

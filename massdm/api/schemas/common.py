@@ -124,6 +124,10 @@ class PagedEnvelope(BaseModel, Generic[T]):
     pagination: Pagination = Field(alias="_pagination")
     meta: Meta = Field(alias="_meta")
 
+    @classmethod
+    def page(cls, data: T, next_page: str | None, meta: Meta) -> PagedEnvelope[T]:
+        return cls(data=data, pagination=Pagination(next_page=next_page), meta=meta)
+
 
 class ErrorBody(BaseModel):
     """The contract's error shape (documented for every route)."""
