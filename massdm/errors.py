@@ -42,7 +42,7 @@ class ValidationFailed(MassdmError):
         self.errors = errors
 
     @classmethod
-    def field(cls, name: str, message: str) -> "ValidationFailed":
+    def field(cls, name: str, message: str) -> ValidationFailed:
         return cls({name: [message]})
 
 

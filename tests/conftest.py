@@ -10,13 +10,12 @@ import subprocess
 import sys
 import time
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
-
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
@@ -32,7 +31,7 @@ _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 @event.listens_for(Engine, "engine_connect")
-def _remember(connection) -> None:  # noqa: ANN001
+def _remember(connection) -> None:
     _engines.add(connection.engine)
 
 
@@ -68,7 +67,7 @@ class Caller:
 class World:
     """Creates teams, accounts and keys straight through the services, in the test's database."""
 
-    def __init__(self, engine, clock) -> None:  # noqa: ANN001
+    def __init__(self, engine, clock) -> None:
         self.engine = engine
         self.clock = clock
         self._teams = 0
@@ -121,18 +120,18 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: ManualClock):  # noqa: ANN201
+def app(settings: Settings, clock: ManualClock):
     return create_app(settings, clock=clock)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+def client(app) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def world(app) -> World:  # noqa: ANN001
+def world(app) -> World:
     return World(app.state.engine, app.state.clock)
 
 

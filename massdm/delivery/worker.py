@@ -122,7 +122,7 @@ class DeliveryWorker:
         while not stop.is_set():
             try:
                 worked = self.run_once() is not None
-            except Exception:  # noqa: BLE001 - a bad message must not kill the worker
+            except Exception:  # a bad message must not kill the worker
                 log.exception("delivery worker step failed")
                 worked = False
             if not worked and not stop.is_set():

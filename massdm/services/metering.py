@@ -13,8 +13,9 @@ import math
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 import redis
 from limits import RateLimitItemPerDay, RateLimitItemPerMinute

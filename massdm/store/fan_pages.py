@@ -51,7 +51,7 @@ class Listing:
     query: str | None = None  # search within username/name
 
     @classmethod
-    def of_system_list(cls, account_id: str, list_id: str) -> "Listing":
+    def of_system_list(cls, account_id: str, list_id: str) -> Listing:
         return cls(account_id, "active" if list_id == "fans" else list_id)
 
     @property

@@ -6,11 +6,11 @@ Paging them lives in store.fan_pages, the counts kept about them in store.fan_ta
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable
 
-from sqlalchemy import Connection, ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
 from massdm.domain.audience import recent_cutoff
 from massdm.domain.fans import FanStatus

@@ -7,7 +7,7 @@ import pytest
 from massdm.delivery.worker import DeliveryWorker
 
 
-def _assert_contract_error(response, status: int) -> dict:  # noqa: ANN001
+def _assert_contract_error(response, status: int) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
@@ -191,7 +191,7 @@ def test_a_malformed_account_id_with_a_bad_key_is_still_a_401(client):
     assert response.status_code == 401 and response.json()["error"].startswith("Unauthorized.")
 
 
-def _sent_message(client, caller) -> int:  # noqa: ANN001
+def _sent_message(client, caller) -> int:
     assert client.post(f"/api/{caller.account}/fans", headers=caller.headers,
                        json=[{"id": 1, "username": "one"}]).status_code == 200
     sent = client.post(f"/api/{caller.account}/mass-messaging", headers=caller.headers,

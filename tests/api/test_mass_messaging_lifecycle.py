@@ -27,14 +27,14 @@ def deliver(app, clock):
     return worker.run_until_idle
 
 
-def _send(client, caller, **body) -> dict:  # noqa: ANN001
+def _send(client, caller, **body) -> dict:
     response = client.post(f"/api/{caller.account}/mass-messaging", headers=caller.headers,
                            json={"text": "hello", "userLists": ["fans"], **body})
     assert response.status_code == 200, response.text
     return response.json()["data"]
 
 
-def _queue(client, caller, message_id: int) -> dict:  # noqa: ANN001
+def _queue(client, caller, message_id: int) -> dict:
     response = client.get(f"/api/{caller.account}/mass-messaging/{message_id}", headers=caller.headers)
     assert response.status_code == 200, response.text
     assert response.json()["data"]["success"] is True

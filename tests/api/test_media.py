@@ -12,20 +12,20 @@ from tests import media_files
 from tests.backends import database_url, redis_settings
 
 
-def _upload(client, caller, content: bytes, name: str = "file.bin", **extra):  # noqa: ANN001, ANN202
+def _upload(client, caller, content: bytes, name: str = "file.bin", **extra):
     return client.post(
         f"/api/{caller.account}/media/upload", headers=caller.headers, files={"file": (name, content)}, data=extra
     )
 
 
-def _fetch_image(client, url: str) -> Image.Image:  # noqa: ANN001
+def _fetch_image(client, url: str) -> Image.Image:
     path = url.replace("http://massdm.test", "")
     response = client.get(path)
     assert response.status_code == 200, url
     return Image.open(io.BytesIO(response.content))
 
 
-def _balance(client, caller) -> int:  # noqa: ANN001
+def _balance(client, caller) -> int:
     return client.get(f"/api/{caller.account}/fans/all", headers=caller.headers).json()["_meta"]["_credits"]["balance"] + 1
 
 

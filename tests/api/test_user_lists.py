@@ -31,7 +31,7 @@ def _get(client, caller, path: str) -> dict:
     return response.json()["data"]
 
 
-def _members(client, caller, list_id) -> list[int]:  # noqa: ANN001
+def _members(client, caller, list_id) -> list[int]:
     return sorted(u["id"] for u in _get(client, caller, f"/user-lists/{list_id}/users?limit=100")["list"])
 
 
@@ -189,7 +189,7 @@ def test_a_list_of_another_account_is_not_found(client, world, account):
     assert client.get(f"/api/{account.account}/user-lists/{vip['id']}", headers=account.headers).status_code == 404
 
 
-def _walk_members(client, caller, list_id, limit: int) -> list[int]:  # noqa: ANN001
+def _walk_members(client, caller, list_id, limit: int) -> list[int]:
     """A list's members read the official SDK's way: offset 0, limit, 2 * limit, … until hasMore is false."""
     seen, offset = [], 0
     while True:
@@ -245,10 +245,10 @@ def test_a_system_list_walked_by_offset_follows_the_clock(client, caller, clock)
             for i in range(1, 31)]
     client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=body)
 
-    def active(at) -> list[dict]:  # noqa: ANN001
+    def active(at) -> list[dict]:
         return [f for f in body if f["expiresAt"] is None or datetime.fromisoformat(f["expiresAt"]) > at]
 
-    def renewing(at) -> list[int]:  # noqa: ANN001
+    def renewing(at) -> list[int]:
         return [f["id"] for f in active(at) if f["autoRenew"]]
 
     assert _walk_members(client, caller, "rebill_on", 4) == renewing(now)

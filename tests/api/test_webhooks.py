@@ -22,14 +22,14 @@ def settings(tmp_path: Path) -> Settings:
                     worker_enabled=False, webhooks_allow_private=True, **redis_settings())
 
 
-def _create(client, caller, **body) -> dict:  # noqa: ANN001
+def _create(client, caller, **body) -> dict:
     body = {"endpoint_url": HOOK, "events": ["chat_queue.updated"], "account_scope": "global", **body}
     response = client.post("/api/webhooks", headers=caller.headers, json=body)
     assert response.status_code == 201, response.text
     return response.json()["data"]
 
 
-def _balance(client, caller) -> int:  # noqa: ANN001
+def _balance(client, caller) -> int:
     return client.get(f"/api/{caller.account}/user-lists", headers=caller.headers).json()["_meta"]["_credits"]["balance"]
 
 

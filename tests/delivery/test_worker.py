@@ -28,25 +28,25 @@ def fans(client, caller, clock):
     return caller
 
 
-def _send(client, caller, **body) -> int:  # noqa: ANN001
+def _send(client, caller, **body) -> int:
     response = client.post(f"/api/{caller.account}/mass-messaging", headers=caller.headers,
                            json={"text": "hello", "userLists": ["fans"], **body})
     assert response.status_code == 200, response.text
     return response.json()["data"]["id"]
 
 
-def _queue_item(client, caller, message_id: int) -> dict:  # noqa: ANN001
+def _queue_item(client, caller, message_id: int) -> dict:
     items = client.get(f"/api/{caller.account}/mass-messaging", headers=caller.headers).json()["data"]
     return next(i for i in items if i["id"] == message_id)
 
 
-def _facts(app, message_id: int) -> tuple[dict, message_store.MassMessage]:  # noqa: ANN001
+def _facts(app, message_id: int) -> tuple[dict, message_store.MassMessage]:
     with transaction(app.state.engine) as connection:
         return (delivery_store.facts_for_message(connection, message_id),
                 message_store.get_message_by_id(connection, message_id))
 
 
-def _worker(app, clock, name: str, chunk: int = 10) -> DeliveryWorker:  # noqa: ANN001
+def _worker(app, clock, name: str, chunk: int = 10) -> DeliveryWorker:
     return DeliveryWorker(app.state.engine, clock, WorkerConfig(chunk_size=chunk, lease=LEASE), name=name)
 
 

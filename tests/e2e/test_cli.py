@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect, text
 
 from massdm.api.app import create_app
 from massdm.config import Settings
 from massdm.store.db import create_store_engine
-from sqlalchemy import inspect, text
 from tests.backends import database_url, redis_env, redis_settings
 
 
@@ -30,7 +30,7 @@ def massdm(directory: Path, *args: str, check: bool = True) -> subprocess.Comple
 
 
 @pytest.fixture
-def cli_client(tmp_path):  # noqa: ANN201
+def cli_client(tmp_path):
     def make() -> TestClient:
         settings = Settings(database_url=database_url(tmp_path, "cli"), media_dir=tmp_path / "media", **redis_settings())
         return TestClient(create_app(settings))
@@ -155,8 +155,8 @@ def test_migrate_command(tmp_path):
 
 
 def _newest_migration() -> str:
-    from alembic.script import ScriptDirectory
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     from massdm.store.db import MIGRATIONS_DIR
 

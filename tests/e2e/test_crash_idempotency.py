@@ -36,7 +36,7 @@ def _send(http: httpx.Client, base: str, account: str, key: str) -> httpx.Respon
                      content=_body(key))
 
 
-def _burst_then_kill(server, caller, keys: list[str]) -> dict[str, httpx.Response | Exception]:  # noqa: ANN001
+def _burst_then_kill(server, caller, keys: list[str]) -> dict[str, httpx.Response | Exception]:
     """Send every key at once; SIGKILL the deployment once a fifth of the answers are back."""
     first: dict[str, httpx.Response | Exception] = {}
     answered = threading.Event()

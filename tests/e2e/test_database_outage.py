@@ -88,7 +88,7 @@ def _through(url: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.netloc.rpartition('@')[0]}@127.0.0.1:{port}"))
 
 
-def _until_ok(call, seconds: float = 20) -> httpx.Response:  # noqa: ANN001
+def _until_ok(call, seconds: float = 20) -> httpx.Response:
     deadline = time.monotonic() + seconds
     while True:
         response = call()

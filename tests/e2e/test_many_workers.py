@@ -31,7 +31,7 @@ from tests.conftest import World
 FANS = 500_000
 
 
-def _start_worker(directory, database_url: str, name: str) -> subprocess.Popen:  # noqa: ANN001
+def _start_worker(directory, database_url: str, name: str) -> subprocess.Popen:
     env = {**os.environ, "MASSDM_DATABASE_URL": database_url, "MASSDM_DELIVERY_CHUNK_SIZE": "2000",
            "MASSDM_WORKER_LEASE_SECONDS": "2", "MASSDM_WORKER_POLL_SECONDS": "0.2",
            "MASSDM_MEDIA_DIR": str(directory / "media"), **backends.redis_env()}
@@ -40,7 +40,7 @@ def _start_worker(directory, database_url: str, name: str) -> subprocess.Popen: 
                             stderr=log)
 
 
-def _add_fans(engine, account: str, now) -> None:  # noqa: ANN001
+def _add_fans(engine, account: str, now) -> None:
     """500,000 active fans, written in batches (the fan import path is tested elsewhere; here only volume matters).
 
     Raw rows bypass the tallies every fan write keeps, so they are recounted after.
@@ -58,7 +58,7 @@ def _add_fans(engine, account: str, now) -> None:  # noqa: ANN001
         fan_tallies.recount(connection, account)
 
 
-def _progress(engine, message_id: int):  # noqa: ANN001, ANN202
+def _progress(engine, message_id: int):
     with snapshot(engine) as connection:
         message = message_store.get_message_by_id(connection, message_id)
         chunks = chunk_store.of_message(connection, message_id)

@@ -8,9 +8,9 @@ what makes the limits shared); the database is the run's backend (SQLite or Post
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest

@@ -45,9 +45,8 @@ def test_a_sqlite_snapshot_refuses_writes_and_its_connection_writes_again_afterw
 
     engine = create_store_engine(f"sqlite:///{tmp_path / 's.db'}")
     migrate(engine)
-    with pytest.raises(OperationalError, match="readonly"):
-        with snapshot(engine) as connection:
-            connection.execute(text("INSERT INTO instance (id, secret) VALUES (2, 'x')"))
+    with pytest.raises(OperationalError, match="readonly"), snapshot(engine) as connection:
+        connection.execute(text("INSERT INTO instance (id, secret) VALUES (2, 'x')"))
     with transaction(engine) as connection:  # the same pooled connection, a write transaction: allowed
         connection.execute(text("INSERT INTO instance (id, secret) VALUES (2, 'x')"))
     with snapshot(engine) as connection:

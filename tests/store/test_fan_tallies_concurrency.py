@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from massdm.clock import ManualClock
 from massdm.store import fan_tallies
@@ -20,7 +20,7 @@ from massdm.store.fans import FanRecord
 from tests.backends import database_url
 from tests.conftest import World
 
-BASE = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def _record(rng: random.Random, fan_id: int) -> FanRecord:

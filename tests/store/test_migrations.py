@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from alembic import command
 from alembic.config import Config
@@ -17,10 +17,10 @@ from massdm.store.tables import accounts, fans, teams, user_list_members
 from massdm.store.types import UTCDateTime
 from tests.backends import database_url
 
-NOW = datetime(2026, 11, 30, 18, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
 
 
-def _upgrade(engine, revision: str) -> None:  # noqa: ANN001
+def _upgrade(engine, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:

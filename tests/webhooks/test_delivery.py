@@ -17,7 +17,7 @@ from tests.webhook_receiver import Reply
 from tests.webhooks.conftest import RETRY
 
 
-def _test_event(client, caller, webhook_id: str) -> dict:  # noqa: ANN001
+def _test_event(client, caller, webhook_id: str) -> dict:
     response = client.post(f"/api/webhooks/{webhook_id}/test", headers=caller.headers)
     assert response.status_code == 202, response.text
     return response.json()["data"]

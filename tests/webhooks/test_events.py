@@ -13,12 +13,12 @@ from massdm.store.tables import delivery_chunks, webhook_events
 from tests import media_files
 
 
-def _events(app) -> int:  # noqa: ANN001
+def _events(app) -> int:
     with transaction(app.state.engine) as connection:
         return connection.execute(select(func.count()).select_from(webhook_events)).scalar_one()
 
 
-def _fan_headers(app, clock, team) -> dict[str, str]:  # noqa: ANN001
+def _fan_headers(app, clock, team) -> dict[str, str]:
     with transaction(app.state.engine) as connection:
         issued = account_service.create_api_key(connection, team=team, name="fan app", account_ids=[],
                                                 limit_minute=1000, limit_day=None, now=clock.now(),
@@ -26,7 +26,7 @@ def _fan_headers(app, clock, team) -> dict[str, str]:  # noqa: ANN001
     return {"Authorization": f"Bearer {issued.api_key}"}
 
 
-def _upload(client, caller) -> int:  # noqa: ANN001
+def _upload(client, caller) -> int:
     response = client.post(f"/api/{caller.account}/media/upload", headers=caller.headers,
                            files={"file": ("a.png", media_files.png(40, 40))})
     assert response.status_code == 200, response.text

@@ -16,7 +16,7 @@ from tests.conftest import free_port
 RAW = body("test-event", None, {"message": "hi"})
 
 
-def _running(**options) -> tuple[WebhookReceiver, list[Received]]:  # noqa: ANN003
+def _running(**options) -> tuple[WebhookReceiver, list[Received]]:
     got: list[Received] = []
     receiver = WebhookReceiver("127.0.0.1", 0, on_delivery=got.append, **options)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
