@@ -55,7 +55,9 @@ class WorkerConfig:
 
 
 class DeliveryWorker:
-    def __init__(self, engine: Engine, clock: Clock, config: WorkerConfig | None = None, name: str | None = None):
+    def __init__(
+        self, engine: Engine, clock: Clock, config: WorkerConfig | None = None, name: str | None = None
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.config = config or WorkerConfig()

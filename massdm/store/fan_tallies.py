@@ -185,7 +185,7 @@ def system_list_counts(connection: Connection, account_id: str, now: datetime) -
             counted(fans.c.subscribed_at >= recent_cutoff(now), _active(now)).label("recent"),
         )
     ).one()._mapping
-    value = {name: int(row[name] or 0) for name in row.keys()}
+    value = {name: int(row[name] or 0) for name in row}
     active = value["fans"] - value["expired_before"] - value["expired_today"]
     renewing = value["auto_renew"] - value["expired_renewing_before"] - value["expired_renewing_today"]
     return {

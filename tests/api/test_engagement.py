@@ -251,7 +251,8 @@ def test_chart_counts_sends_and_revenue_per_utc_day(client, app, caller, clock, 
     data = get(client, caller, path, **dates)["data"]
     days = ["2026-03-08T00:00:00+00:00", "2026-03-09T00:00:00+00:00", "2026-03-10T00:00:00+00:00"]
     sent, bought = data["group_messages"], data["group_messages_purchases"]
-    assert sent == {"chart": [{"date": d, "count": c} for d, c in zip(days, [2, 0, 1])], "total": 3, "delta": 2}
+    chart = [{"date": d, "count": c} for d, c in zip(days, [2, 0, 1], strict=True)]
+    assert sent == {"chart": chart, "total": 3, "delta": 2}
     assert [p["date"] for p in bought["chart"]] == days
     assert [p["count"] for p in bought["chart"]] == pytest.approx([19.98, 0, 14.99])
     assert bought["total"] == pytest.approx(34.97) and bought["delta"] == pytest.approx(29.97)

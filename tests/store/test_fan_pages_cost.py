@@ -90,7 +90,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, str, int, i
         list_store.add_members(connection, big, account, list(range(2, FANS + 1, 2)), BASE)
         list_store.add_members(connection, small, account, list(range(FANS, 0, -FANS // 20)), BASE)
         if ON_POSTGRES:
-            connection.execute(text("ANALYZE fans")); connection.execute(text("ANALYZE user_list_members"))
+            connection.execute(text("ANALYZE fans"))
+            connection.execute(text("ANALYZE user_list_members"))
     return engine, account, big, small
 
 
@@ -109,7 +110,8 @@ def _walk_to_the_end(engine: Engine, listing: Listing, size: int) -> tuple[int, 
     offset, seen = 0, 0
     while True:
         work, ids, has_more = _page_work(engine, listing, offset, marks)
-        first = work if offset == 0 else first
+        if offset == 0:
+            first = work
         seen += len(ids)
         if not has_more:
             break
