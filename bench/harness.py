@@ -119,7 +119,8 @@ def add_fans(database: Database, account: str, first: int, count: int) -> None:
         statement = (f"WITH RECURSIVE n(i) AS (SELECT :first UNION ALL SELECT i + 1 FROM n WHERE i < :last) "
                      f"INSERT INTO fans ({columns}) SELECT {values} FROM n")
     else:
-        statement = f"INSERT INTO fans ({columns}) SELECT {values} FROM generate_series(CAST(:first AS BIGINT), CAST(:last AS BIGINT)) AS i"
+        statement = (f"INSERT INTO fans ({columns}) SELECT {values} "
+                     f"FROM generate_series(CAST(:first AS BIGINT), CAST(:last AS BIGINT)) AS i")
     now = datetime.now(UTC)
     query = text(statement).bindparams(bindparam("since", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime()))
     with transaction(database.engine) as connection:

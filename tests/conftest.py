@@ -82,7 +82,8 @@ class World:
 
     def account(self, team: Team, name: str = "Creator") -> str:
         with transaction(self.engine) as c:
-            return account_service.create_account(c, team=team, display_name=name, username=None, now=self.clock.now()).id
+            now = self.clock.now()
+            return account_service.create_account(c, team=team, display_name=name, username=None, now=now).id
 
     def key(
         self,
@@ -207,7 +208,8 @@ def start_server(
         **(env_extra or {}),
     }
     log = open(directory / "server.log", "ab")  # noqa: SIM115 - closed with the process; a restart appends
-    command = [sys.executable, "-m", "massdm", "serve", *(["--workers", str(api_processes)] if api_processes > 1 else [])]
+    workers = ["--workers", str(api_processes)] if api_processes > 1 else []
+    command = [sys.executable, "-m", "massdm", "serve", *workers]
     process = subprocess.Popen(command, cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"

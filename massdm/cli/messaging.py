@@ -37,7 +37,9 @@ def _policy(settings: Settings) -> Policy:
 def send(
     account: Annotated[str, typer.Option("--account", help="The account sending.")],
     text: Annotated[str, typer.Option("--text", help="The message (HTML allowed).")],
-    user_list: Annotated[list[str] | None, typer.Option("--list", help="A list id: fans, recent, ... or a number.")] = None,
+    user_list: Annotated[
+        list[str] | None, typer.Option("--list", help="A list id: fans, recent, ... or a number.")
+    ] = None,
     user_id: Annotated[list[int] | None, typer.Option("--user-id", help="A single fan (repeatable).")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="A list not to send to.")] = None,
     price: Annotated[str | None, typer.Option(help="USD: 0, or 3 to 200.")] = None,
@@ -144,7 +146,9 @@ def messages(
 
 def worker(
     name: Annotated[str | None, typer.Option(help="How this worker signs its claims (default host:pid).")] = None,
-    metrics_port: Annotated[int | None, typer.Option(help="Serve this worker's Prometheus metrics on this port.")] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's Prometheus metrics on this port.")
+    ] = None,
 ) -> None:
     """Run a delivery worker (fan-out and webhook deliveries) on its own; start as many as you like, on one database."""
     settings = Settings()

@@ -74,7 +74,9 @@ def test_pagination_walks_every_fan_once(client, caller, clock):
     client.post(
         f"/api/{caller.account}/fans",
         headers=caller.headers,
-        json=[{"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(minutes=i % 3))} for i in range(1, 24)],
+        json=[
+            {"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(minutes=i % 3))} for i in range(1, 24)
+        ],
     )
     url = f"/api/{caller.account}/fans/all?limit=5"
     seen: list[int] = []
@@ -101,7 +103,8 @@ def test_upsert_is_idempotent_by_fan_id(client, caller, fans):
     assert changed.json()["data"] == {"received": 1, "created": 0, "updated": 1}
     users = client.get(f"/api/{caller.account}/fans/all?query=alice2", headers=caller.headers).json()["data"]["list"]
     assert [(u["id"], u["isMuted"]) for u in users] == [(1, True)]
-    assert len(client.get(f"/api/{caller.account}/fans/all?limit=50", headers=caller.headers).json()["data"]["list"]) == 3
+    everyone = client.get(f"/api/{caller.account}/fans/all?limit=50", headers=caller.headers)
+    assert len(everyone.json()["data"]["list"]) == 3
 
 
 def test_fans_belong_to_their_account(client, world, caller, fans):
@@ -190,7 +193,8 @@ def test_walking_offsets_reads_each_listing_in_order_while_fans_and_time_change(
     now = clock.now()
     fans = {i: {"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(minutes=i % 7)),
                 "expiresAt": _iso(now + timedelta(hours=i % 4)) if i % 3 == 0 else None} for i in range(1, 61)}
-    assert client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=list(fans.values())).status_code == 200
+    upserted = client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=list(fans.values()))
+    assert upserted.status_code == 200
 
     def active(at) -> dict[int, dict]:
         return {i: f for i, f in fans.items() if f["expiresAt"] is None or datetime.fromisoformat(f["expiresAt"]) > at}
@@ -201,7 +205,8 @@ def test_walking_offsets_reads_each_listing_in_order_while_fans_and_time_change(
     moved = {5: {"id": 5, "username": "fan5", "subscribedAt": _iso(now + timedelta(minutes=1))},
              **{i: {"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(minutes=3)), "expiresAt": None}
                 for i in (70, 71, 72)}}
-    assert client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=list(moved.values())).status_code == 200
+    upserted = client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=list(moved.values()))
+    assert upserted.status_code == 200
     fans[5] = {**fans[5], "subscribedAt": moved[5]["subscribedAt"]}
     fans.update({i: moved[i] for i in (70, 71, 72)})
     assert _walk(client, caller, "/fans/all", 7) == _newest_first(fans)

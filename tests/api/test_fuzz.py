@@ -22,7 +22,10 @@ from tests.conftest import World
 
 _directory = Path(tempfile.mkdtemp(prefix="massdm-fuzz-"))
 app = create_app(Settings(
-    database_url=database_url(_directory), **redis_settings(), public_url="http://fuzz.test", media_dir=_directory / "media"
+    database_url=database_url(_directory),
+    **redis_settings(),
+    public_url="http://fuzz.test",
+    media_dir=_directory / "media",
 ))
 _world = World(app.state.engine, SystemClock())
 _caller = _world.caller(credits=10**12, limit_minute=10**9, limit_day=None)

@@ -91,7 +91,8 @@ def test_put_changes_a_message_before_it_is_sent(client, account, clock, deliver
 
 
 def test_put_keeps_what_it_is_not_given(client, account, clock):
-    item = _send(client, account, userIds=[1], lockedText=True, scheduledDate=(clock.now() + timedelta(hours=1)).isoformat())
+    in_an_hour = (clock.now() + timedelta(hours=1)).isoformat()
+    item = _send(client, account, userIds=[1], lockedText=True, scheduledDate=in_an_hour)
     client.put(f"/api/{account.account}/mass-messaging/{item['id']}", headers=account.headers, json={"text": "new"})
     queue = _queue(client, account, item["id"])
     assert (queue["text"], queue["userLists"], queue["userIds"], queue["lockedText"]) == ("new", ["fans"], [1], True)
@@ -199,7 +200,8 @@ def test_queue_lists_pending_scheduled_and_recent(client, account, clock, delive
     pending = _send(client, account, text="pending")
     scheduled = _send(client, account, text="later", scheduledDate=(clock.now() + timedelta(days=1)).isoformat())
     saved = _send(client, account, text="saved", saveForLater=True)
-    ids = [i["id"] for i in client.get(f"/api/{account.account}/mass-messaging", headers=account.headers).json()["data"]]
+    listed = client.get(f"/api/{account.account}/mass-messaging", headers=account.headers).json()["data"]
+    ids = [i["id"] for i in listed]
     assert ids == [scheduled["id"], pending["id"], sent["id"]]
     assert old["id"] not in ids and saved["id"] not in ids
 

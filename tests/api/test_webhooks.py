@@ -30,7 +30,8 @@ def _create(client, caller, **body) -> dict:
 
 
 def _balance(client, caller) -> int:
-    return client.get(f"/api/{caller.account}/user-lists", headers=caller.headers).json()["_meta"]["_credits"]["balance"]
+    response = client.get(f"/api/{caller.account}/user-lists", headers=caller.headers)
+    return response.json()["_meta"]["_credits"]["balance"]
 
 
 def test_the_events_are_listed_with_descriptions_and_cost_nothing(client, caller):
@@ -133,7 +134,8 @@ def test_a_team_never_sees_another_teams_webhooks(client, caller, world):
     mine = _create(client, caller)
     stranger = world.caller()
     for method, path in (("GET", f"/api/webhooks/{mine['id']}"), ("DELETE", f"/api/webhooks/{mine['id']}"),
-                         ("GET", f"/api/webhooks/{mine['id']}/deliveries"), ("POST", f"/api/webhooks/{mine['id']}/test"),
+                         ("GET", f"/api/webhooks/{mine['id']}/deliveries"),
+                         ("POST", f"/api/webhooks/{mine['id']}/test"),
                          ("POST", f"/api/webhooks/{mine['id']}/deliveries/1/redeliver")):
         response = client.request(method, path, headers=stranger.headers)
         assert response.status_code == 404, (method, path, response.text)

@@ -174,8 +174,10 @@ def test_subscribed_since_is_1_to_30_days(days):
     _fails("subscribedWithinLastDays", subscribed_since, days, NOW)
 
 
-@given(st.integers(min_value=1, max_value=30), st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                                                            timezones=st.just(UTC)))
+@given(
+    st.integers(min_value=1, max_value=30),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+)
 def test_subscribed_since_is_midnight_within_the_window(days, now):
     since = subscribed_since(days, now)
     assert (since.hour, since.minute, since.second, since.microsecond) == (0, 0, 0, 0)

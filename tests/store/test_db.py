@@ -1,4 +1,5 @@
-"""The store: migrations build exactly the declared schema (on either backend), SQLite runs with the promised settings."""
+"""The store: migrations build exactly the declared schema (on either backend), SQLite runs with the promised
+settings."""
 
 from __future__ import annotations
 

@@ -32,7 +32,8 @@ def test_fans_and_lists_from_before_the_tallies_are_counted_and_page_in_order(tm
     engine = create_store_engine(database_url(tmp_path))
     _upgrade(engine, "0006")
     rows = [{"account_id": "acct_old", "id": i, "username": f"fan{i}", "name": f"Fan {i}",
-             "subscribed_at": NOW - timedelta(hours=i * 7), "expires_at": NOW + timedelta(hours=i - 5) if i % 2 else None,
+             "subscribed_at": NOW - timedelta(hours=i * 7),
+             "expires_at": NOW + timedelta(hours=i - 5) if i % 2 else None,
              "auto_renew": i % 3 != 0, "following": i % 4 == 0, "muted": False, "tagged": i == 1, "friend": False,
              "created_at": NOW, "updated_at": NOW} for i in range(1, 13)]
     with engine.begin() as connection:
