@@ -85,6 +85,7 @@ def send(
         view = message_service.view_message(connection, account, message.id, clock.now(), policy)
     if as_json:
         state = view.state
+        assert state is not None  # describe() derives the queue state of every message it views
         print_json({"id": view.message.id, "status": view.status, "total": state.total,
                     "sent": view.message.sent_count, "skipped": view.message.skipped_count})
     else:

@@ -17,6 +17,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -66,7 +67,7 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._housekeeping_at = 0.0  # monotonic time the sweeper and automation run next
         self._ahead: Chunk | None = None  # the next chunk, claimed in the transaction that finished the last
-        self.on_chunk = lambda message_id, sent: None  # progress hook (CLI --wait)
+        self.on_chunk: Callable[[int, int], object] = lambda message_id, sent: None  # progress hook (CLI --wait)
 
     # --- one step at a time (tests and the CLI call these directly) --------------------
 
