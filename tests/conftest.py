@@ -208,8 +208,8 @@ def start_server(
         **(env_extra or {}),
     }
     log = open(directory / "server.log", "ab")  # noqa: SIM115 - closed with the process; a restart appends
-    workers = ["--workers", str(api_processes)] if api_processes > 1 else []
-    command = [sys.executable, "-m", "massdm", "serve", *workers]
+    processes = ["--workers", str(api_processes)] if api_processes > 1 else []
+    command = [sys.executable, "-m", "massdm", "serve", *processes]
     process = subprocess.Popen(command, cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
