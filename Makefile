@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-scale chaos services test-tools bench bench-quick bench-tools bench-chart clean
+.PHONY: install run test test-scale lint chaos services test-tools bench bench-quick bench-tools bench-chart clean
 
 install: $(STAMP)
 
@@ -21,6 +21,16 @@ run: install
 # The whole suite on the embedded default (SQLite; Redis only for the tests of several API processes).
 test: install test-tools services
 	$(BIN)/python -m pytest
+
+# Style and types (configured in pyproject.toml), and the layering rules: those are a test of the
+# suite (tests/test_architecture.py), so `make test` checks them too. All three run, each reporting
+# everything it finds; lint fails if any of them did.
+lint: install
+	@status=0; \
+	echo "ruff check massdm tests bench"; $(BIN)/ruff check massdm tests bench || status=1; \
+	echo "mypy massdm"; $(BIN)/mypy massdm || status=1; \
+	echo "pytest tests/test_architecture.py"; $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py || status=1; \
+	exit $$status
 
 # The whole suite again on PostgreSQL + Redis: each test gets its own schema and Redis prefix,
 # and end-to-end tests run against `serve --workers 2` plus two `massdm worker` processes.

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness  # noqa: E402
-from bench.run import _fanout_through_server, _floor  # noqa: E402
+from bench import harness
+from bench.run import _fanout_through_server, _floor
 
 SIZES = (10_000, 100_000, 1_000_000)
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -95,7 +95,7 @@ def creator(database: Database, fans: int, *, first_fan_id: int = 1, name: str =
 
     Fans are written by one INSERT … SELECT over a generated series: setup, not what is measured.
     """
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with transaction(database.engine) as connection:
         team = account_service.ensure_team(connection, slug=f"{name}-{uuid.uuid4().hex[:6]}", name=name,
                                            credits=10**12, now=now)
@@ -119,8 +119,9 @@ def add_fans(database: Database, account: str, first: int, count: int) -> None:
         statement = (f"WITH RECURSIVE n(i) AS (SELECT :first UNION ALL SELECT i + 1 FROM n WHERE i < :last) "
                      f"INSERT INTO fans ({columns}) SELECT {values} FROM n")
     else:
-        statement = f"INSERT INTO fans ({columns}) SELECT {values} FROM generate_series(CAST(:first AS BIGINT), CAST(:last AS BIGINT)) AS i"
-    now = datetime.now(timezone.utc)
+        statement = (f"INSERT INTO fans ({columns}) SELECT {values} "
+                     f"FROM generate_series(CAST(:first AS BIGINT), CAST(:last AS BIGINT)) AS i")
+    now = datetime.now(UTC)
     query = text(statement).bindparams(bindparam("since", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime()))
     with transaction(database.engine) as connection:
         connection.execute(query, {"account": account, "first": first, "last": last, "now": now,
@@ -136,7 +137,7 @@ def cancel_open_messages(database: Database) -> None:
     with transaction(database.engine) as connection:
         connection.execute(text("UPDATE mass_messages SET canceled_at = :now WHERE finished_at IS NULL "
                                 "AND canceled_at IS NULL").bindparams(bindparam("now", type_=UTCDateTime())),
-                           {"now": datetime.now(timezone.utc)})
+                           {"now": datetime.now(UTC)})
 
 
 # --- servers --------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ Prints a table, then as its last line one JSON object {"name": ratio, ...}.
 |               | 1M fans reached page by page (the SDK way), SQLite  |                                            |        |
 | fan_pages_cold| the same page at a random deep offset, no marks      | the same at offset 0                       | report |
 | fan_lists     | median GET /user-lists?limit=10 at 1M fans          | GET /fans/all?limit=50 at offset 0         | ≤ 2    |
-"""
+"""  # noqa: E501 - a table, wider than a line
 
 from __future__ import annotations
 
@@ -32,10 +32,10 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import httpx
 from rich.console import Console
@@ -44,11 +44,11 @@ from sqlalchemy import bindparam, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness  # noqa: E402
-from bench.harness import Creator, Database  # noqa: E402
-from massdm.clock import SystemClock  # noqa: E402
-from massdm.delivery.worker import DeliveryWorker, WorkerConfig  # noqa: E402
-from massdm.store.types import UTCDateTime  # noqa: E402
+from bench import harness
+from bench.harness import Creator, Database
+from massdm.clock import SystemClock
+from massdm.delivery.worker import DeliveryWorker, WorkerConfig
+from massdm.store.types import UTCDateTime
 
 console = Console(stderr=True)
 
@@ -87,7 +87,7 @@ QUICK = Sizes(fanout=100_000, stats_large=300_000, stats_small=10_000, seconds=2
 
 def _floor(database: Database, account: str) -> float:
     """The baseline: one INSERT … SELECT of every eligible fan into a table shaped like deliveries."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with database.engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS floor"))
         connection.execute(text(
@@ -115,7 +115,7 @@ def _fanout_through_server(database: Database, directory: Path, who: Creator) ->
         client = httpx.Client(base_url=server.base_url, headers=who.headers, timeout=300)
         client.get(f"/api/{who.account}/mass-messaging")  # warm
         before, _ = server.rss_kb()
-        started_wall = datetime.now(timezone.utc)
+        started_wall = datetime.now(UTC)
         response = client.post(f"/api/{who.account}/mass-messaging", json={"text": "bench", "userLists": ["fans"]})
         response.raise_for_status()
         message_id = response.json()["data"]["id"]

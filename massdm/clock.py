@@ -7,7 +7,7 @@ takes a `Clock`, so they all agree and tests can move time on purpose.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -19,14 +19,14 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class ManualClock:
     """A clock that only moves when told to; for tests and simulations."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(timezone.utc)
+        self._now = start or datetime.now(UTC)
         self._lock = threading.Lock()
 
     def now(self) -> datetime:

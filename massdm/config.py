@@ -85,7 +85,9 @@ class Settings(BaseSettings):
         default=None, ge=1, le=64,
         description="Delivery threads inside `massdm serve` (default 1 on SQLite, 2 on PostgreSQL).",
     )
-    delivery_chunk_size: int = Field(default=10_000, ge=1, le=100_000, description="Fans per delivery chunk (one transaction).")
+    delivery_chunk_size: int = Field(
+        default=10_000, ge=1, le=100_000, description="Fans per delivery chunk (one transaction)."
+    )
     worker_lease_seconds: float = Field(default=30.0, gt=0, description="How long a worker's claim lasts unrenewed.")
     worker_poll_seconds: float = Field(default=1.0, gt=0, description="How often an idle worker looks for work.")
 
@@ -93,7 +95,9 @@ class Settings(BaseSettings):
         default=False, description="Let webhook endpoints be private, loopback or link-local addresses "
         "(the local sandbox and the tests set it).",
     )
-    webhook_senders: int = Field(default=4, ge=1, le=64, description="Webhook deliveries in flight at once, per worker.")
+    webhook_senders: int = Field(
+        default=4, ge=1, le=64, description="Webhook deliveries in flight at once, per worker."
+    )
     webhook_total_timeout: float = Field(default=10.0, gt=0, le=60, description="Seconds an attempt may take in all.")
     webhook_retry_seconds: float = Field(default=10.0, ge=0, description="Wait before the second attempt "
                                          "(the third waits four times as long).")

@@ -42,7 +42,7 @@ class ValidationFailed(MassdmError):
         self.errors = errors
 
     @classmethod
-    def field(cls, name: str, message: str) -> "ValidationFailed":
+    def field(cls, name: str, message: str) -> ValidationFailed:
         return cls({name: [message]})
 
 
@@ -81,7 +81,10 @@ class ServiceUnavailable(MassdmError):
 
     status_code = 503
     code = "SERVICE_UNAVAILABLE"
-    description = "The server cannot take this request right now; nothing was done or charged. Retry after `Retry-After` seconds."
+    description = (
+        "The server cannot take this request right now; nothing was done or charged. "
+        "Retry after `Retry-After` seconds."
+    )
 
     def __init__(self, message: str, *, retry_after: int = 1) -> None:
         super().__init__(message)

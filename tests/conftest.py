@@ -10,30 +10,29 @@ import subprocess
 import sys
 import time
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
-
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from massdm.api.app import create_app
+from massdm.api.state import state_of
 from massdm.clock import ManualClock, SystemClock
 from massdm.config import Settings
 from massdm.services import accounts as account_service
 from massdm.store.db import create_store_engine, migrate, transaction
 from massdm.store.teams import Team
-from massdm.api.state import state_of
 from tests.backends import ON_POSTGRES, database_url, drop_created, redis_env, redis_settings
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 @event.listens_for(Engine, "engine_connect")
-def _remember(connection) -> None:  # noqa: ANN001
+def _remember(connection) -> None:
     _engines.add(connection.engine)
 
 
@@ -69,7 +68,7 @@ class Caller:
 class World:
     """Creates teams, accounts and keys straight through the services, in the test's database."""
 
-    def __init__(self, engine, clock) -> None:  # noqa: ANN001
+    def __init__(self, engine, clock) -> None:
         self.engine = engine
         self.clock = clock
         self._teams = 0
@@ -84,7 +83,8 @@ class World:
 
     def account(self, team: Team, name: str = "Creator") -> str:
         with transaction(self.engine) as c:
-            return account_service.create_account(c, team=team, display_name=name, username=None, now=self.clock.now()).id
+            now = self.clock.now()
+            return account_service.create_account(c, team=team, display_name=name, username=None, now=now).id
 
     def key(
         self,
@@ -122,18 +122,18 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: ManualClock):  # noqa: ANN201
+def app(settings: Settings, clock: ManualClock):
     return create_app(settings, clock=clock)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+def client(app) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def world(app) -> World:  # noqa: ANN001
+def world(app) -> World:
     return World(state_of(app).engine, state_of(app).clock)
 
 
@@ -209,7 +209,8 @@ def start_server(
         **(env_extra or {}),
     }
     log = open(directory / "server.log", "ab")  # noqa: SIM115 - closed with the process; a restart appends
-    command = [sys.executable, "-m", "massdm", "serve", *(["--workers", str(api_processes)] if api_processes > 1 else [])]
+    processes = ["--workers", str(api_processes)] if api_processes > 1 else []
+    command = [sys.executable, "-m", "massdm", "serve", *processes]
     process = subprocess.Popen(command, cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"

@@ -15,7 +15,6 @@ from massdm.api.body_guard import BodyGuard
 from massdm.api.errors import install_error_handlers
 from massdm.api.idempotency import IdempotencyMiddleware
 from massdm.api.metrics import RequestMetrics
-from massdm.api.routing import index_routes
 from massdm.api.routes import (
     bench,
     engagement,
@@ -29,6 +28,7 @@ from massdm.api.routes import (
     user_lists,
     webhooks,
 )
+from massdm.api.routing import index_routes
 from massdm.api.state import AppState
 from massdm.clock import Clock, SystemClock
 from massdm.config import Settings
@@ -41,6 +41,7 @@ from massdm.services.metering import CreditLedgerFactory, RateLimiter, SqlCredit
 from massdm.store import shared
 from massdm.store.db import engine_for, migrate, normalise_url
 from massdm.webhooks.dispatcher import WebhookDispatcher, dispatch_config
+
 
 def create_app(
     settings: Settings | None = None,

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from sqlalchemy.engine import make_url
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.engine import make_url
 
 from massdm.cli.session import base_url, clock, console, fail, open_store, print_json
 from massdm.config import Settings

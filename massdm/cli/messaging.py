@@ -5,9 +5,9 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Optional
+from typing import Annotated
 
 import prometheus_client
 import typer
@@ -29,6 +29,7 @@ from massdm.store import messages as message_store
 from massdm.store.db import transaction
 from massdm.webhooks.dispatcher import WebhookDispatcher, dispatch_config
 
+
 def _policy(settings: Settings) -> Policy:
     return Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
 
@@ -36,14 +37,16 @@ def _policy(settings: Settings) -> Policy:
 def send(
     account: Annotated[str, typer.Option("--account", help="The account sending.")],
     text: Annotated[str, typer.Option("--text", help="The message (HTML allowed).")],
-    user_list: Annotated[Optional[list[str]], typer.Option("--list", help="A list id: fans, recent, ... or a number.")] = None,
-    user_id: Annotated[Optional[list[int]], typer.Option("--user-id", help="A single fan (repeatable).")] = None,
-    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="A list not to send to.")] = None,
-    price: Annotated[Optional[str], typer.Option(help="USD: 0, or 3 to 200.")] = None,
-    media: Annotated[Optional[list[str]], typer.Option("--media", help="ofapi_media_ id or vault id.")] = None,
-    preview: Annotated[Optional[list[str]], typer.Option("--preview", help="A media id or index shown free.")] = None,
+    user_list: Annotated[
+        list[str] | None, typer.Option("--list", help="A list id: fans, recent, ... or a number.")
+    ] = None,
+    user_id: Annotated[list[int] | None, typer.Option("--user-id", help="A single fan (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="A list not to send to.")] = None,
+    price: Annotated[str | None, typer.Option(help="USD: 0, or 3 to 200.")] = None,
+    media: Annotated[list[str] | None, typer.Option("--media", help="ofapi_media_ id or vault id.")] = None,
+    preview: Annotated[list[str] | None, typer.Option("--preview", help="A media id or index shown free.")] = None,
     locked_text: Annotated[bool, typer.Option("--locked-text", help="Hide the text until purchase.")] = False,
-    schedule: Annotated[Optional[datetime], typer.Option(help="Send at this UTC time (ISO 8601).")] = None,
+    schedule: Annotated[datetime | None, typer.Option(help="Send at this UTC time (ISO 8601).")] = None,
     save_for_later: Annotated[bool, typer.Option("--save-for-later", help="Park it in saved for later.")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Deliver now and show progress until done.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the message as JSON.")] = False,
@@ -58,7 +61,7 @@ def send(
         fail(f"--price {price!r} is not a number")
     when = None
     if schedule is not None:  # a time without an offset is UTC
-        when = schedule.replace(tzinfo=timezone.utc) if schedule.tzinfo is None else schedule.astimezone(timezone.utc)
+        when = schedule.replace(tzinfo=UTC) if schedule.tzinfo is None else schedule.astimezone(UTC)
     draft = MessageDraft(
         text=text, user_lists=user_list, excluded_lists=exclude, user_ids=user_id, locked_text=locked_text,
         price=amount, media_files=media, previews=[_preview(p) for p in preview or []] or None,
@@ -82,6 +85,7 @@ def send(
         view = message_service.view_message(connection, account, message.id, clock.now(), policy)
     if as_json:
         state = view.state
+        assert state is not None  # describe() derives the queue state of every message it views
         print_json({"id": view.message.id, "status": view.status, "total": state.total,
                     "sent": view.message.sent_count, "skipped": view.message.skipped_count})
     else:
@@ -142,8 +146,10 @@ def messages(
 
 
 def worker(
-    name: Annotated[Optional[str], typer.Option(help="How this worker signs its claims (default host:pid).")] = None,
-    metrics_port: Annotated[Optional[int], typer.Option(help="Serve this worker's Prometheus metrics on this port.")] = None,
+    name: Annotated[str | None, typer.Option(help="How this worker signs its claims (default host:pid).")] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's Prometheus metrics on this port.")
+    ] = None,
 ) -> None:
     """Run a delivery worker (fan-out and webhook deliveries) on its own; start as many as you like, on one database."""
     settings = Settings()

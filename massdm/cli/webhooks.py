@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -23,7 +23,7 @@ _MARK = {"valid": "[green]signature ok[/]", "invalid": "[red]BAD SIGNATURE[/]", 
 def listen(
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8787,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    secret: Annotated[Optional[str], typer.Option(help="The webhook's signing secret: deliveries whose Signature "
+    secret: Annotated[str | None, typer.Option(help="The webhook's signing secret: deliveries whose Signature "
                                                        "does not match are answered 401.")] = None,
     fail_first: Annotated[int, typer.Option(min=0, help="Answer 503 to the first N deliveries (watch retries).")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per delivery on stdout.")] = False,

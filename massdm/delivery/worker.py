@@ -17,6 +17,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -55,7 +56,9 @@ class WorkerConfig:
 
 
 class DeliveryWorker:
-    def __init__(self, engine: Engine, clock: Clock, config: WorkerConfig | None = None, name: str | None = None):
+    def __init__(
+        self, engine: Engine, clock: Clock, config: WorkerConfig | None = None, name: str | None = None
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.config = config or WorkerConfig()
@@ -64,7 +67,7 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._housekeeping_at = 0.0  # monotonic time the sweeper and automation run next
         self._ahead: Chunk | None = None  # the next chunk, claimed in the transaction that finished the last
-        self.on_chunk = lambda message_id, sent: None  # progress hook (CLI --wait)
+        self.on_chunk: Callable[[int, int], object] = lambda message_id, sent: None  # progress hook (CLI --wait)
 
     # --- one step at a time (tests and the CLI call these directly) --------------------
 
@@ -122,7 +125,7 @@ class DeliveryWorker:
         while not stop.is_set():
             try:
                 worked = self.run_once() is not None
-            except Exception:  # noqa: BLE001 - a bad message must not kill the worker
+            except Exception:  # a bad message must not kill the worker
                 log.exception("delivery worker step failed")
                 worked = False
             if not worked and not stop.is_set():

@@ -28,7 +28,7 @@ class BannedWords:
     words: dict[Tier, tuple[str, ...]]
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "BannedWords":
+    def load(cls, path: Path | None = None) -> BannedWords:
         text = path.read_text("utf-8") if path else resources.files("massdm.data").joinpath(
             "banned_words.json").read_text("utf-8")
         raw = json.loads(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from massdm.errors import ValidationFailed
 
@@ -22,15 +22,15 @@ def parse_query_date(raw: str | None, field: str) -> datetime | None:
         except ValueError:
             raise ValidationFailed.field(field, f"The {field} must be a date like 2026-02-06 01:26:15 (UTC).") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     except (OverflowError, ValueError):
         raise ValidationFailed.field(field, f"The {field} is outside the supported range.") from None
 
 
 def format_query_date(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime(QUERY_FORMAT)
+    return moment.astimezone(UTC).strftime(QUERY_FORMAT)
 
 
 def check_range(start: datetime | None, end: datetime | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 FanStatus = Literal["all", "active", "expired"]  # which fans a listing shows
@@ -44,8 +44,8 @@ def parse_instant(raw: str, field: str) -> datetime:
     except ValueError:
         raise ValueError(f"{field}: {raw!r} is not an ISO 8601 date") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def parse_fan_id(raw: str | int, field: str = "id") -> int:

@@ -24,9 +24,9 @@ def nested_too_deeply(field: str = "body") -> ValidationFailed:
     )
 
 
-def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
     """Whether a decoded value nests arrays/objects more than `limit` levels; walked without recursion."""
-    stack = [(value, 1)] if isinstance(value, (list, dict)) else []
+    stack: list[tuple[list[object] | dict[str, object], int]] = [(value, 1)] if isinstance(value, (list, dict)) else []
     while stack:
         node, depth = stack.pop()
         if depth > limit:
@@ -36,7 +36,7 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def decode(raw: bytes | str, *, field: str = "body") -> Any:
+def decode(raw: bytes | str, *, field: str = "body") -> Any:  # noqa: ANN401 - any JSON value, as json.loads gives it
     """The JSON value of `raw`. ValueError if it is not JSON; `nested_too_deeply(field)` if it nests
     more than MAX_DEPTH levels (however deep: the decoder's own recursion limit included)."""
     try:

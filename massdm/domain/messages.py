@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from massdm.errors import ValidationFailed
@@ -58,7 +58,7 @@ def subscribed_since(days: int, now: datetime) -> datetime:
     """Start (00:00 UTC) of the first of the last `days` calendar days, today included."""
     if not 1 <= days <= MAX_SUBSCRIBED_DAYS:
         raise ValidationFailed.field("subscribedWithinLastDays", "subscribedWithinLastDays must be between 1 and 30.")
-    today = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return today - timedelta(days=days - 1)
 
 

@@ -32,7 +32,7 @@ class AvTools:
     ffmpeg: str | None
 
     @classmethod
-    def find(cls, ffprobe: str, ffmpeg: str) -> "AvTools":
+    def find(cls, ffprobe: str, ffmpeg: str) -> AvTools:
         return cls(shutil.which(ffprobe), shutil.which(ffmpeg))
 
 

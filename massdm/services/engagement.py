@@ -7,7 +7,7 @@ transaction as the per-fan facts they summarise.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
@@ -64,7 +64,7 @@ class Series:
 
 
 def _day_start(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def chart(

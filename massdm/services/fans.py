@@ -13,12 +13,12 @@ from sqlalchemy import Connection, Engine
 from massdm.clock import Clock
 from massdm.domain import fans as fan_rules
 from massdm.domain.audience import SYSTEM_LISTS
+from massdm.domain.fans import FanStatus
 from massdm.errors import ValidationFailed
 from massdm.store import fan_pages
 from massdm.store import fans as fan_store
 from massdm.store import user_lists as list_store
 from massdm.store.db import transaction
-from massdm.domain.fans import FanStatus
 from massdm.store.fan_pages import Listing
 from massdm.store.fans import Fan, FanRecord
 

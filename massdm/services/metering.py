@@ -14,8 +14,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 import redis
 from sqlalchemy import Connection
@@ -171,7 +172,7 @@ class RedisRateLimiter:
     def peek(self, key_id: int, *, limit_minute: int, limit_day: int | None) -> RateLimitStatus:
         return self._check(key_id, limit_minute, limit_day, count=False)
 
-    def _run_script(self, keys: list[str], args: list[object]) -> list[int]:
+    def _run_script(self, keys: list[str], args: list[int | str]) -> list[int]:
         if time.monotonic() < self._down_until:
             raise self._unavailable()
         try:

@@ -10,9 +10,9 @@ from massdm.errors import ValidationFailed
 from massdm.services.mass_messaging import Policy, announce
 from massdm.store import messages as message_store
 from massdm.store import saved_for_later as settings_store
+from massdm.store.db import lock
 from massdm.store.messages import MassMessage
 from massdm.store.saved_for_later import AutoSettings
-from massdm.store.db import lock
 
 PERIODS = (6, 12, 24, 48)
 

@@ -63,7 +63,9 @@ def key_may_use(key_id):  # noqa: ANN001, ANN201 - a value or a column; a SQL co
 
 
 # Built once each (every call under /api/{account} runs one): a key of all the team's accounts, or of some.
-_TEAM_ACCOUNT = select(accounts).where(accounts.c.id == bindparam("account_id"), accounts.c.team_id == bindparam("team_id"))
+_TEAM_ACCOUNT = select(accounts).where(
+    accounts.c.id == bindparam("account_id"), accounts.c.team_id == bindparam("team_id")
+)
 _KEY_ACCOUNT = _TEAM_ACCOUNT.where(key_may_use(bindparam("key_id")))
 
 
@@ -77,7 +79,9 @@ def get_account_for_key(
 
 
 _TEAM_ACCOUNTS = (
-    select(*ACCOUNT_COLUMNS).where(accounts.c.team_id == bindparam("team_id")).order_by(accounts.c.created_at, accounts.c.id)
+    select(*ACCOUNT_COLUMNS)
+    .where(accounts.c.team_id == bindparam("team_id"))
+    .order_by(accounts.c.created_at, accounts.c.id)
 )
 _KEY_ACCOUNTS = _TEAM_ACCOUNTS.where(key_may_use(bindparam("key_id")))
 

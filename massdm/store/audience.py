@@ -108,7 +108,7 @@ def plan_chunks(connection: Connection, audience: Audience, size: int) -> int:
             break
         bounds.append(through)
         after = through
-    ranges = list(zip([0, *bounds], [*bounds, None]))
+    ranges = list(zip([0, *bounds], [*bounds, None], strict=True))
     connection.execute(insert(delivery_chunks), [
         {"message_id": audience.message_id, "seq": n, "after_fan_id": lo, "through_fan_id": hi, "attempts": 0}
         for n, (lo, hi) in enumerate(ranges)

@@ -15,10 +15,10 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import deque
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
@@ -76,7 +76,7 @@ class WriteTurns:
         waiter.set()
 
 
-_TURNS: "weakref.WeakKeyDictionary[Engine, WriteTurns]" = weakref.WeakKeyDictionary()
+_TURNS: weakref.WeakKeyDictionary[Engine, WriteTurns] = weakref.WeakKeyDictionary()
 _TURN_HELD: ContextVar[bool] = ContextVar("massdm_write_turn_held", default=False)
 
 
@@ -208,9 +208,8 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
     On SQLite it reads a WAL snapshot: it takes no write lock and never waits for one, and a
     write attempted inside it fails. On PostgreSQL it is an ordinary READ COMMITTED transaction.
     """
-    with engine.connect().execution_options(massdm_read_only=True) as connection:
-        with connection.begin():
-            yield connection
+    with engine.connect().execution_options(massdm_read_only=True) as connection, connection.begin():
+        yield connection
 
 
 def ping(engine: Engine) -> bool:

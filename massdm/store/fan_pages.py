@@ -18,20 +18,20 @@ listings that move with the clock, no fan before the mark crossed a boundary sin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, Select, bindparam, exists, select, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Connection, Row, Select, bindparam, exists, select, tuple_
 
 from massdm.store import fan_tallies
 from massdm.store.fans import (
     FAN_COLUMNS,
     Fan,
     fan_from_row,
+    listing_condition,
     search_condition,
-    status_condition,
-    system_list_condition,
     system_list_flags,
 )
 from massdm.store.page_marks import MARKS, Key, Mark, PageMarks, database_of
@@ -51,7 +51,7 @@ class Listing:
     query: str | None = None  # search within username/name
 
     @classmethod
-    def of_system_list(cls, account_id: str, list_id: str) -> "Listing":
+    def of_system_list(cls, account_id: str, list_id: str) -> Listing:
         return cls(account_id, "active" if list_id == "fans" else list_id)
 
     @property
@@ -81,10 +81,9 @@ def _source(listing: Listing, now: datetime) -> _Source:
         return _Source((members.subscribed_at, members.fan_id),
                        (members.list_id == listing.members_of, members.account_id == listing.account_id), True)
     where = [fans.c.account_id == listing.account_id]
-    if listing.filter in ("active", "expired"):
-        where.append(status_condition(listing.filter, now))
-    elif listing.filter != "all":
-        where.append(system_list_condition(listing.filter, now))
+    condition = listing_condition(listing.filter, now)
+    if condition is not None:
+        where.append(condition)
     if listing.query:
         where.append(search_condition(listing.query))
     return _Source((fans.c.subscribed_at, fans.c.id), tuple(where), False)
@@ -112,7 +111,7 @@ def _key_at(connection: Connection, source: _Source, start: Mark, skip: int) -> 
 def _rows(
     connection: Connection, source: _Source, bound: tuple[ColumnElement[bool], ...], *, offset: int = 0, limit: int,
     now: datetime, system_list_ids: tuple[str, ...],
-) -> list:
+) -> Sequence[Row]:
     """limit + 1 rows of the listing from `bound` on (after skipping `offset`), with their order key."""
     statement = select(*FAN_COLUMNS, *system_list_flags(system_list_ids, now),
                        source.key[0].label("order_at"), source.key[1].label("order_id"))
@@ -170,7 +169,7 @@ def page_listing(
         else:
             marks.forget(scope)
             start = origin
-    rows: list = []
+    rows: Sequence[Row] = []
     while offset - start.position > marks.grid:
         key = _key_at(connection, source, start, marks.grid - 1)
         if key is None:

@@ -15,9 +15,9 @@ the version they were made at.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
-from typing import Iterable
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import Connection, Date, and_, bindparam, case, cast, delete, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -69,7 +69,7 @@ def begin_change(connection: Connection, account_id: str) -> int:
 
 
 def _day(moment: datetime) -> date:
-    return moment.astimezone(timezone.utc).date()
+    return moment.astimezone(UTC).date()
 
 
 def add_changes(
@@ -159,7 +159,7 @@ def system_list_counts(connection: Connection, account_id: str, now: datetime) -
     is a kept tally.
     """
     today = _day(now)
-    midnight = datetime.combine(today, time(), tzinfo=timezone.utc)
+    midnight = datetime.combine(today, time(), tzinfo=UTC)
     tally = fan_tallies.c
 
     def kept(name: str):  # noqa: ANN202
@@ -185,7 +185,7 @@ def system_list_counts(connection: Connection, account_id: str, now: datetime) -
             counted(fans.c.subscribed_at >= recent_cutoff(now), _active(now)).label("recent"),
         )
     ).one()._mapping
-    value = {name: int(row[name] or 0) for name in row.keys()}
+    value = {name: int(row[name] or 0) for name in row}
     active = value["fans"] - value["expired_before"] - value["expired_today"]
     renewing = value["auto_renew"] - value["expired_renewing_before"] - value["expired_renewing_today"]
     return {

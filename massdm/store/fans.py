@@ -6,14 +6,13 @@ Paging them lives in store.fan_pages, the counts kept about them in store.fan_ta
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable
 
-from sqlalchemy import Connection, ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
 from massdm.domain.audience import recent_cutoff
-from massdm.domain.fans import FanStatus
 from massdm.store import fan_tallies, user_lists
 from massdm.store.dialect import upsert
 from massdm.store.fan_tallies import FanState
@@ -99,12 +98,16 @@ def active_condition(now: datetime) -> ColumnElement[bool]:
     return or_(fans.c.expires_at.is_(None), fans.c.expires_at > now)
 
 
-def status_condition(status: FanStatus, now: datetime) -> ColumnElement[bool] | None:
-    if status == "active":
+def listing_condition(which: str, now: datetime) -> ColumnElement[bool] | None:
+    """A listing filter as a condition on the `fans` row: None for "all", a subscription status ("active",
+    "expired"), or else a system list."""
+    if which == "all":
+        return None
+    if which == "active":
         return active_condition(now)
-    if status == "expired":
+    if which == "expired":
         return fans.c.expires_at <= now
-    return None
+    return system_list_condition(which, now)
 
 
 _SYSTEM_LIST_CONDITIONS: dict[str, Callable[[datetime], ColumnElement[bool]]] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from massdm.domain.queue import MessageFacts
 from massdm.store.tables import mass_message_media, mass_message_user_ids, mass_messages, media
@@ -66,7 +66,7 @@ _MEDIA_READY = ~(
 
 
 # Statements of the read paths every queue, inbox and view request takes, built once.
-_IDS = bindparam("message_ids", expanding=True)
+_IDS: BindParameter[int] = bindparam("message_ids", expanding=True)
 _NAMED_FANS = (
     select(mass_message_user_ids.c.message_id, mass_message_user_ids.c.fan_id)
     .where(mass_message_user_ids.c.message_id.in_(_IDS))

@@ -17,9 +17,9 @@ import itertools
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Hashable, Iterable
 
 from sqlalchemy import Engine
 
@@ -129,7 +129,7 @@ class PageMarks:
             self._size -= 1
 
 
-_ENGINES: "weakref.WeakKeyDictionary[Engine, int]" = weakref.WeakKeyDictionary()
+_ENGINES: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
 _NUMBERS = itertools.count(1)
 _ENGINES_LOCK = threading.Lock()
 

@@ -7,13 +7,13 @@ datetimes are stored as UTC.
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
     Date,
     ForeignKey,
     ForeignKeyConstraint,
-    JSON,
     Index,
     Integer,
     LargeBinary,

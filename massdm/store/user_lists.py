@@ -9,9 +9,9 @@ the write with fan upserts, which update those copies.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, literal, select, update
 

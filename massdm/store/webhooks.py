@@ -59,7 +59,7 @@ _WEBHOOK_COLUMNS = (
     webhooks.c.enabled, webhooks.c.mass_message_sent, webhooks.c.consecutive_failures, webhooks.c.paused_at,
     webhooks.c.pause_reason, webhooks.c.created_at, webhooks.c.updated_at,
 )
-_SECRETS: "weakref.WeakKeyDictionary[Engine, str]" = weakref.WeakKeyDictionary()
+_SECRETS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def instance_secret(connection: Connection) -> str:

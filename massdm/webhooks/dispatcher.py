@@ -123,7 +123,7 @@ class WebhookDispatcher:
                 if polls and time.monotonic() >= self._pruned_at:
                     self._pruned_at = time.monotonic() + 300
                     await asyncio.to_thread(self.prune)
-            except Exception:  # noqa: BLE001 - one bad delivery must not stop the dispatcher
+            except Exception:  # one bad delivery must not stop the dispatcher
                 log.exception("webhook delivery step failed")
                 worked = False
             if worked:

@@ -7,16 +7,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from massdm.api.state import state_of
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.services import accounts as account_service
 from massdm.store.db import transaction
-from massdm.api.state import state_of
 from tests import media_files
 
 UNAUTHORIZED = {"error": "Unauthorized. Go to http://massdm.test/api-keys to get your API key."}
 
 
-def _fan_headers(app, clock, team, accounts: list[str] | None = None) -> dict[str, str]:  # noqa: ANN001
+def _fan_headers(app, clock, team, accounts: list[str] | None = None) -> dict[str, str]:
     with transaction(state_of(app).engine) as connection:
         issued = account_service.create_api_key(
             connection, team=team, name="fan app", account_ids=accounts or [], limit_minute=1000, limit_day=None,
@@ -25,7 +25,7 @@ def _fan_headers(app, clock, team, accounts: list[str] | None = None) -> dict[st
     return {"Authorization": f"Bearer {issued.api_key}"}
 
 
-def _add_fans(client, caller, account: str, clock, ids=(1, 2, 3)) -> None:  # noqa: ANN001
+def _add_fans(client, caller, account: str, clock, ids=(1, 2, 3)) -> None:
     now = clock.now()
     fans = [{"id": i, "username": f"fan{i}", "subscribedAt": (now - timedelta(days=5)).isoformat()} for i in ids]
     fans.append({"id": 4, "username": "gone", "subscribedAt": (now - timedelta(days=60)).isoformat(),
@@ -34,7 +34,7 @@ def _add_fans(client, caller, account: str, clock, ids=(1, 2, 3)) -> None:  # no
     assert response.status_code == 200, response.text
 
 
-def _upload(client, caller) -> int:  # noqa: ANN001
+def _upload(client, caller) -> int:
     response = client.post(f"/api/{caller.account}/media/upload", headers=caller.headers,
                            files={"file": ("a.png", media_files.png(50, 50))})
     assert response.status_code == 200, response.text
@@ -42,26 +42,26 @@ def _upload(client, caller) -> int:  # noqa: ANN001
 
 
 @pytest.fixture
-def fans(client, caller, clock):  # noqa: ANN001
+def fans(client, caller, clock):
     _add_fans(client, caller, caller.account, clock)
     return caller
 
 
 @pytest.fixture
-def fan(app, clock, fans):  # noqa: ANN001
+def fan(app, clock, fans):
     return _fan_headers(app, clock, fans.team)
 
 
 @pytest.fixture
-def deliver(app, clock):  # noqa: ANN001
+def deliver(app, clock):
     def run() -> None:
         DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=2)).run_until_idle()
     return run
 
 
 @pytest.fixture
-def send(client, clock, deliver):  # noqa: ANN001
-    def post(caller, account: str | None = None, **body) -> int:  # noqa: ANN001
+def send(client, clock, deliver):
+    def post(caller, account: str | None = None, **body) -> int:
         body.setdefault("userLists", ["fans"])
         response = client.post(f"/api/{account or caller.account}/mass-messaging", headers=caller.headers, json=body)
         assert response.status_code == 200, response.text
@@ -71,23 +71,23 @@ def send(client, clock, deliver):  # noqa: ANN001
     return post
 
 
-def _inbox(client, fan, fan_id: int, query: str = "") -> list[dict]:  # noqa: ANN001
+def _inbox(client, fan, fan_id: int, query: str = "") -> list[dict]:
     response = client.get(f"/fan/v1/{fan_id}/messages{query}", headers=fan)
     assert response.status_code == 200, response.text
     return response.json()["data"]["list"]
 
 
-def _queue(client, caller, message_id: int) -> dict:  # noqa: ANN001
+def _queue(client, caller, message_id: int) -> dict:
     response = client.get(f"/api/{caller.account}/mass-messaging/{message_id}", headers=caller.headers)
     assert response.status_code == 200, response.text
     return response.json()["data"]["queue"]
 
 
-def _act(client, fan, fan_id: int, message_id: int, action: str):  # noqa: ANN001, ANN202
+def _act(client, fan, fan_id: int, message_id: int, action: str):
     return client.post(f"/fan/v1/{fan_id}/messages/{message_id}/{action}", headers=fan)
 
 
-def _assert_not_found(response) -> None:  # noqa: ANN001
+def _assert_not_found(response) -> None:
     assert response.status_code == 404, response.text
     body = response.json()
     assert body["error"] == "NOT_FOUND" and body["message"] and body["description"]

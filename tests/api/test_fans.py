@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 
-def _iso(moment) -> str:  # noqa: ANN001
+def _iso(moment) -> str:
     return moment.isoformat()
 
 
@@ -74,7 +74,9 @@ def test_pagination_walks_every_fan_once(client, caller, clock):
     client.post(
         f"/api/{caller.account}/fans",
         headers=caller.headers,
-        json=[{"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(minutes=i % 3))} for i in range(1, 24)],
+        json=[
+            {"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(minutes=i % 3))} for i in range(1, 24)
+        ],
     )
     url = f"/api/{caller.account}/fans/all?limit=5"
     seen: list[int] = []
@@ -101,7 +103,8 @@ def test_upsert_is_idempotent_by_fan_id(client, caller, fans):
     assert changed.json()["data"] == {"received": 1, "created": 0, "updated": 1}
     users = client.get(f"/api/{caller.account}/fans/all?query=alice2", headers=caller.headers).json()["data"]["list"]
     assert [(u["id"], u["isMuted"]) for u in users] == [(1, True)]
-    assert len(client.get(f"/api/{caller.account}/fans/all?limit=50", headers=caller.headers).json()["data"]["list"]) == 3
+    everyone = client.get(f"/api/{caller.account}/fans/all?limit=50", headers=caller.headers)
+    assert len(everyone.json()["data"]["list"]) == 3
 
 
 def test_fans_belong_to_their_account(client, world, caller, fans):
@@ -167,7 +170,7 @@ def test_fields_left_out_of_an_update_keep_their_value(client, caller, fans):
     assert after == before  # subscribedAt, expiresAt, flags and name all kept
 
 
-def _walk(client, caller, path: str, limit: int) -> list[int]:  # noqa: ANN001
+def _walk(client, caller, path: str, limit: int) -> list[int]:
     """Every fan of a listing, read the official SDK's way: offset 0, limit, 2 * limit, … until hasMore is false."""
     seen, offset = [], 0
     while True:
@@ -186,13 +189,14 @@ def _newest_first(fans: dict[int, dict]) -> list[int]:
 
 
 def test_walking_offsets_reads_each_listing_in_order_while_fans_and_time_change(client, caller, clock):
-    clock.set(datetime(2026, 5, 1, 22, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 5, 1, 22, 0, tzinfo=UTC))
     now = clock.now()
     fans = {i: {"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(minutes=i % 7)),
                 "expiresAt": _iso(now + timedelta(hours=i % 4)) if i % 3 == 0 else None} for i in range(1, 61)}
-    assert client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=list(fans.values())).status_code == 200
+    upserted = client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=list(fans.values()))
+    assert upserted.status_code == 200
 
-    def active(at) -> dict[int, dict]:  # noqa: ANN001
+    def active(at) -> dict[int, dict]:
         return {i: f for i, f in fans.items() if f["expiresAt"] is None or datetime.fromisoformat(f["expiresAt"]) > at}
 
     assert _walk(client, caller, "/fans/all", 7) == _newest_first(fans)
@@ -201,7 +205,8 @@ def test_walking_offsets_reads_each_listing_in_order_while_fans_and_time_change(
     moved = {5: {"id": 5, "username": "fan5", "subscribedAt": _iso(now + timedelta(minutes=1))},
              **{i: {"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(minutes=3)), "expiresAt": None}
                 for i in (70, 71, 72)}}
-    assert client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=list(moved.values())).status_code == 200
+    upserted = client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=list(moved.values()))
+    assert upserted.status_code == 200
     fans[5] = {**fans[5], "subscribedAt": moved[5]["subscribedAt"]}
     fans.update({i: moved[i] for i in (70, 71, 72)})
     assert _walk(client, caller, "/fans/all", 7) == _newest_first(fans)
@@ -215,7 +220,7 @@ def test_walking_offsets_reads_each_listing_in_order_while_fans_and_time_change(
 
 
 def test_list_counts_follow_every_upsert_and_the_clock_across_days(client, caller, clock):
-    clock.set(datetime(2026, 5, 1, 20, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 5, 1, 20, 0, tzinfo=UTC))
     now = clock.now()
     fans = [{"id": i, "username": f"fan{i}", "subscribedAt": _iso(now - timedelta(hours=i * 5)),
              "expiresAt": _iso(now + timedelta(hours=i * 3 - 20)) if i % 2 else None,
@@ -230,7 +235,7 @@ def test_list_counts_follow_every_upsert_and_the_clock_across_days(client, calle
     fans[2] = {**fans[2], "following": True}
     fans.append({"id": 16, "username": "fan16", "subscribedAt": _iso(now - timedelta(hours=1)), "tagged": True})
 
-    def expected(at) -> dict[str, int]:  # noqa: ANN001
+    def expected(at) -> dict[str, int]:
         def active(f: dict) -> bool:
             return f.get("expiresAt") is None or datetime.fromisoformat(f["expiresAt"]) > at
         fresh = [f for f in fans if active(f)]

@@ -10,20 +10,23 @@ import tempfile
 from pathlib import Path
 
 import schemathesis
-from schemathesis import GenerationMode
 from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from massdm.api.app import create_app
+from massdm.api.state import state_of
 from massdm.clock import SystemClock
 from massdm.config import Settings
-from massdm.api.state import state_of
-from tests.conftest import World
 from tests.backends import database_url, redis_settings
+from tests.conftest import World
 
 _directory = Path(tempfile.mkdtemp(prefix="massdm-fuzz-"))
 app = create_app(Settings(
-    database_url=database_url(_directory), **redis_settings(), public_url="http://fuzz.test", media_dir=_directory / "media"
+    database_url=database_url(_directory),
+    **redis_settings(),
+    public_url="http://fuzz.test",
+    media_dir=_directory / "media",
 ))
 _world = World(state_of(app).engine, SystemClock())
 _caller = _world.caller(credits=10**12, limit_minute=10**9, limit_day=None)
@@ -45,7 +48,7 @@ def _seed() -> None:
 _seed()
 
 
-def _contract_error_shape(response) -> None:  # noqa: ANN001
+def _contract_error_shape(response) -> None:
     status = response.status_code
     assert status < 500, f"server error {status}: {response.text[:500]}"
     if status < 400:

@@ -8,48 +8,48 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from massdm.domain.api_keys import hash_api_key
+from massdm.api.state import state_of
 from massdm.domain import idempotency as rules
+from massdm.domain.api_keys import hash_api_key
 from massdm.domain.idempotency import json_body_hash, scope_hash
 from massdm.services import idempotency as idempotency_service
 from massdm.store import teams as team_store
 from massdm.store.db import transaction
 from massdm.store.tables import api_keys
-from massdm.api.state import state_of
 
 SEND = {"text": "Hello everyone", "userLists": ["fans"]}
 
 
-def _add_fans(client, caller, account: str | None = None, ids=(1, 2, 3)) -> None:  # noqa: ANN001
+def _add_fans(client, caller, account: str | None = None, ids=(1, 2, 3)) -> None:
     fans = [{"id": i, "username": f"fan{i}"} for i in ids]
     response = client.post(f"/api/{account or caller.account}/fans", headers=caller.headers, json=fans)
     assert response.status_code == 200, response.text
 
 
 @pytest.fixture
-def account(client, caller):  # noqa: ANN001
+def account(client, caller):
     _add_fans(client, caller)
     return caller
 
 
-def _send(client, caller, key: str | None, body=SEND, account: str | None = None, headers=None):  # noqa: ANN001, ANN202
+def _send(client, caller, key: str | None, body=SEND, account: str | None = None, headers=None):
     extra = {"Idempotency-Key": key} if key is not None else {}
     return client.post(f"/api/{account or caller.account}/mass-messaging",
                        headers={**(headers or caller.headers), **extra}, json=body)
 
 
-def _messages(client, caller, account: str | None = None) -> list[int]:  # noqa: ANN001
+def _messages(client, caller, account: str | None = None) -> list[int]:
     response = client.get(f"/api/{account or caller.account}/mass-messaging", headers=caller.headers)
     assert response.status_code == 200, response.text
     return [m["id"] for m in response.json()["data"]]
 
 
-def _balance(world, caller) -> int:  # noqa: ANN001
+def _balance(world, caller) -> int:
     with world.engine.connect() as connection:
         return team_store.get_balance(connection, caller.team.id)
 
 
-def _assert_error(response, status: int, code: str) -> dict:  # noqa: ANN001
+def _assert_error(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     body = response.json()
     assert body["error"] == code and body["message"] and body["description"]
@@ -202,7 +202,7 @@ def test_a_stored_validation_error_is_replayed(client, world, account):
     assert _balance(world, account) == balance - 2
 
 
-def _claim_in_flight(app, clock, caller, key: str, raw: bytes) -> None:  # noqa: ANN001
+def _claim_in_flight(app, clock, caller, key: str, raw: bytes) -> None:
     """Store an in-flight attempt under the scope massdm gives this key: (API key id, endpoint, key)."""
     with state_of(app).engine.connect() as connection:
         key_id = connection.execute(

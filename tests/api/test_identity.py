@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
-from massdm.store.tables import api_keys
 from massdm.api.state import state_of
+from massdm.store.tables import api_keys
 
 
 def test_whoami_names_the_key_and_team(client, world):
@@ -47,7 +47,8 @@ def test_accounts_is_a_bare_array_of_the_keys_accounts(client, world):
 
 def test_missing_or_bad_key_gets_the_contract_401(client, caller):
     expected = {"error": "Unauthorized. Go to http://massdm.test/api-keys to get your API key."}
-    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": caller.api_key}, {"Authorization": "Basic x"}):
+    bad = ({}, {"Authorization": "Bearer nope"}, {"Authorization": caller.api_key}, {"Authorization": "Basic x"})
+    for headers in bad:
         for path in ("/api/whoami", "/api/accounts", f"/api/{caller.account}/fans/all", "/api/anything/unknown"):
             response = client.get(path, headers=headers)
             assert response.status_code == 401, (path, headers)

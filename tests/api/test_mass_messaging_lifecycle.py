@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.api.state import state_of
+from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from tests import media_files
 
 WINDOW = 1_000_000
@@ -28,14 +28,14 @@ def deliver(app, clock):
     return worker.run_until_idle
 
 
-def _send(client, caller, **body) -> dict:  # noqa: ANN001
+def _send(client, caller, **body) -> dict:
     response = client.post(f"/api/{caller.account}/mass-messaging", headers=caller.headers,
                            json={"text": "hello", "userLists": ["fans"], **body})
     assert response.status_code == 200, response.text
     return response.json()["data"]
 
 
-def _queue(client, caller, message_id: int) -> dict:  # noqa: ANN001
+def _queue(client, caller, message_id: int) -> dict:
     response = client.get(f"/api/{caller.account}/mass-messaging/{message_id}", headers=caller.headers)
     assert response.status_code == 200, response.text
     assert response.json()["data"]["success"] is True
@@ -92,7 +92,8 @@ def test_put_changes_a_message_before_it_is_sent(client, account, clock, deliver
 
 
 def test_put_keeps_what_it_is_not_given(client, account, clock):
-    item = _send(client, account, userIds=[1], lockedText=True, scheduledDate=(clock.now() + timedelta(hours=1)).isoformat())
+    in_an_hour = (clock.now() + timedelta(hours=1)).isoformat()
+    item = _send(client, account, userIds=[1], lockedText=True, scheduledDate=in_an_hour)
     client.put(f"/api/{account.account}/mass-messaging/{item['id']}", headers=account.headers, json={"text": "new"})
     queue = _queue(client, account, item["id"])
     assert (queue["text"], queue["userLists"], queue["userIds"], queue["lockedText"]) == ("new", ["fans"], [1], True)
@@ -200,7 +201,8 @@ def test_queue_lists_pending_scheduled_and_recent(client, account, clock, delive
     pending = _send(client, account, text="pending")
     scheduled = _send(client, account, text="later", scheduledDate=(clock.now() + timedelta(days=1)).isoformat())
     saved = _send(client, account, text="saved", saveForLater=True)
-    ids = [i["id"] for i in client.get(f"/api/{account.account}/mass-messaging", headers=account.headers).json()["data"]]
+    listed = client.get(f"/api/{account.account}/mass-messaging", headers=account.headers).json()["data"]
+    ids = [i["id"] for i in listed]
     assert ids == [scheduled["id"], pending["id"], sent["id"]]
     assert old["id"] not in ids and saved["id"] not in ids
 

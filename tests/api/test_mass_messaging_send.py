@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
+from massdm.api.state import state_of
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.domain.banned_words import BLOCKED_BY, BannedWords
-from massdm.api.state import state_of
 from tests import media_files
 
 UNKNOWN_UPLOAD = "ofapi_media_" + "0" * 32
@@ -39,16 +39,16 @@ def account(client, caller, clock):
     return caller
 
 
-def _send(client, caller, **body):  # noqa: ANN001, ANN202
+def _send(client, caller, **body):
     return client.post(f"/api/{caller.account}/mass-messaging", headers=caller.headers, json=body)
 
 
-def _ok(response) -> dict:  # noqa: ANN001
+def _ok(response) -> dict:
     assert response.status_code == 200, response.text
     return response.json()["data"]
 
 
-def _invalid(response, field: str) -> list[str]:  # noqa: ANN001
+def _invalid(response, field: str) -> list[str]:
     """A contract 422 naming `field`; it costs nothing. Returns that field's messages."""
     assert response.status_code == 422, response.text
     body = response.json()
@@ -59,23 +59,23 @@ def _invalid(response, field: str) -> list[str]:  # noqa: ANN001
     return body["errors"][field]
 
 
-def _upload(client, caller, content: bytes | None = None) -> dict:  # noqa: ANN001
+def _upload(client, caller, content: bytes | None = None) -> dict:
     response = client.post(f"/api/{caller.account}/media/upload", headers=caller.headers,
                            files={"file": ("pic.png", content or media_files.png(64, 64))})
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def _queue(client, caller) -> tuple[list[dict], int]:  # noqa: ANN001
+def _queue(client, caller) -> tuple[list[dict], int]:
     body = client.get(f"/api/{caller.account}/mass-messaging", headers=caller.headers).json()
     return body["data"], body["_meta"]["_credits"]["balance"]
 
 
-def _message(client, caller, message_id: int) -> dict:  # noqa: ANN001
+def _message(client, caller, message_id: int) -> dict:
     return _ok(client.get(f"/api/{caller.account}/mass-messaging/{message_id}", headers=caller.headers))["queue"]
 
 
-def _in(clock, **delta) -> str:  # noqa: ANN001
+def _in(clock, **delta) -> str:
     return (clock.now() + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 

@@ -8,26 +8,27 @@ import math
 import pytest
 from PIL import Image
 
+from massdm.api.state import state_of
 from tests import media_files
 from tests.backends import database_url, redis_settings
-from massdm.api.state import state_of
 
 
-def _upload(client, caller, content: bytes, name: str = "file.bin", **extra):  # noqa: ANN001, ANN202
+def _upload(client, caller, content: bytes, name: str = "file.bin", **extra):
     return client.post(
         f"/api/{caller.account}/media/upload", headers=caller.headers, files={"file": (name, content)}, data=extra
     )
 
 
-def _fetch_image(client, url: str) -> Image.Image:  # noqa: ANN001
+def _fetch_image(client, url: str) -> Image.Image:
     path = url.replace("http://massdm.test", "")
     response = client.get(path)
     assert response.status_code == 200, url
     return Image.open(io.BytesIO(response.content))
 
 
-def _balance(client, caller) -> int:  # noqa: ANN001
-    return client.get(f"/api/{caller.account}/fans/all", headers=caller.headers).json()["_meta"]["_credits"]["balance"] + 1
+def _balance(client, caller) -> int:
+    response = client.get(f"/api/{caller.account}/fans/all", headers=caller.headers)
+    return response.json()["_meta"]["_credits"]["balance"] + 1
 
 
 def test_png_upload_is_a_photo_with_real_variants(client, caller):
@@ -189,7 +190,8 @@ def test_too_large_is_413_and_leaves_nothing(tmp_path, world):
         assert response.status_code == 413
         assert response.json()["error"] == "PAYLOAD_TOO_LARGE"
         # a chunked body with no Content-Length is cut off while streaming, too
-        body = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n\r\n" + b"\x89PNG" + b"0" * 50_000
+        body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n\r\n"
+                + b"\x89PNG" + b"0" * 50_000)
         streamed = client.post(f"/api/{caller.account}/media/upload",
                                headers={**caller.headers, "Content-Type": "multipart/form-data; boundary=b"},
                                content=iter([body[i:i + 4096] for i in range(0, len(body), 4096)]))

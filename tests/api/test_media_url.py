@@ -8,15 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from massdm.api.app import create_app
-from massdm.config import Settings
 from massdm.api.state import state_of
+from massdm.config import Settings
 from tests import media_files
+from tests.backends import database_url, redis_settings
 from tests.conftest import World
 from tests.file_server import file_server  # noqa: F401 - fixture
-from tests.backends import database_url, redis_settings
 
 
-def _permissive(tmp_path, **settings):  # noqa: ANN001, ANN003, ANN202
+def _permissive(tmp_path, **settings):
     """An app configured to allow fetching from loopback, where the test's file server runs."""
     app = create_app(Settings(database_url=database_url(tmp_path), **redis_settings(), media_dir=tmp_path / "media",
                               media_allow_private_urls=True, media_max_bytes=200_000, **settings))
@@ -25,12 +25,12 @@ def _permissive(tmp_path, **settings):  # noqa: ANN001, ANN003, ANN202
 
 
 @pytest.fixture
-def permissive(tmp_path):  # noqa: ANN201
+def permissive(tmp_path):
     yield from _permissive(tmp_path)
 
 
 @pytest.fixture
-def impatient(tmp_path):  # noqa: ANN201
+def impatient(tmp_path):
     yield from _permissive(tmp_path, media_fetch_timeout=1)
 
 

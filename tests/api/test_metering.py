@@ -127,7 +127,8 @@ def test_rate_limits_are_per_key(client, world):
 def test_daily_limit_counts_and_trips(client, world):
     caller = world.caller(limit_minute=100, limit_day=4)
     path = f"/api/{caller.account}/fans/all"
-    remaining = [client.get(path, headers=caller.headers).json()["_meta"]["_rate_limits"]["remaining_day"] for _ in range(4)]
+    answers = [client.get(path, headers=caller.headers) for _ in range(4)]
+    remaining = [answer.json()["_meta"]["_rate_limits"]["remaining_day"] for answer in answers]
     assert remaining == [3, 2, 1, 0]
     response = client.get(path, headers=caller.headers)
     assert response.status_code == 429

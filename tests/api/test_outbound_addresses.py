@@ -4,6 +4,7 @@ surfaces that call out: `file_url` uploads and webhook endpoints."""
 from __future__ import annotations
 
 import pytest
+
 from massdm.api.state import state_of
 
 EMBEDDING_LOOPBACK = {

@@ -7,7 +7,7 @@ from fastapi.routing import APIRoute
 from tests.api.routes import CONTRACT_ROUTES, MASSDM_ROUTES
 
 
-def _api_routes(routes):  # noqa: ANN001, ANN202
+def _api_routes(routes):
     for route in routes:
         included = getattr(route, "original_router", None)  # FastAPI mounts included routers lazily
         if included is not None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.api.state import state_of
+from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from tests.media_files import png
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2026, 4, 1, 8, 0, 0, tzinfo=UTC)
 SAVED = "/saved-for-later/messages"
 SETTINGS = f"{SAVED}/settings"
@@ -24,39 +24,39 @@ def _fixed_time(clock):
 
 
 @pytest.fixture
-def creator(client, caller, clock):  # noqa: ANN001
+def creator(client, caller, clock):
     since = (clock.now() - timedelta(days=20)).isoformat()
     fans = [{"id": i, "username": f"fan{i}", "subscribedAt": since} for i in (1, 2, 3)]
     assert client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=fans).status_code == 200
     return caller
 
 
-def save(client, caller, text: str, **body) -> int:  # noqa: ANN001
+def save(client, caller, text: str, **body) -> int:
     response = client.post(f"/api/{caller.account}/mass-messaging", headers=caller.headers,
                            json={"text": text, "userLists": ["fans"], "saveForLater": True, **body})
     assert response.status_code == 200, response.text
     return response.json()["data"]["id"]
 
 
-def call(client, caller, method: str, path: str, status: int = 200, **kwargs) -> dict:  # noqa: ANN001
+def call(client, caller, method: str, path: str, status: int = 200, **kwargs) -> dict:
     response = client.request(method, f"/api/{caller.account}{path}", headers=caller.headers, **kwargs)
     assert response.status_code == status, response.text
     return response.json()
 
 
-def saved(client, caller, **params) -> dict:  # noqa: ANN001
+def saved(client, caller, **params) -> dict:
     return call(client, caller, "GET", SAVED, params=params)["data"]
 
 
-def saved_ids(client, caller) -> list[int]:  # noqa: ANN001
+def saved_ids(client, caller) -> list[int]:
     return [item["id"] for item in saved(client, caller, limit=100)["list"]]
 
 
-def sent_ids(client, caller) -> list[int]:  # noqa: ANN001
+def sent_ids(client, caller) -> list[int]:
     return [item["id"] for item in call(client, caller, "GET", "/mass-messaging/overview")["data"]["items"]]
 
 
-def work(app, clock) -> None:  # noqa: ANN001
+def work(app, clock) -> None:
     DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=2)).run_until_idle()
 
 

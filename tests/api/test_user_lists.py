@@ -14,7 +14,8 @@ def account(client, caller, clock):
     now = clock.now()
     fans = [
         {"id": 1, "username": "active_renew", "subscribedAt": (now - timedelta(days=10)).isoformat()},
-        {"id": 2, "username": "active_norenew", "autoRenew": False, "subscribedAt": (now - timedelta(days=9)).isoformat()},
+        {"id": 2, "username": "active_norenew", "autoRenew": False,
+         "subscribedAt": (now - timedelta(days=9)).isoformat()},
         {"id": 3, "username": "new_today", "subscribedAt": (now - timedelta(hours=3)).isoformat(), "tagged": True},
         {"id": 4, "username": "expired", "expiresAt": (now - timedelta(days=1)).isoformat(), "following": True,
          "subscribedAt": (now - timedelta(days=40)).isoformat()},
@@ -31,7 +32,7 @@ def _get(client, caller, path: str) -> dict:
     return response.json()["data"]
 
 
-def _members(client, caller, list_id) -> list[int]:  # noqa: ANN001
+def _members(client, caller, list_id) -> list[int]:
     return sorted(u["id"] for u in _get(client, caller, f"/user-lists/{list_id}/users?limit=100")["list"])
 
 
@@ -103,7 +104,8 @@ def test_custom_list_lifecycle(client, account):
 
 
 def test_adding_unknown_fans_is_a_422_naming_them_and_adds_nothing(client, account):
-    vip = client.post(f"/api/{account.account}/user-lists", headers=account.headers, json={"name": "VIP"}).json()["data"]
+    created = client.post(f"/api/{account.account}/user-lists", headers=account.headers, json={"name": "VIP"})
+    vip = created.json()["data"]
     response = client.post(f"/api/{account.account}/user-lists/{vip['id']}/users", headers=account.headers,
                            json={"ids": [1, 777, 888]})
     assert response.status_code == 422
@@ -113,7 +115,8 @@ def test_adding_unknown_fans_is_a_422_naming_them_and_adds_nothing(client, accou
 
 
 def test_skip_invalid_adds_the_known_and_reports_the_rest(client, account):
-    vip = client.post(f"/api/{account.account}/user-lists", headers=account.headers, json={"name": "VIP"}).json()["data"]
+    created = client.post(f"/api/{account.account}/user-lists", headers=account.headers, json={"name": "VIP"})
+    vip = created.json()["data"]
     response = client.post(f"/api/{account.account}/user-lists/{vip['id']}/users", headers=account.headers,
                            json={"ids": [1, 777], "skip_invalid": True})
     assert response.json()["data"] == {"added": [1], "failed": {"777": "Not a fan of this account."}}
@@ -158,7 +161,8 @@ def test_system_lists_refuse_edits(client, account, system):
     ],
 )
 def test_bad_list_requests_are_422_naming_the_field(client, account, method, path, body, field):
-    vip = client.post(f"/api/{account.account}/user-lists", headers=account.headers, json={"name": "VIP"}).json()["data"]
+    created = client.post(f"/api/{account.account}/user-lists", headers=account.headers, json={"name": "VIP"})
+    vip = created.json()["data"]
     url = f"/api/{account.account}" + path.format(vip=vip["id"])
     response = client.request(method, url, headers=account.headers, json=body)
     assert response.status_code == 422, response.text
@@ -189,7 +193,7 @@ def test_a_list_of_another_account_is_not_found(client, world, account):
     assert client.get(f"/api/{account.account}/user-lists/{vip['id']}", headers=account.headers).status_code == 404
 
 
-def _walk_members(client, caller, list_id, limit: int) -> list[int]:  # noqa: ANN001
+def _walk_members(client, caller, list_id, limit: int) -> list[int]:
     """A list's members read the official SDK's way: offset 0, limit, 2 * limit, … until hasMore is false."""
     seen, offset = [], 0
     while True:
@@ -209,7 +213,9 @@ def test_a_custom_list_pages_its_members_newest_first_as_they_and_their_fans_cha
                 json=[{"id": i, "username": f"fan{i}", "subscribedAt": at.isoformat()} for i, at in fans.items()])
     vip = client.post(f"/api/{caller.account}/user-lists", headers=caller.headers, json={"name": "VIP"}).json()["data"]
     members = set(range(2, 41, 3))
-    client.post(f"/api/{caller.account}/user-lists/{vip['id']}/users", headers=caller.headers, json={"ids": sorted(members)})
+    client.post(
+        f"/api/{caller.account}/user-lists/{vip['id']}/users", headers=caller.headers, json={"ids": sorted(members)}
+    )
 
     def expected() -> list[int]:
         return sorted(members, key=lambda i: (fans[i], i), reverse=True)
@@ -245,10 +251,10 @@ def test_a_system_list_walked_by_offset_follows_the_clock(client, caller, clock)
             for i in range(1, 31)]
     client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=body)
 
-    def active(at) -> list[dict]:  # noqa: ANN001
+    def active(at) -> list[dict]:
         return [f for f in body if f["expiresAt"] is None or datetime.fromisoformat(f["expiresAt"]) > at]
 
-    def renewing(at) -> list[int]:  # noqa: ANN001
+    def renewing(at) -> list[int]:
         return [f["id"] for f in active(at) if f["autoRenew"]]
 
     assert _walk_members(client, caller, "rebill_on", 4) == renewing(now)

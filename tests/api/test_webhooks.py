@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from massdm.api.app import create_app
+from massdm.api.state import state_of
 from massdm.config import Settings
 from massdm.domain.webhooks import EVENTS
-from massdm.api.state import state_of
 from tests.backends import database_url, redis_settings
 
 HOOK = "https://hooks.example.com/massdm"
@@ -23,15 +23,16 @@ def settings(tmp_path: Path) -> Settings:
                     worker_enabled=False, webhooks_allow_private=True, **redis_settings())
 
 
-def _create(client, caller, **body) -> dict:  # noqa: ANN001
+def _create(client, caller, **body) -> dict:
     body = {"endpoint_url": HOOK, "events": ["chat_queue.updated"], "account_scope": "global", **body}
     response = client.post("/api/webhooks", headers=caller.headers, json=body)
     assert response.status_code == 201, response.text
     return response.json()["data"]
 
 
-def _balance(client, caller) -> int:  # noqa: ANN001
-    return client.get(f"/api/{caller.account}/user-lists", headers=caller.headers).json()["_meta"]["_credits"]["balance"]
+def _balance(client, caller) -> int:
+    response = client.get(f"/api/{caller.account}/user-lists", headers=caller.headers)
+    return response.json()["_meta"]["_credits"]["balance"]
 
 
 def test_the_events_are_listed_with_descriptions_and_cost_nothing(client, caller):
@@ -134,7 +135,8 @@ def test_a_team_never_sees_another_teams_webhooks(client, caller, world):
     mine = _create(client, caller)
     stranger = world.caller()
     for method, path in (("GET", f"/api/webhooks/{mine['id']}"), ("DELETE", f"/api/webhooks/{mine['id']}"),
-                         ("GET", f"/api/webhooks/{mine['id']}/deliveries"), ("POST", f"/api/webhooks/{mine['id']}/test"),
+                         ("GET", f"/api/webhooks/{mine['id']}/deliveries"),
+                         ("POST", f"/api/webhooks/{mine['id']}/test"),
                          ("POST", f"/api/webhooks/{mine['id']}/deliveries/1/redeliver")):
         response = client.request(method, path, headers=stranger.headers)
         assert response.status_code == 404, (method, path, response.text)

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
+from massdm.api.state import state_of
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.store import deliveries as delivery_store
 from massdm.store import delivery_chunks as chunk_store
 from massdm.store import messages as message_store
 from massdm.store.db import transaction
 from massdm.store.tables import delivery_chunks
-from massdm.api.state import state_of
 
 LEASE = timedelta(seconds=30)
 
@@ -29,25 +29,25 @@ def fans(client, caller, clock):
     return caller
 
 
-def _send(client, caller, **body) -> int:  # noqa: ANN001
+def _send(client, caller, **body) -> int:
     response = client.post(f"/api/{caller.account}/mass-messaging", headers=caller.headers,
                            json={"text": "hello", "userLists": ["fans"], **body})
     assert response.status_code == 200, response.text
     return response.json()["data"]["id"]
 
 
-def _queue_item(client, caller, message_id: int) -> dict:  # noqa: ANN001
+def _queue_item(client, caller, message_id: int) -> dict:
     items = client.get(f"/api/{caller.account}/mass-messaging", headers=caller.headers).json()["data"]
     return next(i for i in items if i["id"] == message_id)
 
 
-def _facts(app, message_id: int) -> tuple[dict, message_store.MassMessage]:  # noqa: ANN001
+def _facts(app, message_id: int) -> tuple[dict, message_store.MassMessage]:
     with transaction(state_of(app).engine) as connection:
         return (delivery_store.facts_for_message(connection, message_id),
                 message_store.get_message_by_id(connection, message_id))
 
 
-def _worker(app, clock, name: str, chunk: int = 10) -> DeliveryWorker:  # noqa: ANN001
+def _worker(app, clock, name: str, chunk: int = 10) -> DeliveryWorker:
     return DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=chunk, lease=LEASE), name=name)
 
 

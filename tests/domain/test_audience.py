@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from massdm.domain.audience import SYSTEM_LIST_IDS, is_active, parse_list_id
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def test_system_lists_are_the_contracts_eight():
-    assert SYSTEM_LIST_IDS == {"fans", "recent", "following", "rebill_on", "rebill_off", "tagged", "friends", "muted"}
+    assert {"fans", "recent", "following", "rebill_on", "rebill_off", "tagged", "friends", "muted"} == SYSTEM_LIST_IDS
 
 
 def test_list_ids_parse_to_a_system_name_or_a_positive_int():

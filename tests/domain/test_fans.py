@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -10,7 +10,7 @@ from massdm.domain import fans
 
 
 def test_instants_accept_iso_and_provider_formats_and_normalise_to_utc():
-    utc = timezone.utc
+    utc = UTC
     assert fans.parse_instant("2026-01-02T03:04:05Z", "x") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=utc)
     assert fans.parse_instant("2026-01-02 03:04:05", "x") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=utc)
     assert fans.parse_instant("2026-01-02T05:04:05+02:00", "x") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=utc)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -23,11 +23,11 @@ from massdm.domain.messages import (
 )
 from massdm.errors import ValidationFailed
 
-NOW = datetime(2025, 3, 10, 15, 30, 45, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 10, 15, 30, 45, tzinfo=UTC)
 VALID_CENTS = st.one_of(st.just(0), st.integers(min_value=300, max_value=20_000))
 
 
-def _fails(field: str, call, *args, **kwargs) -> ValidationFailed:  # noqa: ANN001
+def _fails(field: str, call, *args, **kwargs) -> ValidationFailed:
     with pytest.raises(ValidationFailed) as caught:
         call(*args, **kwargs)
     assert field in caught.value.errors, caught.value.errors
@@ -156,8 +156,8 @@ def test_crop_never_exceeds_the_length_and_keeps_a_prefix(text, length):
 
 @pytest.mark.parametrize(
     ("days", "since"),
-    [(1, datetime(2025, 3, 10, tzinfo=timezone.utc)), (2, datetime(2025, 3, 9, tzinfo=timezone.utc)),
-     (10, datetime(2025, 3, 1, tzinfo=timezone.utc)), (30, datetime(2025, 2, 9, tzinfo=timezone.utc))],
+    [(1, datetime(2025, 3, 10, tzinfo=UTC)), (2, datetime(2025, 3, 9, tzinfo=UTC)),
+     (10, datetime(2025, 3, 1, tzinfo=UTC)), (30, datetime(2025, 2, 9, tzinfo=UTC))],
 )
 def test_subscribed_since_counts_calendar_days_today_included(days, since):
     assert subscribed_since(days, NOW) == since
@@ -166,7 +166,7 @@ def test_subscribed_since_counts_calendar_days_today_included(days, since):
 def test_subscribed_since_uses_the_utc_calendar_day():
     local = datetime(2025, 3, 10, 1, 0, tzinfo=timezone(timedelta(hours=5)))  # 2025-03-09 20:00 UTC
     got = subscribed_since(1, local)
-    assert got == datetime(2025, 3, 9, tzinfo=timezone.utc) and got.utcoffset() == timedelta(0)
+    assert got == datetime(2025, 3, 9, tzinfo=UTC) and got.utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize("days", [0, 31, -1, 365])
@@ -174,15 +174,17 @@ def test_subscribed_since_is_1_to_30_days(days):
     _fails("subscribedWithinLastDays", subscribed_since, days, NOW)
 
 
-@given(st.integers(min_value=1, max_value=30), st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                                                            timezones=st.just(timezone.utc)))
+@given(
+    st.integers(min_value=1, max_value=30),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+)
 def test_subscribed_since_is_midnight_within_the_window(days, now):
     since = subscribed_since(days, now)
     assert (since.hour, since.minute, since.second, since.microsecond) == (0, 0, 0, 0)
     assert (now.date() - since.date()).days == days - 1
 
 
-def _timing(**overrides) -> None:  # noqa: ANN003
+def _timing(**overrides) -> None:
     args = {"scheduled_at": None, "save_for_later": False, "subscribed_within": None, "now": NOW, **overrides}
     check_timing(**args)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from massdm.domain.queue import DEFAULT_UNSEND_WINDOW, MessageFacts, queue_state, status, unsend_seconds_left
 
-T0 = datetime(2025, 1, 1, 1, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 1, 1, 1, 1, tzinfo=UTC)
 WINDOW = 3600
 
 QUEUED = MessageFacts(
@@ -20,7 +20,7 @@ QUEUED = MessageFacts(
 )
 
 
-def _sending(**changes) -> MessageFacts:  # noqa: ANN003
+def _sending(**changes) -> MessageFacts:
     """Sent (counted) at T0 + 10 s to an audience of 10."""
     return replace(QUEUED, **{"sent_at": T0 + timedelta(seconds=10), "total": 10, **changes})
 

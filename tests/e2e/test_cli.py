@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect, text
 
 from massdm.api.app import create_app
 from massdm.config import Settings
 from massdm.store.db import create_store_engine
-from sqlalchemy import inspect, text
 from tests.backends import database_url, redis_env, redis_settings
 
 
@@ -30,9 +30,11 @@ def massdm(directory: Path, *args: str, check: bool = True) -> subprocess.Comple
 
 
 @pytest.fixture
-def cli_client(tmp_path):  # noqa: ANN201
+def cli_client(tmp_path):
     def make() -> TestClient:
-        settings = Settings(database_url=database_url(tmp_path, "cli"), media_dir=tmp_path / "media", **redis_settings())
+        settings = Settings(
+            database_url=database_url(tmp_path, "cli"), media_dir=tmp_path / "media", **redis_settings()
+        )
         return TestClient(create_app(settings))
 
     return make
@@ -101,7 +103,9 @@ def test_fans_import_is_idempotent_and_shows_progress(tmp_path, cli_client):
 def test_a_bad_row_imports_nothing_and_names_its_line(tmp_path, cli_client):
     account = json.loads(massdm(tmp_path, "accounts", "create", "--name", "Alice", "--json").stdout)["id"]
     key = json.loads(massdm(tmp_path, "keys", "create", "--json").stdout)["api_key"]
-    (tmp_path / "bad.csv").write_text(CSV + "4,dave,Dave,not-a-date,,yes,no,no,no,no\nx,eve,Eve,2026-01-01,,1,0,0,0,0\n")
+    (tmp_path / "bad.csv").write_text(
+        CSV + "4,dave,Dave,not-a-date,,yes,no,no,no,no\nx,eve,Eve,2026-01-01,,1,0,0,0,0\n"
+    )
     result = massdm(tmp_path, "fans", "import", "--account", account, "bad.csv", check=False)
     assert result.returncode == 1
     assert "line 5" in result.stderr and "subscribed_at" in result.stderr
@@ -155,8 +159,8 @@ def test_migrate_command(tmp_path):
 
 
 def _newest_migration() -> str:
-    from alembic.script import ScriptDirectory
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     from massdm.store.db import MIGRATIONS_DIR
 

@@ -13,15 +13,15 @@ from fastapi.testclient import TestClient
 
 from massdm.api.app import create_app
 from massdm.config import Settings
-from tests.e2e.test_cli import massdm
 from tests.backends import database_url, redis_env, redis_settings
+from tests.e2e.test_cli import massdm
 
 
-def _demo(tmp_path) -> dict:  # noqa: ANN001
+def _demo(tmp_path) -> dict:
     return json.loads(massdm(tmp_path, "demo", "--fans", "300", "--json").stdout)
 
 
-def _client(tmp_path) -> TestClient:  # noqa: ANN001
+def _client(tmp_path) -> TestClient:
     settings = Settings(database_url=database_url(tmp_path, "cli"), media_dir=tmp_path / "media", **redis_settings(),
                         worker_enabled=False)
     return TestClient(create_app(settings))

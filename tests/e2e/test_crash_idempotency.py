@@ -36,7 +36,7 @@ def _send(http: httpx.Client, base: str, account: str, key: str) -> httpx.Respon
                      content=_body(key))
 
 
-def _burst_then_kill(server, caller, keys: list[str]) -> dict[str, httpx.Response | Exception]:  # noqa: ANN001
+def _burst_then_kill(server, caller, keys: list[str]) -> dict[str, httpx.Response | Exception]:
     """Send every key at once; SIGKILL the deployment once a fifth of the answers are back."""
     first: dict[str, httpx.Response | Exception] = {}
     answered = threading.Event()
@@ -89,7 +89,8 @@ def test_a_crash_mid_burst_leaves_every_key_sent_once_and_charged_once(tmp_path)
     restarted = time.monotonic()
     deadline = restarted + LEASE.total_seconds() + 20
     with httpx.Client(headers=caller.headers, timeout=30) as http, ThreadPoolExecutor(max_workers=16) as pool:
-        retried = dict(zip(keys, pool.map(lambda k: _retry(http, server.base_url, caller.account, k, deadline), keys)))
+        answers = pool.map(lambda k: _retry(http, server.base_url, caller.account, k, deadline), keys)
+        retried = dict(zip(keys, answers, strict=True))
     answered_within = time.monotonic() - restarted
     try:
         failed = {k: (r.status_code, r.text[:200]) for k, r in retried.items() if r.status_code != 200}

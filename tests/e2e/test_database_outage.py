@@ -8,6 +8,7 @@ write) is 503 meanwhile, and the process stays alive.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sqlite3
 import threading
@@ -55,30 +56,23 @@ class Relay:
     @staticmethod
     def _pump(source: socket.socket, sink: socket.socket) -> None:
         try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
+            with contextlib.suppress(OSError):
+                while data := source.recv(65536):
+                    sink.sendall(data)
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         assert self._listener is not None
-        try:
+        with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread, frees the port
-        except OSError:
-            pass
         self._listener.close()
         with self._lock:
             for s in self._sockets:
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 s.close()
             self._sockets.clear()
 
@@ -88,7 +82,7 @@ def _through(url: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.netloc.rpartition('@')[0]}@127.0.0.1:{port}"))
 
 
-def _until_ok(call, seconds: float = 20) -> httpx.Response:  # noqa: ANN001
+def _until_ok(call, seconds: float = 20) -> httpx.Response:
     deadline = time.monotonic() + seconds
     while True:
         response = call()

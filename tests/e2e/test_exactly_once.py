@@ -13,22 +13,22 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from massdm.clock import SystemClock
+from massdm.domain.banned_words import BannedWords
 from massdm.services import mass_messaging as message_service
 from massdm.services.mass_messaging import MessageDraft, Policy
-from massdm.domain.banned_words import BannedWords
 from massdm.store import deliveries as delivery_store
 from massdm.store import fans as fan_store
 from massdm.store import messages as message_store
 from massdm.store.db import create_store_engine, migrate, snapshot, transaction
 from massdm.store.fans import FanRecord
 from massdm.store.tables import deliveries
-from tests.conftest import World
 from tests import backends
+from tests.conftest import World
 
 FANS = 200_000
 
 
-def _start_worker(directory, database_url: str) -> subprocess.Popen:  # noqa: ANN001
+def _start_worker(directory, database_url: str) -> subprocess.Popen:
     env = {**os.environ, "MASSDM_DATABASE_URL": database_url, "MASSDM_DELIVERY_CHUNK_SIZE": "1000",
            "MASSDM_WORKER_LEASE_SECONDS": "2", "MASSDM_WORKER_POLL_SECONDS": "0.2",
            "MASSDM_MEDIA_DIR": str(directory / "media")}
@@ -36,12 +36,12 @@ def _start_worker(directory, database_url: str) -> subprocess.Popen:  # noqa: AN
     return subprocess.Popen([sys.executable, "-m", "massdm", "worker"], env=env, stdout=log, stderr=log)
 
 
-def _message(engine, message_id: int):  # noqa: ANN001, ANN202
+def _message(engine, message_id: int):
     with snapshot(engine) as connection:
         return message_store.get_message_by_id(connection, message_id)
 
 
-def _rows(engine, message_id: int) -> tuple[int, int]:  # noqa: ANN001
+def _rows(engine, message_id: int) -> tuple[int, int]:
     with engine.connect() as connection:
         return connection.execute(
             select(func.count(), func.count(func.distinct(deliveries.c.fan_id))).where(

@@ -12,8 +12,8 @@ import json
 import re
 import socket
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -36,7 +36,9 @@ def _rss_kb(pid: int) -> int:
     return int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))
 
 
-def _raw(server: Server, head: str, body_chunks: Iterator[bytes] = iter(()), timeout: float = 10) -> tuple[int, dict, float]:
+def _raw(
+    server: Server, head: str, body_chunks: Iterable[bytes] = (), timeout: float = 10
+) -> tuple[int, dict, float]:
     """Send a request by hand (headers, then as much body as the server lets in); its status, JSON
     body and how long the answer took."""
     host, port = server.base_url.removeprefix("http://").split(":")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -37,7 +37,7 @@ def streamed_upload(head: bytes, total: int, boundary: str = "massdmboundary") -
     yield f"\r\n--{boundary}--\r\n".encode()
 
 
-def upload(server, caller, head: bytes, total: int) -> httpx.Response:  # noqa: ANN001
+def upload(server, caller, head: bytes, total: int) -> httpx.Response:
     return httpx.post(
         f"{server.base_url}/api/{caller.account}/media/upload",
         headers={**caller.headers, "Content-Type": "multipart/form-data; boundary=massdmboundary"},

@@ -55,7 +55,7 @@ def _call(http: httpx.Client, kind: str, method: str, url: str, **kwargs: object
         time.sleep(int(response.headers["Retry-After"]))
 
 
-def _until(predicate, timeout: float = 60):  # noqa: ANN001, ANN202
+def _until(predicate, timeout: float = 60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -66,13 +66,13 @@ def _until(predicate, timeout: float = 60):  # noqa: ANN001, ANN202
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def deployment(tmp_path_factory: pytest.TempPathFactory):
     server = start_server(tmp_path_factory.mktemp("overload"))
     yield server
     server.stop()
 
 
-def _fan_key(server: Server, team) -> str:  # noqa: ANN001
+def _fan_key(server: Server, team) -> str:
     with transaction(server.world.engine) as connection:
         return account_service.create_api_key(
             connection, team=team, name="fan app", account_ids=[], limit_minute=100_000, limit_day=None,

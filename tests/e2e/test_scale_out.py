@@ -8,9 +8,9 @@ what makes the limits shared); the database is the run's backend (SQLite or Post
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -82,7 +82,8 @@ def test_one_idempotency_key_to_both_processes_makes_one_message(pair):
     first, second = pair
     caller = first.world.caller()
     body = [{"id": i, "username": f"fan{i}"} for i in range(1, 11)]
-    assert httpx.post(f"{first.base_url}/api/{caller.account}/fans", headers=caller.headers, json=body).status_code == 200
+    upserted = httpx.post(f"{first.base_url}/api/{caller.account}/fans", headers=caller.headers, json=body)
+    assert upserted.status_code == 200
     headers = {**caller.headers, "Idempotency-Key": "one-send-many-processes"}
 
     def send(n: int) -> httpx.Response:

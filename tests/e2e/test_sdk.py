@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ def sdk_world(server):
     team = server.world.team()
     account = server.world.account(team, "SDK Creator")
     key = server.world.key(team, name="sdk key")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     fans = [
         {"id": 501, "username": "sdk_alice", "name": "Alice", "subscribedAt": (now - timedelta(days=2)).isoformat()},
         {"id": 502, "username": "sdk_bob", "name": "Bob", "subscribedAt": (now - timedelta(days=1)).isoformat(),

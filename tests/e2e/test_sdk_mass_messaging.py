@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -28,7 +28,7 @@ def setup(server):
         ).api_key
     api = httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
     fan_app = httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {fan_key}"}, timeout=30)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     fans = [{"id": i, "username": f"fan{i}", "subscribedAt": (now - timedelta(days=5)).isoformat(),
              "autoRenew": i <= 6} for i in range(1, 11)]  # 7-10: auto-renew off
     fans.append({"id": 11, "username": "expired", "expiresAt": (now - timedelta(days=1)).isoformat()})
@@ -39,7 +39,7 @@ def setup(server):
     return client, account, vip, fan_app
 
 
-def _until(predicate, timeout: float = 30):  # noqa: ANN001, ANN202
+def _until(predicate, timeout: float = 30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -106,9 +106,9 @@ def test_send_deliver_engage_unsend(setup, tmp_path):
 
 def test_schedule_then_edit_then_it_goes_out(setup):
     client, account, _vip, fan_app = setup
-    later = (datetime.now(timezone.utc) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    later = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     scheduled = client.mass_messaging.send(account, text="later", user_lists=["fans"], scheduled_date=later)
-    soon = (datetime.now(timezone.utc) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     updated = client.mass_messaging.update(str(scheduled.data.id), account=account, text="sooner",
                                            user_ids=["5"], user_lists=[], scheduled_date=soon)
     assert updated.data.id == scheduled.data.id

@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import bindparam, text
@@ -27,7 +27,7 @@ FANS = 200_000 if ON_POSTGRES else 1_000_000
 PROBE_SECONDS = scaled(6)
 
 
-def _add_fans(engine, account: str, count: int) -> None:  # noqa: ANN001
+def _add_fans(engine, account: str, count: int) -> None:
     """`count` fans in one INSERT … SELECT (setup, not what is tested), subscribed over four months."""
     columns = ("account_id, id, username, name, subscribed_at, expires_at, auto_renew, following, muted, tagged, "
                "friend, created_at, updated_at")
@@ -40,7 +40,7 @@ def _add_fans(engine, account: str, count: int) -> None:  # noqa: ANN001
         source = "FROM generate_series(1, CAST(:count AS BIGINT)) AS i"
         since = "CAST(:since AS TIMESTAMP) + (i % 175000) * INTERVAL '1 minute'"
     values = f":account, i, 'fan' || i, 'Fan ' || i, {since}, NULL, TRUE, FALSE, FALSE, FALSE, FALSE, :now, :now"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     statement = text(f"{series}INSERT INTO fans ({columns}) SELECT {values} {source}").bindparams(
         bindparam("now", type_=UTCDateTime()))
     with transaction(engine) as connection:

@@ -14,9 +14,9 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
 
 import httpx
 import pytest
@@ -105,7 +105,7 @@ def test_send_view_purchase_unsend_reaches_the_receiver_signed(hooked, tmp_path)
         assert created.data.id.startswith("wh_") and created.data.has_signing_secret is True
         assert [w.id for w in sdk.webhooks.list().data] == [created.data.id]
 
-        since = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat()
+        since = (datetime.now(UTC) - timedelta(days=2)).isoformat()
         assert api.post(f"/api/{account}/fans", json=[
             {"id": n, "username": f"fan{n}", "name": f"Fan {n}", "subscribedAt": since} for n in (1, 2, 3)
         ]).status_code == 200

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -27,7 +27,7 @@ class Site:
 
 def _start(address: str, site: Site) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             site.seen.append((self.path, self.headers.get("Host", "")))
             if self.path.startswith("/redirect/"):  # one hop, to the rest of the path
                 self._redirect("/" + self.path.removeprefix("/redirect/"))
@@ -71,7 +71,7 @@ def serve() -> Iterator[Callable[[str, Site], Site]]:
 
 
 @pytest.fixture
-def rebinding(serve):  # noqa: ANN001, ANN201
+def rebinding(serve):
     """`localhost` two ways: the system says 127.0.0.1 (where `other` listens), the test's resolver
     says 127.0.0.2 (where `checked` listens, on the same port). Whatever resolves the name a second
     time, after the check, reaches `other`."""
@@ -86,7 +86,7 @@ def rebinding(serve):  # noqa: ANN001, ANN201
     return checked, other, resolve, asked
 
 
-def _fetch(url: str, target: Path, *, timeout: float = 10, resolve=None) -> int:  # noqa: ANN001
+def _fetch(url: str, target: Path, *, timeout: float = 10, resolve=None) -> int:
     extra = {"resolve": resolve} if resolve else {}
     return asyncio.run(fetch_to(url, target, max_bytes=1000, allow_private=True, timeout=timeout, **extra))
 

@@ -6,17 +6,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from massdm.api.app import create_app
+from massdm.api.state import state_of
 from massdm.config import Settings
 from massdm.errors import ValidationFailed
 from massdm.services import media as media_service
 from massdm.store.db import transaction
-from massdm.api.state import state_of
 from tests import media_files
-from tests.conftest import World
 from tests.backends import database_url, redis_settings
+from tests.conftest import World
 
 
-def _upload(client, caller, content: bytes, name: str) -> dict:  # noqa: ANN001
+def _upload(client, caller, content: bytes, name: str) -> dict:
     response = client.post(f"/api/{caller.account}/media/upload", headers=caller.headers,
                            files={"file": (name, content)})
     assert response.status_code == 200, response.text

@@ -1,4 +1,5 @@
-"""The store: migrations build exactly the declared schema (on either backend), SQLite runs with the promised settings."""
+"""The store: migrations build exactly the declared schema (on either backend), SQLite runs with the promised
+settings."""
 
 from __future__ import annotations
 
@@ -45,9 +46,8 @@ def test_a_sqlite_snapshot_refuses_writes_and_its_connection_writes_again_afterw
 
     engine = create_store_engine(f"sqlite:///{tmp_path / 's.db'}")
     migrate(engine)
-    with pytest.raises(OperationalError, match="readonly"):
-        with snapshot(engine) as connection:
-            connection.execute(text("INSERT INTO instance (id, secret) VALUES (2, 'x')"))
+    with pytest.raises(OperationalError, match="readonly"), snapshot(engine) as connection:
+        connection.execute(text("INSERT INTO instance (id, secret) VALUES (2, 'x')"))
     with transaction(engine) as connection:  # the same pooled connection, a write transaction: allowed
         connection.execute(text("INSERT INTO instance (id, secret) VALUES (2, 'x')"))
     with snapshot(engine) as connection:

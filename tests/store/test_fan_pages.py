@@ -10,7 +10,7 @@ jumps, must equal the plain ORDER BY … OFFSET of a model. Marks are kept in a 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -31,7 +31,7 @@ from tests.backends import ON_POSTGRES, database_url
 from tests.conftest import World
 from tests.store.audience_model import SYSTEM_LIST_IDS, AudienceModel
 
-BASE = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 FAN_IDS = st.integers(min_value=1, max_value=24)
 # Few distinct instants (relative to the clock when written), so fans tie on subscribed_at, and
 # expiries and the 24-hour window are near enough for the clock's steps to cross them.
@@ -47,7 +47,7 @@ FILTERS = ("all", "active", "expired", *SYSTEM_LIST_IDS)
 
 
 @st.composite
-def fan_records(draw, now: datetime) -> FanRecord:  # noqa: ANN001
+def fan_records(draw, now: datetime) -> FanRecord:
     fan_id = draw(FAN_IDS)
     expires = draw(EXPIRES)
     return FanRecord(
@@ -251,18 +251,18 @@ def _fan(fan_id: int, subscribed: datetime, expires: datetime | None = None) -> 
 
 
 @pytest.fixture
-def account(engine) -> str:  # noqa: ANN001
+def account(engine) -> str:
     world = World(engine, ManualClock(BASE))
     return world.account(world.team())
 
 
-def _ids(engine, listing: Listing, offset: int, limit: int, now: datetime, marks: PageMarks) -> list[int]:  # noqa: ANN001
+def _ids(engine, listing: Listing, offset: int, limit: int, now: datetime, marks: PageMarks) -> list[int]:
     with transaction(engine) as connection:
         fans, _ = fan_pages.page_listing(connection, listing, offset=offset, limit=limit, now=now, marks=marks)
     return [f.id for f in fans]
 
 
-def _write(engine, account: str, *records: FanRecord) -> None:  # noqa: ANN001
+def _write(engine, account: str, *records: FanRecord) -> None:
     with transaction(engine) as connection:
         fan_store.upsert_fans(connection, account, list(records), BASE)
 
@@ -330,7 +330,7 @@ def test_a_change_committed_while_a_page_is_read_never_meets_marks_of_other_rows
     reader = engine.connect().execution_options(massdm_read_only=True)
     written = False
 
-    def write_meanwhile(_connection, _cursor, statement: str, *_rest: object) -> None:  # noqa: ANN001
+    def write_meanwhile(_connection, _cursor, statement: str, *_rest: object) -> None:
         nonlocal written
         if statement.startswith("SELECT fans.id") and not written:  # just before the page's rows are read
             written = True  # one new fan before the mark, one right after it

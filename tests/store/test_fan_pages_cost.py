@@ -8,8 +8,8 @@ while the same page read cold (no marks) costs far more: proof that the counter 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Connection, Engine, event, text
@@ -27,7 +27,7 @@ from tests.conftest import World
 
 FANS = 20_000
 LIMIT = 50
-BASE = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 def _rows_through(plan: dict) -> int:
     return plan["Actual Rows"] * plan["Actual Loops"] + sum(_rows_through(p) for p in plan.get("Plans", ()))
@@ -36,7 +36,7 @@ def _rows_through(plan: dict) -> int:
 def _plan_rows(connection: Connection, read: Callable[[], object]) -> int:
     statements: list[tuple[str, object]] = []
 
-    def remember(_connection, _cursor, statement: str, parameters: object, *_rest: object) -> None:  # noqa: ANN001
+    def remember(_connection, _cursor, statement: str, parameters: object, *_rest: object) -> None:
         statements.append((statement, parameters))
 
     event.listen(connection, "before_cursor_execute", remember)
@@ -90,7 +90,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, str, int, i
         list_store.add_members(connection, big, account, list(range(2, FANS + 1, 2)), BASE)
         list_store.add_members(connection, small, account, list(range(FANS, 0, -FANS // 20)), BASE)
         if ON_POSTGRES:
-            connection.execute(text("ANALYZE fans")); connection.execute(text("ANALYZE user_list_members"))
+            connection.execute(text("ANALYZE fans"))
+            connection.execute(text("ANALYZE user_list_members"))
     return engine, account, big, small
 
 
@@ -109,7 +110,8 @@ def _walk_to_the_end(engine: Engine, listing: Listing, size: int) -> tuple[int, 
     offset, seen = 0, 0
     while True:
         work, ids, has_more = _page_work(engine, listing, offset, marks)
-        first = work if offset == 0 else first
+        if offset == 0:
+            first = work
         seen += len(ids)
         if not has_more:
             break

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from massdm.clock import ManualClock
 from massdm.store import fan_tallies
@@ -20,13 +20,15 @@ from massdm.store.fans import FanRecord
 from tests.backends import database_url
 from tests.conftest import World
 
-BASE = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def _record(rng: random.Random, fan_id: int) -> FanRecord:
     return FanRecord(id=fan_id, username=f"fan{fan_id}", name=f"Fan {fan_id}",
                      subscribed_at=BASE - timedelta(minutes=rng.randrange(60)),
-                     expires_at=rng.choice([None, BASE - timedelta(hours=1), BASE + timedelta(hours=rng.randrange(1, 50))]),
+                     expires_at=rng.choice(
+                         [None, BASE - timedelta(hours=1), BASE + timedelta(hours=rng.randrange(1, 50))]
+                     ),
                      auto_renew=rng.random() < 0.5, following=rng.random() < 0.5, muted=rng.random() < 0.5,
                      tagged=rng.random() < 0.5, friend=rng.random() < 0.5)
 

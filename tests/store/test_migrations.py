@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from alembic import command
 from alembic.config import Config
@@ -17,10 +17,10 @@ from massdm.store.tables import accounts, fans, teams, user_list_members
 from massdm.store.types import UTCDateTime
 from tests.backends import database_url
 
-NOW = datetime(2026, 11, 30, 18, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
 
 
-def _upgrade(engine, revision: str) -> None:  # noqa: ANN001
+def _upgrade(engine, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
@@ -32,7 +32,8 @@ def test_fans_and_lists_from_before_the_tallies_are_counted_and_page_in_order(tm
     engine = create_store_engine(database_url(tmp_path))
     _upgrade(engine, "0006")
     rows = [{"account_id": "acct_old", "id": i, "username": f"fan{i}", "name": f"Fan {i}",
-             "subscribed_at": NOW - timedelta(hours=i * 7), "expires_at": NOW + timedelta(hours=i - 5) if i % 2 else None,
+             "subscribed_at": NOW - timedelta(hours=i * 7),
+             "expires_at": NOW + timedelta(hours=i - 5) if i % 2 else None,
              "auto_renew": i % 3 != 0, "following": i % 4 == 0, "muted": False, "tagged": i == 1, "friend": False,
              "created_at": NOW, "updated_at": NOW} for i in range(1, 13)]
     with engine.begin() as connection:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from massdm.store.page_marks import Mark, PageMarks
 
-AT = datetime(2026, 3, 10, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 10, tzinfo=UTC)
 
 
 def _mark(position: int, version: int = 1) -> Mark:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from massdm.api.state import state_of
 from massdm.config import Settings
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.domain.webhooks import RetryPolicy
 from massdm.webhooks.dispatcher import DispatchConfig, WebhookDispatcher
 from massdm.webhooks.sender import SenderConfig
-from massdm.api.state import state_of
 from tests.backends import database_url, redis_settings
 from tests.webhook_receiver import receiver  # noqa: F401 - a fixture
 
@@ -26,7 +26,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def dispatch(app, clock):  # noqa: ANN001, ANN201
+def dispatch(app, clock):
     """Send every due delivery now (one at a time); how many attempts were made."""
     dispatcher = WebhookDispatcher(state_of(app).engine, clock, DispatchConfig(
         senders=1, retry=RetryPolicy(first_delay=RETRY), pause_after=3,
@@ -36,14 +36,14 @@ def dispatch(app, clock):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def deliver(app, clock):  # noqa: ANN001, ANN201
+def deliver(app, clock):
     def run(chunk_size: int = 2) -> None:
         DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=chunk_size)).run_until_idle()
     return run
 
 
 @pytest.fixture
-def fans(client, caller, clock):  # noqa: ANN001, ANN201
+def fans(client, caller, clock):
     """Three active fans (ids 1-3) on the caller's account."""
     since = (clock.now() - timedelta(days=3)).isoformat()
     response = client.post(f"/api/{caller.account}/fans", headers=caller.headers,
@@ -54,8 +54,8 @@ def fans(client, caller, clock):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def hook(client, caller, receiver):  # noqa: ANN001, ANN201
-    def create(events=("chat_queue.updated", "chat_queue.finished", "messages.ppv.unlocked"), who=None,  # noqa: ANN001
+def hook(client, caller, receiver):
+    def create(events=("chat_queue.updated", "chat_queue.finished", "messages.ppv.unlocked"), who=None,
                **body) -> dict:
         who = who or caller
         response = client.post("/api/webhooks", headers=who.headers, json={
@@ -66,8 +66,8 @@ def hook(client, caller, receiver):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def send(client, caller):  # noqa: ANN001, ANN201
-    def post(who=None, **body) -> int:  # noqa: ANN001
+def send(client, caller):
+    def post(who=None, **body) -> int:
         who = who or caller
         body = {"text": "hello fans", "userLists": ["fans"], **body}
         response = client.post(f"/api/{who.account}/mass-messaging", headers=who.headers, json=body)
@@ -77,8 +77,8 @@ def send(client, caller):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def log(client, caller):  # noqa: ANN001, ANN201
-    def read(webhook_id: str, query: str = "", who=None) -> list[dict]:  # noqa: ANN001
+def log(client, caller):
+    def read(webhook_id: str, query: str = "", who=None) -> list[dict]:
         response = client.get(f"/api/webhooks/{webhook_id}/deliveries?{query}", headers=(who or caller).headers)
         assert response.status_code == 200, response.text
         return response.json()["data"]

@@ -8,17 +8,17 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import func, select
 
+from massdm.api.state import state_of
 from massdm.domain.webhooks import verify
 from massdm.store.db import transaction
 from massdm.store.tables import webhook_attempts, webhook_deliveries, webhook_events
 from massdm.webhooks.dispatcher import DispatchConfig, WebhookDispatcher
 from massdm.webhooks.sender import SenderConfig
-from massdm.api.state import state_of
 from tests.webhook_receiver import Reply
 from tests.webhooks.conftest import RETRY
 
 
-def _test_event(client, caller, webhook_id: str) -> dict:  # noqa: ANN001
+def _test_event(client, caller, webhook_id: str) -> dict:
     response = client.post(f"/api/webhooks/{webhook_id}/test", headers=caller.headers)
     assert response.status_code == 202, response.text
     return response.json()["data"]

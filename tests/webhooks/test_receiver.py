@@ -16,7 +16,7 @@ from tests.conftest import free_port
 RAW = body("test-event", None, {"message": "hi"})
 
 
-def _running(**options) -> tuple[WebhookReceiver, list[Received]]:  # noqa: ANN003
+def _running(**options) -> tuple[WebhookReceiver, list[Received]]:
     got: list[Received] = []
     receiver = WebhookReceiver("127.0.0.1", 0, on_delivery=got.append, **options)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
@@ -36,7 +36,7 @@ def test_good_signatures_pass_and_bad_or_missing_ones_are_refused():
         assert _post(receiver, RAW) == 401
         assert [(r.signature, r.status) for r in got] == [("valid", 200), ("invalid", 401), ("invalid", 401),
                                                          ("unsigned", 401)]
-        assert got[0].event == "test-event" and got[0].payload == {"message": "hi"} and got[0].idempotency_key == "evt_1"
+        assert (got[0].event, got[0].payload, got[0].idempotency_key) == ("test-event", {"message": "hi"}, "evt_1")
     finally:
         receiver.shutdown()
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query, Request
 from massdm.api.caller import Metered
 from massdm.api.responses import ERRORS
 from massdm.api.routing import UnitOfWorkRoute
-from massdm.api.sent_pages import sent_page
 from massdm.api.schemas.common import Envelope, PagedEnvelope, Text
 from massdm.api.schemas.engagement import (
     BuyerOut,
@@ -22,6 +21,7 @@ from massdm.api.schemas.engagement import (
     TopOut,
 )
 from massdm.api.schemas.mass_messaging import MessageItemOut, MessagePageOut
+from massdm.api.sent_pages import sent_page
 from massdm.api.urls import media_urls, page_url, public_base
 from massdm.domain.messages import format_price
 from massdm.services import engagement as engagement_service

@@ -11,8 +11,8 @@ from massdm.api.caller import Metered
 from massdm.api.responses import ERRORS
 from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope, iso
-from massdm.api.urls import media_urls, page_url
 from massdm.api.schemas.saved_for_later import PeriodIn, PeriodOut, SavedItemOut, SavedPageOut, SettingsOut, entity
+from massdm.api.urls import media_urls, page_url
 from massdm.services import mass_messaging as message_service
 from massdm.services import saved_for_later as saved_service
 

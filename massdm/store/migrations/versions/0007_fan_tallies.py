@@ -26,7 +26,7 @@ down_revision = '0006'
 branch_labels = None
 depends_on = None
 
-_FAN_ORDER = ['account_id', sa.text('subscribed_at DESC'), sa.text('id DESC'), 'expires_at', 'auto_renew',
+_FAN_ORDER: list[str | sa.TextClause] = ['account_id', sa.text('subscribed_at DESC'), sa.text('id DESC'), 'expires_at', 'auto_renew',
               'following', 'muted', 'tagged', 'friend']
 
 
