@@ -17,11 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Literal, TypeVar
-
-import anyio
-import anyio.to_thread
+from typing import Literal, TypeVar
 
 from massdm.errors import ServiceUnavailable
 from massdm.store.db import is_unavailable
@@ -45,21 +44,21 @@ class Places:
 
 
 class _Limits:
-    """The places and the thread limiter of one event loop (TestClient runs each client on a loop of its own)."""
+    """The places of one event loop (TestClient runs each client on a loop of its own)."""
 
     def __init__(self, places: Places) -> None:
-        self.places = {"read": anyio.CapacityLimiter(places.reads), "write": anyio.CapacityLimiter(places.writes)}
-        self.threads = anyio.CapacityLimiter(places.total)  # never contended: the places bound it
+        self.places = {"read": asyncio.Semaphore(places.reads), "write": asyncio.Semaphore(places.writes)}
 
 
 class Admission:
     def __init__(self, places: Places) -> None:
         self.places = places
+        # A thread for every place: a trip that has its place never waits for a thread.
+        self._threads = ThreadPoolExecutor(max_workers=places.total, thread_name_prefix="massdm-request")
         self._limits: tuple[asyncio.AbstractEventLoop, _Limits] | None = None
         self._last_logged = 0.0
 
-    def _for_this_loop(self) -> _Limits:
-        loop = asyncio.get_running_loop()
+    def _for_this_loop(self, loop: asyncio.AbstractEventLoop) -> _Limits:
         if self._limits is None or self._limits[0] is not loop:
             self._limits = (loop, _Limits(self.places))
         return self._limits[1]
@@ -67,18 +66,25 @@ class Admission:
     async def run(self, kind: Kind, work: Callable[[], T]) -> T:
         """`work()` in a worker thread once a place of `kind` is free; 503 if none frees up in time,
         or if the database turns out to be unreachable or overloaded."""
-        limits = self._for_this_loop()
-        place = limits.places[kind]
+        loop = asyncio.get_running_loop()
+        place = self._for_this_loop(loop).places[kind]
+        if place.locked():
+            try:
+                async with asyncio.timeout(self.places.wait_seconds):
+                    await place.acquire()
+            except TimeoutError:
+                self._log(f"no free {kind} place within {self.places.wait_seconds:g} s: answering 503")
+                raise ServiceUnavailable(
+                    "The server is busy; retry shortly.", retry_after=RETRY_AFTER_SECONDS
+                ) from None
+        else:
+            await place.acquire()  # free: taken at once, without suspending
+        trip = loop.run_in_executor(self._threads, work)
+        # The place is held until the thread is done, even if the request is cancelled meanwhile:
+        # never more trips at once than places (and connections in the pool).
+        trip.add_done_callback(lambda _done: place.release())
         try:
-            with anyio.fail_after(self.places.wait_seconds):
-                await place.acquire()
-        except TimeoutError:
-            self._log(f"no free {kind} place within {self.places.wait_seconds:g} s: answering 503")
-            raise ServiceUnavailable(
-                "The server is busy; retry shortly.", retry_after=RETRY_AFTER_SECONDS
-            ) from None
-        try:
-            return await anyio.to_thread.run_sync(work, limiter=limits.threads)
+            return await asyncio.shield(trip)
         except Exception as error:
             if is_unavailable(error):
                 self._log(f"database unavailable: {error.__class__.__name__}: {str(error)[:200]}")
@@ -86,8 +92,6 @@ class Admission:
                     "The database is unavailable; retry shortly.", retry_after=RETRY_AFTER_SECONDS
                 ) from error
             raise
-        finally:
-            place.release()
 
     def _log(self, message: str) -> None:
         now = time.monotonic()

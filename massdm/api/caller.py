@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPBearer
+from sqlalchemy import Connection
 
 from massdm.api.schemas.common import Cache, Credits, Meta, RateLimits
 from massdm.api.state import AppState, call_of, state_of
@@ -78,8 +79,8 @@ class Caller:
         return self
 
     @property
-    def connection(self) -> Any:
-        assert self._unit is not None and self._unit.connection is not None, "the caller is not resolved"
+    def connection(self) -> Connection:
+        assert self._unit is not None, "the caller is not resolved"
         return self._unit.connection
 
     def charge(self, cost: int | None = None) -> Meta:
@@ -96,7 +97,6 @@ class Caller:
 def authenticate(unit: RequestUnit, scope: Scope = "api") -> tuple[ApiKey, Account | None]:
     """The caller's key, counted against its rate limits (401 / 429), and the account the path
     names (looked up in the same statement; None if the key may not use it)."""
-    assert unit.connection is not None
     request = unit.request
     header = request.headers.get("authorization")
     account_id = request.path_params.get("account")

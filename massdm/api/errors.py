@@ -137,7 +137,7 @@ def validation_failed(exc: RequestValidationError | ValidationError, *, location
     errors: dict[str, list[str]] = {}
     for error in raw:
         field = _field_name(tuple(error.get("loc", ())))
-        errors.setdefault(field, []).append(_message(error, field))
+        errors.setdefault(field, []).append(_message(dict(error), field))
     return ValidationFailed(errors or {"body": ["The request is invalid."]})
 
 

@@ -9,8 +9,9 @@ under. Nothing else about a request is kept anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from starlette.requests import HTTPConnection

@@ -17,8 +17,9 @@ nothing that happened (docs/reliability.md).
 
 from __future__ import annotations
 
-from contextlib import ExitStack, contextmanager
-from typing import Any, Callable, Iterator, TypeVar
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Connection
@@ -30,38 +31,31 @@ from massdm.api.state import call_of, state_of
 from massdm.services import accounts as account_service
 from massdm.services import idempotency as idempotency_service
 from massdm.store.api_keys import ApiKey
-from massdm.store.db import is_sqlite, snapshot, transaction
+from massdm.store.db import is_sqlite, snapshot, transaction, writing
 
 T = TypeVar("T")
 
 
 class RequestUnit:
-    def __init__(self, request: Request, kind: Kind) -> None:
+    """An open unit of work of one request (made by `in_unit`)."""
+
+    def __init__(self, request: Request, kind: Kind, connection: Connection, stack: ExitStack) -> None:
         self.request = request
         self.kind = kind
         self.state = state_of(request)
-        self.connection: Connection | None = None
+        self.connection = connection
         self.key: ApiKey | None = None  # the caller, once authenticated (its last use is stamped at the end)
-        self._stack = ExitStack()
+        self._stack = stack
         self._write: Connection | None = None
-
-    @contextmanager
-    def opened(self) -> Iterator[Connection]:
-        """Begin the unit; on leaving, commit everything, or roll everything back if the block raised."""
-        engine = self.state.engine
-        begin = snapshot if self.kind == "read" else transaction
-        with self._stack, begin(engine) as connection:
-            self.connection = connection
-            yield connection
 
     def write_connection(self) -> Connection:
         """Where the request's own writes (charge, key use) go: its transaction, or for a read on
-        SQLite a short write transaction begun now and ended with the unit."""
-        assert self.connection is not None, "the unit is not open"
+        SQLite a short write transaction on the same connection, begun now (ending the read
+        snapshot: a route charges once it has read what it answers) and ended with the unit."""
         if self.kind == "write" or not is_sqlite(self.state.engine):
             return self.connection
-        if self._write is None:
-            self._write = self._stack.enter_context(transaction(self.state.engine))
+        if self._write is None:  # the reading is done: the snapshot ends, the same connection writes
+            self._write = self._stack.enter_context(writing(self.connection))
         return self._write
 
     def charge(self, team_id: int, cost: int) -> int:
@@ -86,12 +80,15 @@ class RequestUnit:
 async def in_unit(request: Request, kind: Kind, work: Callable[[RequestUnit], T]) -> T:
     """`work(unit)` in one worker thread, in a unit of work of `kind` that commits when `work`
     returns and rolls back if it raises; 503 if no place frees up in time (api/admission.py)."""
+    state = state_of(request)
+    begin = snapshot if kind == "read" else transaction
+
     def run() -> T:
-        unit = RequestUnit(request, kind)
-        with unit.opened():
+        with ExitStack() as stack:
+            unit = RequestUnit(request, kind, stack.enter_context(begin(state.engine)), stack)
             return work(unit)
 
-    return await state_of(request).admission.run(kind, run)
+    return await state.admission.run(kind, run)
 
 
 def _rendered(result: Any, status_code: int) -> Any:

@@ -7,9 +7,10 @@ upload is refused (413) as soon as it crosses the limit and leaves nothing behin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 from urllib.parse import parse_qs
 
 from fastapi import Request

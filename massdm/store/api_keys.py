@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from massdm.store.accounts import ACCOUNT_COLUMNS, Account, key_may_use
+from massdm.store.hot import HotStatement
 from massdm.store.tables import accounts, api_key_accounts, api_keys, teams
 
 
@@ -63,36 +65,43 @@ def create_api_key(
     return key_id
 
 
-# Built once: every authenticated request runs these, and building a statement costs more than running it.
-_ACTIVE_KEY = (
-    select(
-        api_keys.c.id,
-        api_keys.c.team_id,
-        api_keys.c.name,
-        api_keys.c.all_accounts,
-        api_keys.c.limit_minute,
-        api_keys.c.limit_day,
-        api_keys.c.created_at,
-        api_keys.c.last_used_at,
-        teams.c.name.label("team_name"),
-        teams.c.slug.label("team_slug"),
-        teams.c.credit_balance.label("team_balance"),
-        api_keys.c.scopes,
-    )
-    .join(teams, teams.c.id == api_keys.c.team_id)
-    .where(api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None))
+# Every authenticated request runs these: compiled once, run on the driver (store/hot.py).
+_KEY_COLUMNS = (
+    api_keys.c.id,
+    api_keys.c.team_id,
+    api_keys.c.name,
+    api_keys.c.all_accounts,
+    api_keys.c.limit_minute,
+    api_keys.c.limit_day,
+    api_keys.c.created_at,
+    api_keys.c.last_used_at,
+    teams.c.name.label("team_name"),
+    teams.c.slug.label("team_slug"),
+    teams.c.credit_balance.label("team_balance"),
+    api_keys.c.scopes,
+)
+_ACTIVE = (api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None))
+_ACTIVE_KEY = HotStatement(
+    select(*_KEY_COLUMNS).join(teams, teams.c.id == api_keys.c.team_id).where(*_ACTIVE)
 )
 # The same, with the account a request names, if the key may use it (one statement for both checks).
-_ACTIVE_KEY_AND_ACCOUNT = _ACTIVE_KEY.add_columns(*ACCOUNT_COLUMNS).outerjoin(
-    accounts,
-    and_(accounts.c.id == bindparam("account_id"), accounts.c.team_id == api_keys.c.team_id,
-         or_(api_keys.c.all_accounts, key_may_use(api_keys.c.id))),
+_ACTIVE_KEY_AND_ACCOUNT = HotStatement(
+    select(*_KEY_COLUMNS, *(column.label(f"account_{column.key}") for column in ACCOUNT_COLUMNS))
+    .join(teams, teams.c.id == api_keys.c.team_id)
+    .outerjoin(
+        accounts,
+        and_(accounts.c.id == bindparam("account_id"), accounts.c.team_id == api_keys.c.team_id,
+             or_(api_keys.c.all_accounts, key_may_use(api_keys.c.id))),
+    )
+    .where(*_ACTIVE)
 )
-_TOUCH = update(api_keys).where(api_keys.c.id == bindparam("key_id")).values(last_used_at=bindparam("used_at"))
+_TOUCH = HotStatement(
+    update(api_keys).where(api_keys.c.id == bindparam("key_id")).values(last_used_at=bindparam("used_at"))
+)
 
 
 def find_active_key(connection: Connection, key_hash: str) -> ApiKey | None:
-    row = connection.execute(_ACTIVE_KEY, {"key_hash": key_hash}).first()
+    row = _ACTIVE_KEY.first(connection, key_hash=key_hash)
     return _key(row) if row is not None else None
 
 
@@ -100,15 +109,17 @@ def find_active_key_and_account(
     connection: Connection, key_hash: str, account_id: str
 ) -> tuple[ApiKey, Account | None] | None:
     """The key, and the account if it exists in the key's team and the key may use it."""
-    row = connection.execute(_ACTIVE_KEY_AND_ACCOUNT, {"key_hash": key_hash, "account_id": account_id}).first()
+    row = _ACTIVE_KEY_AND_ACCOUNT.first(connection, key_hash=key_hash, account_id=account_id)
     if row is None:
         return None
-    account_row = row[-len(ACCOUNT_COLUMNS):]
-    account = Account(*account_row) if account_row[0] is not None else None
+    account = None
+    if row.account_id is not None:
+        account = Account(row.account_id, row.account_team_id, row.account_display_name, row.account_username,
+                          row.account_onlyfans_id, row.account_created_at)
     return _key(row), account
 
 
-def _key(row) -> ApiKey:  # noqa: ANN001
+def _key(row: Any) -> ApiKey:
     return ApiKey(
         row.id,
         row.team_id,
@@ -130,4 +141,4 @@ def key_exists(connection: Connection, key_hash: str) -> bool:
 
 
 def touch_key(connection: Connection, key_id: int, now: datetime) -> None:
-    connection.execute(_TOUCH, {"key_id": key_id, "used_at": now})
+    _TOUCH.run(connection, key_id=key_id, used_at=now)

@@ -134,12 +134,16 @@ def create_store_engine(
     def _on_begin(connection: Connection) -> None:
         # A read-only unit of work reads a WAL snapshot and never waits for (or blocks) writers;
         # query_only makes a write attempted in one fail loudly instead of waiting for the lock.
+        # Straight on the driver: these run twice per request, and SQLAlchemy's execution machinery
+        # costs ten times what SQLite takes to run them (docs/benchmarks.md).
         read_only = connection.get_execution_options().get("massdm_read_only", False)
-        info = connection.connection.info  # lives as long as the database connection, across checkouts
-        if info.get("massdm_query_only", False) != read_only:
-            connection.exec_driver_sql(f"PRAGMA query_only={1 if read_only else 0}")
-            info["massdm_query_only"] = read_only
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        record = connection.connection
+        driver = record.driver_connection
+        assert driver is not None
+        if record.info.get("massdm_query_only", False) != read_only:  # kept across checkouts
+            driver.execute(f"PRAGMA query_only={1 if read_only else 0}")
+            record.info["massdm_query_only"] = read_only
+        driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -208,8 +212,35 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
     On SQLite it reads a WAL snapshot: it takes no write lock and never waits for one, and a
     write attempted inside it fails. On PostgreSQL it is an ordinary READ COMMITTED transaction.
     """
-    with engine.connect().execution_options(massdm_read_only=True) as connection, connection.begin():
+    with engine.connect().execution_options(massdm_read_only=True) as connection:
+        connection.begin()  # not as a context: `writing` may end it and go on in a write transaction
         yield connection
+        connection.commit()  # whichever transaction is open; leaving on an error closes, which rolls back
+
+
+@contextmanager
+def writing(connection: Connection) -> Iterator[Connection]:
+    """End the snapshot `connection` reads in, and go on writing on the same connection: a write
+    transaction (after this process's turn at SQLite's write lock) that commits when the block ends.
+
+    What a GET writes at its end (its charge, the key's last use) goes this way: no second
+    connection, and the write lock is held only for those few statements.
+    """
+    connection.commit()
+    turns = _TURNS.get(connection.engine)
+    if turns is not None and not _TURN_HELD.get():
+        turns.acquire()
+        token = _TURN_HELD.set(True)
+    else:
+        turns, token = None, None
+    try:
+        connection.execution_options(massdm_read_only=False)
+        with connection.begin():
+            yield connection
+    finally:
+        if turns is not None and token is not None:
+            _TURN_HELD.reset(token)
+            turns.release()
 
 
 def ping(engine: Engine) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
+from massdm.store.hot import HotStatement
 from massdm.store.tables import media, media_files
 
 
@@ -49,13 +50,13 @@ _COLUMNS = (
 )
 
 
-_FILES_OF = select(
+_FILES_OF = HotStatement(select(
     media_files.c.media_id, media_files.c.variant, media_files.c.storage_key, media_files.c.width,
     media_files.c.height, media_files.c.size,
-).where(media_files.c.media_id.in_(bindparam("media_ids", expanding=True)))
-_ACCOUNT_MEDIA = select(*_COLUMNS).where(
+).where(media_files.c.media_id.in_(bindparam("media_ids", expanding=True))))
+_ACCOUNT_MEDIA = HotStatement(select(*_COLUMNS).where(
     media.c.account_id == bindparam("account_id"), media.c.id.in_(bindparam("media_ids", expanding=True))
-)
+))
 
 
 def insert_media(
@@ -94,7 +95,7 @@ def _with_files(connection: Connection, rows) -> list[MediaItem]:  # noqa: ANN00
     if not items:
         return []
     by_media: dict[int, list[StoredFile]] = {}
-    for media_id, *rest in connection.execute(_FILES_OF, {"media_ids": [i.id for i in items]}):
+    for media_id, *rest in _FILES_OF.all(connection, media_ids=[i.id for i in items]):
         by_media.setdefault(media_id, []).append(StoredFile(*rest))
     return [replace(i, files=tuple(by_media.get(i.id, ()))) for i in items]
 
@@ -126,7 +127,7 @@ def get_media(connection: Connection, account_id: str, media_id: int) -> MediaIt
 def media_by_ids(connection: Connection, account_id: str, media_ids: list[int]) -> list[MediaItem]:
     if not media_ids:
         return []
-    rows = connection.execute(_ACCOUNT_MEDIA, {"account_id": account_id, "media_ids": media_ids}).all()
+    rows = _ACCOUNT_MEDIA.all(connection, account_id=account_id, media_ids=media_ids)
     return _with_files(connection, rows)
 
 

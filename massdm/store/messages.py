@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from massdm.domain.queue import MessageFacts
+from massdm.store.hot import HotStatement
 from massdm.store.tables import mass_message_media, mass_message_user_ids, mass_messages, media
 
 
@@ -67,22 +68,24 @@ _MEDIA_READY = ~(
 
 # Statements of the read paths every queue, inbox and view request takes, built once.
 _IDS: BindParameter[int] = bindparam("message_ids", expanding=True)
-_NAMED_FANS = (
+_NAMED_FANS = HotStatement(
     select(mass_message_user_ids.c.message_id, mass_message_user_ids.c.fan_id)
     .where(mass_message_user_ids.c.message_id.in_(_IDS))
     .order_by(mass_message_user_ids.c.message_id, mass_message_user_ids.c.fan_id)
 )
-_MEDIA_REFS = (
+_MEDIA_REFS = HotStatement(
     select(mass_message_media.c.message_id, mass_message_media.c.media_id, mass_message_media.c.is_preview)
     .where(mass_message_media.c.message_id.in_(_IDS))
     .order_by(mass_message_media.c.message_id, mass_message_media.c.position)
 )
-_BY_ACCOUNT_AND_ID = select(*_COLUMNS).where(
+_BY_ACCOUNT_AND_ID_SELECT = select(*_COLUMNS).where(
     mass_messages.c.account_id == bindparam("account_id"), mass_messages.c.id == bindparam("message_id")
 )
-_BY_ID = select(*_COLUMNS).where(mass_messages.c.id == bindparam("message_id"))
-_BY_IDS = select(*_COLUMNS).where(mass_messages.c.id.in_(_IDS))
-_QUEUE = (
+_BY_ACCOUNT_AND_ID = HotStatement(_BY_ACCOUNT_AND_ID_SELECT)
+_BY_ACCOUNT_AND_ID_LOCKED = HotStatement(_BY_ACCOUNT_AND_ID_SELECT.with_for_update())
+_BY_ID = HotStatement(select(*_COLUMNS).where(mass_messages.c.id == bindparam("message_id")))
+_BY_IDS = HotStatement(select(*_COLUMNS).where(mass_messages.c.id.in_(_IDS)))
+_QUEUE = HotStatement(
     select(*_COLUMNS)
     .where(
         mass_messages.c.account_id == bindparam("account_id"),
@@ -129,7 +132,7 @@ def user_ids_of(connection: Connection, message_ids: list[int]) -> dict[int, lis
     """The fans each message names directly (userIds), in one query."""
     result: dict[int, list[int]] = {m: [] for m in message_ids}
     if message_ids:
-        for message_id, fan_id in connection.execute(_NAMED_FANS, {"message_ids": message_ids}):
+        for message_id, fan_id in _NAMED_FANS.all(connection, message_ids=message_ids):
             result[message_id].append(fan_id)
     return result
 
@@ -147,33 +150,33 @@ def media_of(connection: Connection, message_ids: list[int]) -> dict[int, list[t
     """(media id, is preview) in order, for each message."""
     result: dict[int, list[tuple[int, bool]]] = {m: [] for m in message_ids}
     if message_ids:
-        for message_id, media_id, is_preview in connection.execute(_MEDIA_REFS, {"message_ids": message_ids}):
+        for message_id, media_id, is_preview in _MEDIA_REFS.all(connection, message_ids=message_ids):
             result[message_id].append((media_id, is_preview))
     return result
 
 
 def get_message(connection: Connection, account_id: str, message_id: int, *, lock: bool = False) -> MassMessage | None:
     """The message; with `lock`, its row stays locked until the transaction ends (edits, cancels)."""
-    statement = _BY_ACCOUNT_AND_ID.with_for_update() if lock else _BY_ACCOUNT_AND_ID
-    row = connection.execute(statement, {"account_id": account_id, "message_id": message_id}).first()
+    statement = _BY_ACCOUNT_AND_ID_LOCKED if lock else _BY_ACCOUNT_AND_ID
+    row = statement.first(connection, account_id=account_id, message_id=message_id)
     return _message(row) if row else None
 
 
 def get_message_by_id(connection: Connection, message_id: int) -> MassMessage | None:
-    row = connection.execute(_BY_ID, {"message_id": message_id}).first()
+    row = _BY_ID.first(connection, message_id=message_id)
     return _message(row) if row else None
 
 
 def messages_by_ids(connection: Connection, message_ids: list[int]) -> dict[int, MassMessage]:
     if not message_ids:
         return {}
-    rows = connection.execute(_BY_IDS, {"message_ids": message_ids}).all()
+    rows = _BY_IDS.all(connection, message_ids=message_ids)
     return {row.id: _message(row) for row in rows}
 
 
 def list_queue(connection: Connection, account_id: str, *, sent_since: datetime, limit: int) -> list[MassMessage]:
     """Pending, scheduled and recently sent (or canceled) messages, newest first; not saved-for-later ones."""
-    rows = connection.execute(_QUEUE, {"account_id": account_id, "sent_since": sent_since, "limit": limit}).all()
+    rows = _QUEUE.all(connection, account_id=account_id, sent_since=sent_since, limit=limit)
     return [_message(r) for r in rows]
 
 

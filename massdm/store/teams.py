@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from massdm.store.hot import HotStatement
 from massdm.store.tables import teams
 
 
@@ -40,9 +41,9 @@ def get_team(connection: Connection, team_id: int) -> Team | None:
     return _team(row) if row else None
 
 
-# Built once: every metered call charges.
+# Every metered call charges: compiled once, run on the driver (store/hot.py).
 _BALANCE = select(teams.c.credit_balance).where(teams.c.id == bindparam("team_id"))
-_TAKE = (
+_TAKE = HotStatement(
     update(teams)
     .where(teams.c.id == bindparam("team_id"), teams.c.credit_balance >= bindparam("amount"))
     .values(credit_balance=teams.c.credit_balance - bindparam("amount"))
@@ -59,7 +60,8 @@ def take_credits(connection: Connection, team_id: int, amount: int) -> int | Non
 
     The guard lives in the UPDATE itself, so concurrent callers can never overdraw.
     """
-    return connection.execute(_TAKE, {"team_id": team_id, "amount": amount}).scalar_one_or_none()
+    row = _TAKE.first(connection, team_id=team_id, amount=amount)
+    return row.credit_balance if row is not None else None
 
 
 def set_balance(connection: Connection, team_id: int, balance: int) -> None:

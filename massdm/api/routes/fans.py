@@ -42,7 +42,9 @@ def _lister(status: FanStatus):  # noqa: ANN202 - one endpoint per subscription 
     return list_fans
 
 
-for _status, _summary in (("all", "All fans"), ("active", "Active fans"), ("expired", "Expired fans")):
+_LISTINGS: tuple[tuple[FanStatus, str], ...] = (("all", "All fans"), ("active", "Active fans"),
+                                                ("expired", "Expired fans"))
+for _status, _summary in _LISTINGS:
     router.add_api_route(
         f"/api/{{account}}/fans/{_status}",
         _lister(_status),

@@ -93,7 +93,7 @@ def _send(unit: RequestUnit, caller: Caller, body: MassMessageCreate, files: lis
     started MB of files): one unit of work, all or nothing."""
     caller.bind(unit)
     media, previews = [], []
-    for staged, item in zip(files, processed):
+    for staged, item in zip(files, processed, strict=True):
         upload = media_service.record_upload(
             caller.connection, account_id=caller.account.id, processed=item, size=staged.size,
             file_name=clean_file_name(staged.file_name), now=caller.now,

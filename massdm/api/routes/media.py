@@ -134,7 +134,8 @@ def list_vault(
     )
     to_url = media_urls(request)
     data = MediaPageOut(list=[MediaOut.of(i, to_url) for i in items], has_more=has_more)
-    return PagedEnvelope.page(data, page_url(request, offset=offset + limit, limit=limit) if has_more else None, caller.charge())
+    next_page = page_url(request, offset=offset + limit, limit=limit) if has_more else None
+    return PagedEnvelope.page(data, next_page, caller.charge())
 
 
 @router.get("/api/{account}/media/vault/{media_id}", response_model=Envelope[MediaOut], summary="Get vault media")

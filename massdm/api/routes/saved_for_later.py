@@ -47,8 +47,8 @@ def list_saved(
             summary="Automatic sending settings")
 def get_settings(caller: Metered) -> Envelope[SettingsOut]:
     settings = saved_service.get_settings(caller.connection, caller.account.id)
-    data = SettingsOut(is_enabled=settings.is_enabled, current_code=settings.period_hours if settings.is_enabled else 0,
-                       options=list(saved_service.PERIODS))
+    period = (settings.period_hours or 0) if settings.is_enabled else 0
+    data = SettingsOut(is_enabled=settings.is_enabled, current_code=period, options=list(saved_service.PERIODS))
     return Envelope(data=data, meta=caller.charge())
 
 

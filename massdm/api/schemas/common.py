@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -41,9 +41,9 @@ IdLike = Annotated[int | str, AfterValidator(_positive_id)]
 def _utc(moment: datetime) -> datetime:
     """Naive dates are UTC; any offset is converted. Out-of-range instants are invalid, not a 500."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     except (OverflowError, ValueError):
         raise ValueError("is outside the supported date range") from None
 
@@ -67,7 +67,7 @@ def iso(moment: datetime | None) -> str | None:
     """Response dates: ISO 8601 with offset, e.g. 2025-01-01T01:01:01+00:00."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class WireModel(BaseModel):

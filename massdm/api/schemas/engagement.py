@@ -25,8 +25,8 @@ class ChartSeries(BaseModel):
     delta: float | None
 
     @classmethod
-    def of(cls, series: Series, as_int: bool) -> "ChartSeries":
-        conv = (lambda v: int(v)) if as_int else (lambda v: round(v, 2))  # noqa: E731
+    def of(cls, series: Series, as_int: bool) -> ChartSeries:
+        conv = (lambda v: int(v)) if as_int else (lambda v: round(v, 2))
         return cls(
             chart=[ChartPoint(date=d, count=conv(v)) for d, v in series.chart],
             total=conv(series.total) if series.total is not None else None,
@@ -77,7 +77,7 @@ class BuyerOut(WireModel):
     paid_amount: str
 
     @classmethod
-    def of(cls, buyer: Buyer, now: datetime) -> "BuyerOut":
+    def of(cls, buyer: Buyer, now: datetime) -> BuyerOut:
         active = is_active(buyer.expires_at, now)
         return cls(
             id=buyer.fan_id, username=buyer.username, name=buyer.name, display_name=buyer.name,

@@ -33,7 +33,7 @@ class InboxMessageOut(WireModel):
     previews: list[int]
 
     @classmethod
-    def of(cls, entry: InboxEntry, url_of: UrlOf) -> "InboxMessageOut":
+    def of(cls, entry: InboxEntry, url_of: UrlOf) -> InboxMessageOut:
         m, delivery = entry.view.message, entry.delivery
         unlocked = entry.unlocked
         previews = set(entry.view.preview_ids)

@@ -58,7 +58,7 @@ class UserOut(WireModel):
     is_friend: bool
 
     @classmethod
-    def of(cls, view: FanView, now: datetime) -> "UserOut":
+    def of(cls, view: FanView, now: datetime) -> UserOut:
         fan = view.fan
         active = is_active(fan.expires_at, now)
         return cls(

@@ -25,7 +25,7 @@ class Whoami(BaseModel):
     team: WhoamiTeam
 
     @classmethod
-    def of(cls, key: ApiKey) -> "Whoami":
+    def of(cls, key: ApiKey) -> Whoami:
         return cls(
             api_key=WhoamiKey(name=key.name, last_used_at=iso(key.last_used_at), created_at=iso(key.created_at) or ""),
             team=WhoamiTeam(name=key.team_name, slug=key.team_slug),
@@ -51,7 +51,7 @@ class AccountOut(BaseModel):
     onlyfans_user_data: OnlyfansUserData
 
     @classmethod
-    def of(cls, account: Account) -> "AccountOut":
+    def of(cls, account: Account) -> AccountOut:
         return cls(
             id=account.id,
             display_name=account.display_name,

@@ -110,7 +110,7 @@ class QueueItemOut(WireModel):
     error: str | None
 
     @classmethod
-    def of(cls, view: MessageView) -> "QueueItemOut":
+    def of(cls, view: MessageView) -> QueueItemOut:
         state = view.state
         assert state is not None
         return cls(
@@ -158,7 +158,7 @@ class QueueOut(WireModel):
     subscribed_since: str | None
 
     @classmethod
-    def of(cls, view: MessageView) -> "QueueOut":
+    def of(cls, view: MessageView) -> QueueOut:
         m, state = view.message, view.state
         assert state is not None
         kinds = sorted({i.type for i in view.media})
@@ -214,7 +214,7 @@ class MessageItemOut(WireModel):
     can_send_message_to_buyers: bool | None = Field(default=None, exclude_if=_absent)
 
     @classmethod
-    def of(cls, view: MessageView, url_of: UrlOf) -> "MessageItemOut":
+    def of(cls, view: MessageView, url_of: UrlOf) -> MessageItemOut:
         m, state = view.message, view.state
         assert state is not None
         paid = m.price_cents > 0

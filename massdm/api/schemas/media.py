@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
@@ -49,14 +49,14 @@ class MediaOut(WireModel):
     duration: int
     has_custom_preview: bool = False
     files: FilesOut
-    video_sources: dict[str, str | None] = Field(default_factory=lambda: {"240": None, "720": None})
+    video_sources: dict[str, str | None] = Field(default_factory=lambda: dict.fromkeys(("240", "720")))
     counters: CountersOut = Field(default_factory=CountersOut)
     list_states: list[dict[str, object]] = Field(default_factory=list)
     has_posts: bool = False
     release_forms: list[dict[str, object]] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, item: MediaItem, url_of: UrlOf) -> "MediaOut":
+    def of(cls, item: MediaItem, url_of: UrlOf) -> MediaOut:
         def file_out(stored: StoredFile | None) -> FileOut | None:
             if stored is None:
                 return None
@@ -102,7 +102,7 @@ class UploadOut(BaseModel):
     media: MediaOut
 
     @classmethod
-    def of(cls, item: MediaItem, url_of: UrlOf, source_url: str | None) -> "UploadOut":
+    def of(cls, item: MediaItem, url_of: UrlOf, source_url: str | None) -> UploadOut:
         media = MediaOut.of(item, url_of)
         thumb = media.files.thumb
         return cls(

@@ -22,7 +22,7 @@ class ListUserOut(WireModel):
     view: str = "c"
 
     @classmethod
-    def of(cls, fan: Fan) -> "ListUserOut":
+    def of(cls, fan: Fan) -> ListUserOut:
         return cls(id=fan.id, username=fan.username, name=fan.name)
 
 
@@ -46,7 +46,7 @@ class UserListOut(WireModel):
     users: list[ListUserOut]
 
     @classmethod
-    def of(cls, view: ListView, *, id_as_string: bool = False) -> "UserListOut":
+    def of(cls, view: ListView, *, id_as_string: bool = False) -> UserListOut:
         editable = not view.is_system
         return cls(
             id=str(view.id) if id_as_string or view.is_system else view.id,

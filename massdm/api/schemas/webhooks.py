@@ -56,7 +56,7 @@ class WebhookOut(BaseModel):
     pause_reason: str | None
 
     @classmethod
-    def of(cls, w: Webhook) -> "WebhookOut":
+    def of(cls, w: Webhook) -> WebhookOut:
         return cls(
             id=w.id, url=w.endpoint_url, events=list(w.events), enabled=w.enabled,
             has_signing_secret=w.signing_secret is not None, created_at=iso(w.created_at) or "",
@@ -90,7 +90,7 @@ class DeliveryOut(BaseModel):
     created_at: str
 
     @classmethod
-    def of(cls, a: LoggedAttempt, secret: str) -> "DeliveryOut":
+    def of(cls, a: LoggedAttempt, secret: str) -> DeliveryOut:
         return cls(
             id=a.id, delivery_uuid=delivery_uuid(secret, a.delivery_id), event=a.event, attempt=a.attempt,
             succeeded=a.succeeded, status_code=a.status_code, error_type=a.error_type,
@@ -110,6 +110,6 @@ class QueuedOut(BaseModel):
     redelivered_from: int | None = None
 
     @classmethod
-    def of(cls, q: Queued, secret: str) -> "QueuedOut":
+    def of(cls, q: Queued, secret: str) -> QueuedOut:
         return cls(event=q.event, delivery_uuid=delivery_uuid(secret, q.delivery_id),
                    idempotency_key=event_key(secret, q.event_id), redelivered_from=q.redelivered_from)
