@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -12,6 +13,7 @@ from sqlalchemy import Engine
 from massdm import __version__
 from massdm.api.admission import Admission, Places
 from massdm.api.body_guard import BodyGuard
+from massdm.api.caller import SECURITY_SCHEME
 from massdm.api.errors import install_error_handlers
 from massdm.api.idempotency import IdempotencyMiddleware
 from massdm.api.metrics import RequestMetrics
@@ -121,7 +123,21 @@ def create_app(
     # Stored files, at stable URLs; names are random, so listing is impossible and guessing hopeless.
     app.mount(LocalMediaStore.URL_PREFIX, StaticFiles(directory=local_media.root), name="media")
     index_routes(app)
+    _document_security(app)
     return app
+
+
+def _document_security(app: FastAPI) -> None:
+    """The OpenAPI description names the bearer scheme the routes' `security` entries refer to."""
+    describe = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = describe()
+            schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEME
+        return app.openapi_schema or schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_routes(app: FastAPI, router: APIRouter) -> None:

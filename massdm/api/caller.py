@@ -23,8 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Path, Request, Security
-from fastapi.security import HTTPBearer
+from fastapi import Depends, Path, Request
 from sqlalchemy import Connection
 
 from massdm.api.schemas.common import Cache, Credits, Meta, RateLimits
@@ -39,8 +38,10 @@ from massdm.store.api_keys import ApiKey
 Scope = Literal["api", "fan"]
 NO_DAILY_LIMIT_NOTICE = "This plan has no daily request limit; only the per-minute limit applies."
 ACCOUNT_PATH = Path(description="The account id, `acct_` + 32 hex.")
-# Declares the scheme in the OpenAPI description; the key itself is read in the unit (`authenticate`).
-BEARER = Security(HTTPBearer(auto_error=False, description="Your massdm API key: `Authorization: Bearer massdm_...`"))
+# The scheme the OpenAPI description declares for every route that takes a caller (api/app.py);
+# the key itself is read in the unit (`authenticate`), not by a dependency of its own.
+SECURITY_SCHEME = {"HTTPBearer": {"type": "http", "scheme": "bearer",
+                                  "description": "Your massdm API key: `Authorization: Bearer massdm_...`"}}
 
 
 class Caller:
@@ -145,18 +146,18 @@ def error_meta(request: Request) -> dict[str, Any] | None:
 
 
 def _account_caller(cost: int):  # noqa: ANN202 - a FastAPI dependency
-    async def caller(request: Request, account: Annotated[str, ACCOUNT_PATH], _bearer: Any = BEARER) -> Caller:
+    async def caller(request: Request, account: Annotated[str, ACCOUNT_PATH]) -> Caller:
         return Caller(request, scope="api", cost=cost, names_account=True)
 
-    caller.massdm_cost = cost  # type: ignore[attr-defined]  # read by `route_cost`
+    caller.massdm_cost = cost  # type: ignore[attr-defined]  # marks a caller; read by `route_cost`
     return caller
 
 
-async def _team_caller(request: Request, _bearer: Any = BEARER) -> Caller:
+async def _team_caller(request: Request) -> Caller:
     return Caller(request, scope="api", cost=0, names_account=False)
 
 
-async def _fan_caller(request: Request, _bearer: Any = BEARER) -> Caller:
+async def _fan_caller(request: Request) -> Caller:
     return Caller(request, scope="fan", cost=0, names_account=False)
 
 
@@ -166,6 +167,12 @@ TeamCaller = Annotated[Caller, Depends(_team_caller)]
 FanCaller = Annotated[Caller, Depends(_fan_caller)]
 
 
+def takes_caller(route: object) -> bool:
+    """Whether a route's dependencies include a caller (it then needs an API key)."""
+    dependant = getattr(route, "dependant", None)
+    return any(hasattr(d.call, "massdm_cost") for d in getattr(dependant, "dependencies", ()))
+
+
 def route_cost(route: object) -> int:
     """The credits a route's caller is checked for (0 for a free route or one without a caller)."""
     dependant = getattr(route, "dependant", None)
@@ -173,8 +180,7 @@ def route_cost(route: object) -> int:
     return max((getattr(call, "massdm_cost", 0) for call in calls), default=0)
 
 
-async def _streaming_caller(request: Request, account: Annotated[str, ACCOUNT_PATH],
-                            _bearer: Any = BEARER) -> Caller:
+async def _streaming_caller(request: Request, account: Annotated[str, ACCOUNT_PATH]) -> Caller:
     """A metered caller checked in a short read unit of its own: the body streams in afterwards,
     for as long as the client takes, with no transaction (on SQLite, no lock) and no connection
     held meanwhile. The route binds it to its own unit later (`Caller.bind`) to charge."""
@@ -184,3 +190,5 @@ async def _streaming_caller(request: Request, account: Annotated[str, ACCOUNT_PA
 
 _streaming_caller.massdm_cost = 1  # type: ignore[attr-defined]
 StreamingCaller = Annotated[Caller, Depends(_streaming_caller)]
+_team_caller.massdm_cost = 0  # type: ignore[attr-defined]
+_fan_caller.massdm_cost = 0  # type: ignore[attr-defined]

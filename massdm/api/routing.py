@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
 from massdm.api.admission import Kind
-from massdm.api.caller import Caller
+from massdm.api.caller import SECURITY_SCHEME, Caller, takes_caller
 from massdm.api.transaction import RequestUnit, in_unit
 
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -56,6 +56,8 @@ class UnitOfWorkRoute(APIRoute):
             kind: Kind = "read" if methods and methods <= READ_METHODS else "write"
             endpoint = _in_one_trip(endpoint, kwargs.get("status_code"), kind)
         super().__init__(path, endpoint, **kwargs)
+        if takes_caller(self):  # documented as needing the key, as a security dependency would be
+            self.openapi_extra = {"security": [dict.fromkeys(SECURITY_SCHEME, [])], **(self.openapi_extra or {})}
 
 
 class RouteIndex:

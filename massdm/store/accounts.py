@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, exists, insert, select
 
+from massdm.store.hot import HotStatement
 from massdm.store.tables import accounts, api_key_accounts
 
 
@@ -78,18 +79,22 @@ def get_account_for_key(
     return _account(row) if row else None
 
 
-_TEAM_ACCOUNTS = (
+_TEAM_ACCOUNTS_SELECT = (
     select(*ACCOUNT_COLUMNS)
     .where(accounts.c.team_id == bindparam("team_id"))
     .order_by(accounts.c.created_at, accounts.c.id)
 )
-_KEY_ACCOUNTS = _TEAM_ACCOUNTS.where(key_may_use(bindparam("key_id")))
+_TEAM_ACCOUNTS = HotStatement(_TEAM_ACCOUNTS_SELECT)
+_KEY_ACCOUNTS = HotStatement(_TEAM_ACCOUNTS_SELECT.where(key_may_use(bindparam("key_id"))))
 
 
 def list_accounts_for_key(connection: Connection, *, team_id: int, key_id: int, all_accounts: bool) -> list[Account]:
     """The accounts the key may use (the fan side checks every request against them)."""
-    statement, params = (_TEAM_ACCOUNTS, {}) if all_accounts else (_KEY_ACCOUNTS, {"key_id": key_id})
-    return [Account(*r) for r in connection.execute(statement, {"team_id": team_id, **params})]
+    if all_accounts:
+        rows = _TEAM_ACCOUNTS.all(connection, team_id=team_id)
+    else:
+        rows = _KEY_ACCOUNTS.all(connection, team_id=team_id, key_id=key_id)
+    return [_account(r) for r in rows]
 
 
 def list_team_accounts(connection: Connection, team_id: int) -> list[Account]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from massdm.store.accounts import ACCOUNT_COLUMNS, Account, key_may_use
-from massdm.store.hot import HotStatement
+from massdm.store.hot import HotStatement, Row
 from massdm.store.tables import accounts, api_key_accounts, api_keys, teams
 
 
@@ -119,7 +118,7 @@ def find_active_key_and_account(
     return _key(row), account
 
 
-def _key(row: Any) -> ApiKey:
+def _key(row: Row) -> ApiKey:
     return ApiKey(
         row.id,
         row.team_id,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
+from massdm.store.hot import HotStatement
 from massdm.store.tables import deliveries, fans, mass_messages, purchases
 
 
@@ -26,12 +27,14 @@ _COLUMNS = (deliveries.c.message_id, deliveries.c.fan_id, deliveries.c.account_i
 
 # Parameter names differ from the column names: an UPDATE reserves those for its SET clause.
 _ONE = (deliveries.c.message_id == bindparam("of_message"), deliveries.c.fan_id == bindparam("of_fan"))
-_DELIVERY = select(*_COLUMNS).where(*_ONE)
-_FIRST_VIEW = update(deliveries).where(*_ONE, deliveries.c.viewed_at.is_(None)).values(viewed_at=bindparam("seen_at"))
+_DELIVERY = HotStatement(select(*_COLUMNS).where(*_ONE))
+_FIRST_VIEW = HotStatement(
+    update(deliveries).where(*_ONE, deliveries.c.viewed_at.is_(None)).values(viewed_at=bindparam("seen_at"))
+)
 
 
 def get_delivery(connection: Connection, message_id: int, fan_id: int) -> Delivery | None:
-    row = connection.execute(_DELIVERY, {"of_message": message_id, "of_fan": fan_id}).first()
+    row = _DELIVERY.first(connection, of_message=message_id, of_fan=fan_id)
     return Delivery(*row) if row else None
 
 
@@ -57,8 +60,7 @@ def inbox_page(
 
 def mark_viewed(connection: Connection, message_id: int, fan_id: int, now: datetime) -> bool:
     """Record the fan's first view; False if it was already viewed."""
-    result = connection.execute(_FIRST_VIEW, {"of_message": message_id, "of_fan": fan_id, "seen_at": now})
-    return result.rowcount == 1
+    return _FIRST_VIEW.run(connection, of_message=message_id, of_fan=fan_id, seen_at=now) == 1
 
 
 def mark_purchased(

@@ -18,11 +18,14 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 from sqlalchemy import Connection, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Row: TypeAlias = Any  # a named tuple of the statement's columns, by their keys
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class _Compiled:
     positional: tuple[str, ...] | None  # parameter names in order, for a positional paramstyle
     binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]
     row: Any  # the named tuple type of a result row (None for a statement without rows)
-    results: tuple[Callable[[Any], Any] | None, ...]
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # the result columns a processor converts
     defaults: dict[str, Any]  # the values of the statement's own literal parameters
     lists: tuple[str, ...]  # parameters that are lists of integers, written into the SQL per call
 
@@ -48,7 +51,7 @@ class HotStatement:
         return compiled
 
     def _compile(self, dialect: Dialect) -> _Compiled:
-        compiled = self.statement.compile(dialect=dialect)
+        compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
         lists = tuple(name for bind, name in compiled.bind_names.items() if bind.expanding)
         for bind, name in compiled.bind_names.items():
             if bind.expanding and not isinstance(bind.type, Integer):
@@ -57,14 +60,15 @@ class HotStatement:
                       for bind, name in compiled.bind_names.items() if not bind.expanding)
         positional = (tuple(n for n in compiled.positiontup or () if n not in lists)
                       if compiled.positional else None)
-        exported = getattr(self.statement, "selected_columns", None)
+        exported: Any = getattr(self.statement, "selected_columns", None)
         if exported is None:
             exported = getattr(self.statement, "exported_columns", ())  # an INSERT/UPDATE's RETURNING
         columns = list(exported)
-        row = namedtuple("Row", [column.key for column in columns]) if columns else None  # type: ignore[misc]
-        results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+        row = namedtuple("Row", [column.key for column in columns]) if columns else None
+        processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
+        processed = tuple((index, process) for index, process in enumerate(processors) if process is not None)
         defaults = {name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required}
-        return _Compiled(str(compiled), positional, binds, row, results, defaults, lists)
+        return _Compiled(str(compiled), positional, binds, row, processed, defaults, lists)
 
     def _cursor(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
         compiled = self._for(connection.dialect)
@@ -84,8 +88,10 @@ class HotStatement:
         return cursor, compiled
 
     def _row(self, compiled: _Compiled, raw: Any) -> Any:
-        return compiled.row._make(value if process is None else process(value)
-                                  for process, value in zip(compiled.results, raw, strict=True))
+        values = list(raw)
+        for index, process in compiled.processed:
+            values[index] = process(values[index])
+        return compiled.row._make(values)
 
     def first(self, connection: Connection, **params: Any) -> Any:
         """The first row, or None."""

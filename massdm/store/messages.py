@@ -349,7 +349,7 @@ def finish(connection: Connection, message_id: int, now: datetime) -> bool:
     ).rowcount == 1
 
 
-_ADD_COUNTERS = (
+_ADD_COUNTERS = HotStatement(
     update(mass_messages)
     .where(mass_messages.c.id == bindparam("of_message"))
     .values(viewed_count=mass_messages.c.viewed_count + bindparam("viewed"),
@@ -362,8 +362,8 @@ def add_counters(
     connection: Connection, message_id: int, *, viewed_count: int = 0, purchased_count: int = 0, revenue_cents: int = 0
 ) -> None:
     """Add to the message's counters in one statement (views, purchases, revenue)."""
-    connection.execute(_ADD_COUNTERS, {"of_message": message_id, "viewed": viewed_count,
-                                       "purchased": purchased_count, "revenue": revenue_cents})
+    _ADD_COUNTERS.run(connection, of_message=message_id, viewed=viewed_count, purchased=purchased_count,
+                      revenue=revenue_cents)
 
 
 def recover_expired(connection: Connection, now: datetime) -> int:
