@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 # A 64-bit id that is also SQLite's autoincrementing rowid alias.
@@ -26,9 +29,32 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; use the clock (UTC, aware)")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return _naive(value)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # noqa: ANN001
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC)
+        return None if value is None else _in_utc(value)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None]:
+        """`process_result_value` after the dialect's own conversion, in one closure (every row
+        of every listing converts several of these)."""
+        convert = self.impl_instance.dialect_impl(dialect).result_processor(dialect, coltype)
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            return _in_utc(convert(value) if convert is not None else value)
+
+        return process
+
+
+# The same moment with its zone set or dropped, built by the constructor: `datetime.replace(tzinfo=...)`
+# costs several times as much on CPython 3.11, and the store converts every datetime it reads or writes.
+def _in_utc(value: datetime) -> datetime:
+    return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond,
+                    UTC)
+
+
+def _naive(value: datetime) -> datetime:
+    return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
