@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -11,16 +11,17 @@ from sqlalchemy import Connection
 from massdm.domain import messages as rules
 from massdm.domain.audience import parse_list_id
 from massdm.domain.banned_words import BannedWords, Tier
-from massdm.domain.queue import QueueState, queue_state, status
+from massdm.domain.queue import queue_state
 from massdm.domain.webhooks import QUEUE_FINISHED, QUEUE_UPDATED
 from massdm.errors import NotFound, ValidationFailed
 from massdm.services import media as media_service
 from massdm.store import audience as audience_store
 from massdm.store import fans as fan_store
 from massdm.store import media as media_store
+from massdm.store import message_views
 from massdm.store import messages as message_store
 from massdm.store import user_lists as list_store
-from massdm.store.media import MediaItem
+from massdm.store.message_views import MessageView
 from massdm.store.messages import MassMessage
 from massdm.webhooks import outbox, payloads
 
@@ -56,44 +57,14 @@ class Policy:
     unsend_window: int
 
 
-@dataclass(frozen=True)
-class MessageView:
-    message: MassMessage
-    media: list[MediaItem] = field(default_factory=list)
-    preview_ids: list[int] = field(default_factory=list)
-    state: QueueState | None = None
-    user_ids: list[int] = field(default_factory=list)  # the fans the message names directly
-
-    @property
-    def status(self) -> str:
-        return status(self.message.facts)
-
-
 # --- reading -----------------------------------------------------------------------------
 
 
 def describe(
     connection: Connection, messages: list[MassMessage], now: datetime, policy: Policy, *, named_fans: bool
 ) -> list[MessageView]:
-    """Messages with their media and derived queue state, in a few queries however many there are;
-    with `named_fans`, also the fans each names (`userIds`: only a message's full settings show them)."""
-    ids = [m.id for m in messages]
-    media_refs = message_store.media_of(connection, ids)
-    named = message_store.user_ids_of(connection, ids) if named_fans else {i: [] for i in ids}
-    by_account: dict[str, set[int]] = {}
-    for m in messages:
-        by_account.setdefault(m.account_id, set()).update(media_id for media_id, _ in media_refs[m.id])
-    items: dict[int, MediaItem] = {}
-    for account_id, ids in by_account.items():
-        items.update({i.id: i for i in media_store.media_by_ids(connection, account_id, sorted(ids))})
-    views = []
-    for m in messages:
-        attached = [items[media_id] for media_id, _ in media_refs[m.id] if media_id in items]
-        ready = all(i.is_ready for i in attached)
-        state = queue_state(replace(m.facts, media_ready=ready), now, policy.unsend_window)
-        previews = [media_id for media_id, is_preview in media_refs[m.id] if is_preview]
-        views.append(MessageView(m, attached, previews, state, named[m.id]))
-    return views
+    """The messages as this deployment shows them (store/message_views.py, under its unsend window)."""
+    return message_views.describe(connection, messages, now, policy.unsend_window, named_fans=named_fans)
 
 
 def announce(connection: Connection, message: MassMessage, now: datetime, policy: Policy, *,

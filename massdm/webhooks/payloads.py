@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from massdm.domain.messages import format_price
 
-if TYPE_CHECKING:  # the services' view of a message; only its shape is used here
-    from massdm.services.mass_messaging import MessageView
+if TYPE_CHECKING:
     from massdm.store.deliveries import Delivery
     from massdm.store.fans import Fan
+    from massdm.store.message_views import MessageView
     from massdm.store.messages import MassMessage
 
 

@@ -30,11 +30,11 @@ from massdm.domain.media import clean_file_name, upload_cost
 from massdm.services import engagement as engagement_service
 from massdm.services import mass_messaging as message_service
 from massdm.services import media as media_service
-from massdm.services.mass_messaging import MessageView
 from massdm.services.media import Processed
 from massdm.services.metering import insufficient_credits
 from massdm.store.accounts import Account
 from massdm.store.api_keys import ApiKey
+from massdm.store.message_views import MessageView
 
 router = APIRouter(tags=["Mass Messaging"], route_class=UnitOfWorkRoute)
 

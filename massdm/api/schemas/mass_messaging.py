@@ -10,7 +10,8 @@ from pydantic import BeforeValidator, Field
 from massdm.api.schemas.common import IdLike, Instant, Text, WireModel, iso
 from massdm.api.schemas.media import MediaOut, UrlOf
 from massdm.domain.messages import crop, format_price
-from massdm.services.mass_messaging import MessageDraft, MessageView
+from massdm.services.mass_messaging import MessageDraft
+from massdm.store.message_views import MessageView
 
 
 def _comma_list(value: object) -> object:
