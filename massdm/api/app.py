@@ -111,7 +111,7 @@ def create_app(
     local_media = LocalMediaStore(settings.media_dir)
     app.state.media_store = media_store or local_media
     app.state.av_tools = AvTools.find(settings.ffprobe, settings.ffmpeg)
-    app.state.policy = Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
+    app.state.policy = Policy.from_settings(settings)
     app.state.worker = worker
     app.state.wake_worker = wake_workers
     app.state.admission = Admission(places)

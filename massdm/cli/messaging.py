@@ -18,7 +18,6 @@ from rich.table import Table
 from massdm.cli.session import clock, console, fail, open_store, print_json
 from massdm.config import Settings
 from massdm.delivery.worker import DeliveryWorker, start_in_thread, worker_config
-from massdm.domain.banned_words import BannedWords
 from massdm.domain.messages import format_price
 from massdm.errors import MassdmError
 from massdm.services import engagement as engagement_service
@@ -28,9 +27,6 @@ from massdm.store import accounts as account_store
 from massdm.store import messages as message_store
 from massdm.store.db import transaction
 from massdm.webhooks.dispatcher import WebhookDispatcher, dispatch_config
-
-def _policy(settings: Settings) -> Policy:
-    return Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
 
 
 def send(
@@ -51,7 +47,7 @@ def send(
     """Send a mass message (as the platform operator: no key, no credits)."""
     settings = Settings()
     engine = open_store(settings)
-    policy = _policy(settings)
+    policy = Policy.from_settings(settings)
     try:
         amount = Decimal(price) if price is not None else None
     except InvalidOperation:
@@ -121,10 +117,11 @@ def messages(
     """The mass message overview as a table."""
     settings = Settings()
     engine = open_store(settings)
+    policy = Policy.from_settings(settings)
     with transaction(engine) as connection:
         page = engagement_service.sent_messages(connection, account, start=None, end=None, before_id=None,
-                                                query=None, limit=limit, now=clock.now(), policy=_policy(settings))
-        queued = message_service.list_queue(connection, account, clock.now(), _policy(settings))
+                                                query=None, limit=limit, now=clock.now(), policy=policy)
+        queued = message_service.list_queue(connection, account, clock.now(), policy)
     table = Table(title=f"mass messages of {account}")
     for column in ("id", "date", "status", "sent", "viewed", "bought", "price", "revenue", "text"):
         table.add_column(column, justify="right" if column in ("id", "sent", "viewed", "bought") else "left")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
@@ -24,6 +25,9 @@ from massdm.store import user_lists as list_store
 from massdm.store.message_views import MessageView
 from massdm.store.messages import MassMessage
 from massdm.webhooks import outbox, payloads
+
+if TYPE_CHECKING:
+    from massdm.config import Settings
 
 QUEUE_RECENT_DAYS = 7
 QUEUE_LIMIT = 500
@@ -55,6 +59,10 @@ class Policy:
 
     banned_words: BannedWords
     unsend_window: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        return cls(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
 
 
 # --- reading -----------------------------------------------------------------------------
