@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
+
+from massdm.domain.ids import is_random_id, new_random_id
 
 QUEUE_UPDATED = "chat_queue.updated"
 QUEUE_FINISHED = "chat_queue.finished"
@@ -30,7 +31,7 @@ EVENTS: dict[str, str] = {
 }
 
 MAX_ATTEMPTS = 3
-WEBHOOK_ID = re.compile(r"wh_[0-9a-f]{32}")
+WEBHOOK_PREFIX = "wh_"
 
 
 class AccountScope(StrEnum):
@@ -41,9 +42,13 @@ class AccountScope(StrEnum):
     EXCLUSIVE = "exclusive"  # every account but the listed ones
 
 
+def new_webhook_id() -> str:
+    return new_random_id(WEBHOOK_PREFIX)
+
+
 def is_webhook_id(text: str) -> bool:
     """Whether `text` can name a webhook (`wh_` + 32 hex); anything else is not found, unasked."""
-    return WEBHOOK_ID.fullmatch(text) is not None
+    return is_random_id(text, WEBHOOK_PREFIX)
 
 
 def body(event: str, account_id: str | None, payload: dict[str, Any]) -> bytes:

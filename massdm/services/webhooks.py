@@ -6,7 +6,6 @@ inclusive webhooks of its own accounts: anything wider would hand it other accou
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -101,7 +100,7 @@ def list_webhooks(connection: Connection, key: ApiKey) -> list[Webhook]:
 
 def create(connection: Connection, key: ApiKey, draft: WebhookDraft, now: datetime, *, allow_private: bool) -> Webhook:
     scope = _check(connection, key, draft, allow_private)
-    webhook_id = f"wh_{uuid.uuid4().hex}"
+    webhook_id = rules.new_webhook_id()
     webhook_store.insert_webhook(
         connection, events=draft.events, account_ids=[] if scope is AccountScope.GLOBAL else draft.account_ids,
         id=webhook_id, team_id=key.team_id, endpoint_url=draft.endpoint_url.strip(), account_scope=scope.value,
