@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from massdm.domain.messages import format_price
@@ -15,11 +15,13 @@ if TYPE_CHECKING:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment is not None else None
+    """Dates as every response writes them: UTC, whole seconds, with the offset."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds") if moment is not None else None
 
 
 def queue_item(view: MessageView) -> dict[str, Any]:
-    """The queue item, exactly as `GET /api/{account}/mass-messaging` lists it."""
+    """The queue item: the chat_queue.* payload, and what `GET /api/{account}/mass-messaging` lists
+    (api/schemas `QueueItemOut` validates this dict, so both always say the same)."""
     state = view.state
     assert state is not None
     return {
