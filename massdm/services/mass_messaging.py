@@ -23,7 +23,7 @@ from massdm.store import message_views
 from massdm.store import messages as message_store
 from massdm.store import user_lists as list_store
 from massdm.store.message_views import MessageView
-from massdm.store.messages import MassMessage
+from massdm.store.messages import MassMessage, MessageEdit, NewMessage
 from massdm.webhooks import outbox, payloads
 
 if TYPE_CHECKING:
@@ -184,15 +184,14 @@ def send(connection: Connection, account_id: str, draft: MessageDraft, now: date
         raise ValidationFailed.field("userLists", "Choose who receives the message: userLists and/or userIds.")
     rules.require_media_for_price(cents, len(draft.media_files or []))
 
-    message_id = message_store.insert_message(
-        connection,
+    message_id = message_store.insert_message(connection, NewMessage(
         account_id=account_id, text=text, raw_text=rules.raw_text(text), locked_text=bool(draft.locked_text),
         price_cents=cents, giphy_id=draft.giphy_id, release_forms=draft.release_forms or {},
         user_lists=[str(r) for r in user_lists], excluded_lists=[str(r) for r in excluded],
         subscribed_since=since, created_at=now, saved_for_later=draft.save_for_later,
         scheduled_at=draft.scheduled_at,
         due_at=None if draft.save_for_later else (draft.scheduled_at or now),
-    )
+    ))
     message_store.set_user_ids(connection, message_id, user_ids)
     message = message_store.get_message(connection, account_id, message_id)
     assert message is not None
@@ -228,23 +227,18 @@ def update(
         raise ValidationFailed.field("id", "This mass message has already been sent; unsend it instead of editing.")
     text = _check_text(draft.text)
     _screen(text, draft.block_banned_words, policy)
-    values: dict[str, object] = {"text": text, "raw_text": rules.raw_text(text)}
-    if draft.locked_text is not None:
-        values["locked_text"] = draft.locked_text
-    if draft.giphy_id is not None:
-        values["giphy_id"] = draft.giphy_id
     if draft.scheduled_at is not None:
         rules.check_timing(scheduled_at=draft.scheduled_at, save_for_later=False, subscribed_within=None, now=now)
-        values.update(scheduled_at=draft.scheduled_at, due_at=draft.scheduled_at, saved_for_later=False)
+    user_lists: list[str] | None = None
     if draft.user_lists is not None:
-        values["user_lists"] = [str(r) for r in _list_refs(connection, account_id, draft.user_lists, "userLists")]
+        user_lists = [str(r) for r in _list_refs(connection, account_id, draft.user_lists, "userLists")]
     if draft.user_ids is not None:
         message_store.set_user_ids(connection, message.id, _user_ids(connection, account_id, draft.user_ids))
     if draft.user_lists is not None or draft.user_ids is not None:
-        if not values.get("user_lists", message.user_lists) and not message_store.user_ids(connection, message.id):
+        lists = user_lists if user_lists is not None else message.user_lists
+        if not lists and not message_store.user_ids(connection, message.id):
             raise ValidationFailed.field("userLists", "Choose who receives the message: userLists and/or userIds.")
     cents = rules.price_cents(draft.price) if draft.price is not None else message.price_cents
-    values["price_cents"] = cents
     if draft.media_files is not None:
         _attach(connection, message, draft.media_files, draft.previews or [], now)
     elif draft.previews is not None:
@@ -254,7 +248,10 @@ def update(
         message_store.set_media(connection, message.id, [(m, n in positions) for n, (m, _) in enumerate(current)])
     media_count = len(message_store.media_of(connection, [message.id])[message.id])
     rules.require_media_for_price(cents, media_count)
-    message_store.update_message(connection, message.id, **values, claimed_by=None, lease_until=None)
+    message_store.edit_unsent(connection, message.id, MessageEdit(
+        text=text, raw_text=rules.raw_text(text), price_cents=cents, locked_text=draft.locked_text,
+        giphy_id=draft.giphy_id, user_lists=user_lists, scheduled_at=draft.scheduled_at,
+    ))
     changed = get_message(connection, account_id, message.id)
     if not changed.saved_for_later:
         announce(connection, changed, now, policy)
@@ -275,7 +272,7 @@ def delete(connection: Connection, account_id: str, message_id: int, now: dateti
     state = queue_state(message.facts, now, policy.unsend_window)
     if message.started and not state.can_unsend:
         raise ValidationFailed.field("id", "The unsend window of this mass message has closed.")
-    message_store.update_message(connection, message.id, canceled_at=now)
+    message_store.cancel(connection, message.id, now)
     canceled = get_message(connection, account_id, message.id)
     if not canceled.saved_for_later:
         announce(connection, canceled, now, policy)
