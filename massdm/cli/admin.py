@@ -192,11 +192,9 @@ def credits_add(
 ) -> None:
     """Top up (or reduce) a team's credit balance."""
     with transaction(open_store(Settings())) as connection:
-        owner = team_store.get_team_by_slug(connection, team)
-        if owner is None:
-            fail(f"team {team} does not exist")
-        balance = max(0, owner.credit_balance + amount)
-        team_store.set_balance(connection, owner.id, balance)
+        balance = team_store.add_credits(connection, team, amount)
+    if balance is None:
+        fail(f"team {team} does not exist")
     typer.echo(f"team {team} balance: {balance}")
 
 
