@@ -79,7 +79,7 @@ def delivery_uuid(instance_secret: str, delivery_id: int) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Three attempts; the second `first_delay` after the first, the third four times that after the second."""
+    """`attempts` tries (MAX_ATTEMPTS by default); each wait four times the last, from `first_delay`."""
 
     first_delay: timedelta = timedelta(seconds=10)
     attempts: int = MAX_ATTEMPTS
@@ -91,9 +91,12 @@ class RetryPolicy:
         return self.first_delay * (4 ** (attempt - 1))
 
 
-def pause_reason(consecutive_failures: int, threshold: int) -> str | None:
-    """Why a webhook is paused after this many failed deliveries in a row, or None to keep sending."""
+def pause_reason(consecutive_failures: int, threshold: int, retry: RetryPolicy) -> str | None:
+    """Why a webhook is paused after this many failed deliveries in a row, or None to keep sending.
+
+    The attempts named are those of the policy the deliveries were made under, not a number of its own.
+    """
     if threshold <= 0 or consecutive_failures < threshold:
         return None
-    return (f"Paused by massdm after {consecutive_failures} deliveries in a row failed all {MAX_ATTEMPTS} attempts; "
-            "enable it again (PUT with enabled: true) once the endpoint works.")
+    return (f"Paused by massdm after {consecutive_failures} deliveries in a row failed all {retry.attempts} "
+            "attempts; enable it again (PUT with enabled: true) once the endpoint works.")

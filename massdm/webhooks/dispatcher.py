@@ -4,8 +4,9 @@ Each delivery is claimed with a lease (a guarded UPDATE; SKIP LOCKED on PostgreS
 no transaction open, and its attempt is then logged and counted in one transaction guarded by
 the claim. A worker that dies mid-send loses its claim when the lease runs out and the
 delivery is sent again, with the same idempotency key: receivers see each event at least once.
-A delivery has three attempts; one failing all three counts against its webhook, and a webhook
-failing `pause_after` deliveries in a row is paused (disabled, with the reason on it).
+A delivery has the retry policy's attempts (three by default); one failing all of them counts
+against its webhook, and a webhook failing `pause_after` deliveries in a row is paused (disabled,
+with the reason on it).
 """
 
 from __future__ import annotations
@@ -206,7 +207,7 @@ class WebhookDispatcher:
                 webhook_deliveries.reset_failures(connection, due.webhook_id)
             elif delay is None:
                 failures = webhook_deliveries.count_failure(connection, due.webhook_id)
-                reason = rules.pause_reason(failures, self.config.pause_after)
+                reason = rules.pause_reason(failures, self.config.pause_after, self.config.retry)
                 if reason and webhook_deliveries.pause(connection, due.webhook_id, reason, now):
                     log.warning("webhook %s paused: %s", due.webhook_id, reason)
                     metrics.WEBHOOKS_PAUSED.inc()

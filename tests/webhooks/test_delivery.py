@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import func, select
 
-from massdm.domain.webhooks import verify
+from massdm.domain.webhooks import RetryPolicy, verify
 from massdm.store.db import transaction
 from massdm.store.tables import webhook_attempts, webhook_deliveries, webhook_events
 from massdm.webhooks.dispatcher import DispatchConfig, WebhookDispatcher
@@ -221,3 +221,19 @@ def test_deleting_a_webhook_drops_what_it_was_still_owed(app, client, caller, ho
     assert dispatch() == 0 and receiver.received == []
     with transaction(app.state.engine) as connection:
         assert connection.execute(select(func.count()).select_from(webhook_deliveries)).scalar_one() == 0
+
+
+def test_the_pause_reason_counts_the_attempts_the_dispatcher_made(app, client, caller, hook, receiver, clock, fans,
+                                                                 send):
+    receiver.script = lambda n, _d: Reply(500)
+    webhook = hook(events=["chat_queue.updated"])
+    two_tries = WebhookDispatcher(app.state.engine, clock, DispatchConfig(
+        senders=1, retry=RetryPolicy(first_delay=RETRY, attempts=2), pause_after=1,
+        sender=SenderConfig(allow_private=True, total_timeout=2)), name="two-tries")
+    send()
+    for _ in range(3):
+        two_tries.run_until_idle()
+        clock.advance(RETRY * 4)
+    paused = client.get(f"/api/webhooks/{webhook['id']}", headers=caller.headers).json()["data"]
+    assert len(receiver.received) == 2 and paused["enabled"] is False
+    assert "1 deliveries in a row failed all 2 attempts" in paused["pause_reason"]
