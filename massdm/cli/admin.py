@@ -169,20 +169,21 @@ def fans_import(
     with transaction(engine) as connection:
         if account_store.get_account(connection, account) is None:
             fail(f"account {account} does not exist")
+    try:
+        total = fan_service.check_csv(file)
+    except fan_service.CsvImportError as error:
+        fail("nothing imported:\n  " + "\n  ".join(error.problems))
+    rows = created = updated = 0
     with Progress(
         TextColumn("importing fans"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
     ) as progress:
-        task = progress.add_task("import", total=None)
-
-        def on_progress(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        try:
-            result = fan_service.import_fans_csv(engine, account, file, clock, on_progress=on_progress)
-        except fan_service.CsvImportError as error:
-            progress.stop()
-            fail("nothing imported:\n  " + "\n  ".join(error.problems))
-    console.print(f"imported {result.rows} rows: {result.created} new fans, {result.updated} updated")
+        task = progress.add_task("import", total=total)
+        for batch in fan_service.csv_batches(file):  # one transaction per batch (services/fans.py says why)
+            with transaction(engine) as connection:
+                result = fan_service.upsert_fans(connection, account, batch, clock.now())
+            rows, created, updated = rows + result.received, created + result.created, updated + result.updated
+            progress.update(task, completed=rows)
+    console.print(f"imported {rows} rows: {created} new fans, {updated} updated")
 
 
 @credits_app.command("add")
@@ -206,7 +207,8 @@ def demo(
 ) -> None:
     """Create (or reuse) a demo team, account, key, fans and two lists; print how to call them."""
     settings = Settings()
-    world = demo_service.set_up_demo(open_store(settings), settings, clock, fans=fans, api_key=api_key)
+    with transaction(open_store(settings)) as connection:
+        world = demo_service.set_up_demo(connection, settings, clock.now(), fans=fans, api_key=api_key)
     info = {"account": world.account, "api_key": world.api_key, "base_url": base_url(settings)}
     if as_json:
         print_json(info)
