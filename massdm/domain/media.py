@@ -11,7 +11,6 @@ from typing import Literal
 from massdm.domain.ids import is_random_id, new_random_id
 
 MediaType = Literal["photo", "gif", "video", "audio"]
-MEDIA_TYPES: tuple[MediaType, ...] = ("photo", "gif", "video", "audio")
 
 UPLOAD_PREFIX = "ofapi_media_"
 BYTES_PER_MB = 1_000_000  # the contract's 1 MB = 1,000 KB
