@@ -8,9 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from massdm.config import Settings
 from massdm.services import accounts as account_service
 from massdm.store.db import create_store_engine, migrate, transaction
 from massdm.store.teams import Team
+from massdm.webhooks.receiver import Received, Reply, WebhookReceiver
 from tests.backends import ON_POSTGRES, database_url, drop_created, redis_env, redis_settings
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -241,3 +243,48 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_server(tmp_path_factory.mktemp("server"))
     yield running
     running.stop()
+
+
+class Receiver:
+    """massdm's own webhook receiver (`massdm webhooks listen`) on loopback, keeping every delivery;
+    set `script` to choose each reply (from the delivery's number, 1-based)."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self._server = WebhookReceiver("127.0.0.1", 0, on_delivery=self.received.append)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"{self._server.url}/hook"
+
+    @property
+    def script(self) -> Callable[[int, Received], Reply] | None:
+        return self._server.answer
+
+    @script.setter
+    def script(self, answer: Callable[[int, Received], Reply]) -> None:
+        self._server.answer = answer
+
+    def events(self) -> list[str | None]:
+        return [d.event for d in self.received]
+
+    def wait_for(self, check: Callable[[list[Received]], bool], timeout: float = 30) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = list(self.received)
+            if check(seen):
+                return seen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the receiver did not get what was expected; it got {[d.event for d in seen]}")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    yield running
+    running.close()

@@ -35,7 +35,6 @@ from massdm.api.state import AppState
 from massdm.clock import Clock, SystemClock
 from massdm.config import Settings
 from massdm.delivery.worker import DeliveryWorker, start_in_thread, worker_config
-from massdm.domain.banned_words import BannedWords
 from massdm.media.probe import AvTools
 from massdm.media.storage import LocalMediaStore, MediaStore
 from massdm.services.mass_messaging import Policy
@@ -102,7 +101,7 @@ def create_app(
         ledger_factory=ledger_factory,
         media_store=media_store or local_media,
         av_tools=AvTools.find(settings.ffprobe, settings.ffmpeg),
-        policy=Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds),
+        policy=Policy.from_settings(settings),
         admission=Admission(places),
         wake_workers=wake_workers,
         worker=worker,

@@ -9,10 +9,11 @@ the connection they are given.
 A read runs in a snapshot: on SQLite a deferred transaction in WAL mode, which never waits for
 or blocks a writer, however long it reads; when it charges (once it has read what it answers) the
 snapshot ends and the same connection writes the charge and the key's last-use stamp in a short
-write transaction (on PostgreSQL, where reads do not block writers anyway, all in one transaction). A write runs in one transaction holding its effect, its
-charge and, under an `Idempotency-Key`, the response a retry will get: the three commit
-together or not at all, so a crash at any moment leaves either a committed answer to replay or
-nothing that happened (docs/reliability.md).
+write transaction (on PostgreSQL, where reads do not block writers anyway, all in one
+transaction). A write runs in one transaction holding its effect, its charge and, under an
+`Idempotency-Key`, the response a retry will get: the three commit together or not at all, so a
+crash at any moment leaves either a committed answer to replay or nothing that happened
+(docs/reliability.md).
 """
 
 from __future__ import annotations

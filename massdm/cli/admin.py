@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy.engine import make_url
 
 from massdm.cli.session import base_url, clock, console, fail, open_store, print_json
 from massdm.config import Settings
@@ -17,9 +16,7 @@ from massdm.errors import MassdmError
 from massdm.services import accounts as account_service
 from massdm.services import demo as demo_service
 from massdm.services import fans as fan_service
-from massdm.store import accounts as account_store
-from massdm.store import teams as team_store
-from massdm.store.db import transaction
+from massdm.store.db import shown_url, transaction
 
 app = typer.Typer(help="massdm: mass messaging for creator platforms.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Creator accounts.", no_args_is_help=True)
@@ -34,8 +31,8 @@ app.add_typer(credits_app, name="credits")
 
 @app.command()
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Interface to bind (default MASSDM_HOST or 127.0.0.1).")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (default MASSDM_PORT or 8000).")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default MASSDM_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default MASSDM_PORT or 8000).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="API processes sharing the port.")] = 1,
     allow_private_webhooks: Annotated[bool, typer.Option(
         "--allow-private-webhooks", help="Let webhooks call loopback and private addresses (a local sandbox; "
@@ -53,7 +50,7 @@ def serve(
         updates["webhooks_allow_private"] = True
         os.environ["MASSDM_WEBHOOKS_ALLOW_PRIVATE"] = "1"  # for the processes of --workers N
     settings = settings.model_copy(update=updates)
-    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    shown = shown_url(settings.database_url)
     console.print(f"massdm serving on {base_url(settings)} with {workers} process(es) (database {shown})")
     if workers == 1:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
@@ -74,7 +71,7 @@ def migrate_command() -> None:
     """Apply database migrations up to the newest."""
     settings = Settings()
     open_store(settings)
-    console.print(f"database at {make_url(settings.database_url).render_as_string(hide_password=True)} is up to date")
+    console.print(f"database at {shown_url(settings.database_url)} is up to date")
 
 
 @accounts_app.command("create")
@@ -105,15 +102,15 @@ def accounts_create(
 @keys_app.command("create")
 def keys_create(
     account: Annotated[
-        Optional[list[str]], typer.Option("--account", help="Limit the key to this account (repeatable).")
+        list[str] | None, typer.Option("--account", help="Limit the key to this account (repeatable).")
     ] = None,
-    team: Annotated[Optional[str], typer.Option(help="Team slug (default: the accounts' team, or 'default').")] = None,
+    team: Annotated[str | None, typer.Option(help="Team slug (default: the accounts' team, or 'default').")] = None,
     name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "cli",
-    limit_minute: Annotated[Optional[int], typer.Option(help="Requests per minute.", min=1)] = None,
-    limit_day: Annotated[Optional[int], typer.Option(help="Requests per day.", min=1)] = None,
+    limit_minute: Annotated[int | None, typer.Option(help="Requests per minute.", min=1)] = None,
+    limit_day: Annotated[int | None, typer.Option(help="Requests per day.", min=1)] = None,
     no_daily_limit: Annotated[bool, typer.Option("--no-daily-limit", help="A plan without a daily limit.")] = False,
     scope: Annotated[
-        Optional[list[str]], typer.Option("--scope", help="api (the provider's API, default) and/or fan (fan side).")
+        list[str] | None, typer.Option("--scope", help="api (the provider's API, default) and/or fan (fan side).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -124,10 +121,10 @@ def keys_create(
         with transaction(open_store(settings)) as connection:
             slug = team
             if slug is None and account_ids:
-                first = account_store.get_account(connection, account_ids[0])
+                first = account_service.get_account(connection, account_ids[0])
                 if first is None:
                     fail(f"account {account_ids[0]} does not exist")
-                owner = team_store.get_team(connection, first.team_id)
+                owner = account_service.team_of(connection, first)
             else:
                 owner = account_service.ensure_team(
                     connection,
@@ -152,8 +149,8 @@ def keys_create(
         print_json({"api_key": issued.api_key, "team": issued.team_slug, "accounts": issued.account_ids,
                      "scopes": sorted(scope or ["api"])})
     else:
-        scope = ", ".join(issued.account_ids) if issued.account_ids else "every account of the team"
-        console.print(f"key for team {issued.team_slug}, usable on {scope} (shown once, keep it):")
+        usable = ", ".join(issued.account_ids) if issued.account_ids else "every account of the team"
+        console.print(f"key for team {issued.team_slug}, usable on {usable} (shown once, keep it):")
         typer.echo(issued.api_key)
 
 
@@ -167,22 +164,23 @@ def fans_import(
     settings = Settings()
     engine = open_store(settings)
     with transaction(engine) as connection:
-        if account_store.get_account(connection, account) is None:
+        if account_service.get_account(connection, account) is None:
             fail(f"account {account} does not exist")
+    try:
+        total = fan_service.check_csv(file)
+    except fan_service.CsvImportError as error:
+        fail("nothing imported:\n  " + "\n  ".join(error.problems))
+    rows = created = updated = 0
     with Progress(
         TextColumn("importing fans"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
     ) as progress:
-        task = progress.add_task("import", total=None)
-
-        def on_progress(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        try:
-            result = fan_service.import_fans_csv(engine, account, file, clock, on_progress=on_progress)
-        except fan_service.CsvImportError as error:
-            progress.stop()
-            fail("nothing imported:\n  " + "\n  ".join(error.problems))
-    console.print(f"imported {result.rows} rows: {result.created} new fans, {result.updated} updated")
+        task = progress.add_task("import", total=total)
+        for batch in fan_service.csv_batches(file):  # one transaction per batch (services/fans.py says why)
+            with transaction(engine) as connection:
+                result = fan_service.upsert_fans(connection, account, batch, clock.now())
+            rows, created, updated = rows + result.received, created + result.created, updated + result.updated
+            progress.update(task, completed=rows)
+    console.print(f"imported {rows} rows: {created} new fans, {updated} updated")
 
 
 @credits_app.command("add")
@@ -192,23 +190,22 @@ def credits_add(
 ) -> None:
     """Top up (or reduce) a team's credit balance."""
     with transaction(open_store(Settings())) as connection:
-        owner = team_store.get_team_by_slug(connection, team)
-        if owner is None:
-            fail(f"team {team} does not exist")
-        balance = max(0, owner.credit_balance + amount)
-        team_store.set_balance(connection, owner.id, balance)
+        balance = account_service.add_credits(connection, team, amount)
+    if balance is None:
+        fail(f"team {team} does not exist")
     typer.echo(f"team {team} balance: {balance}")
 
 
 @app.command()
 def demo(
     fans: Annotated[int, typer.Option(help="How many demo fans.", min=0, max=1_000_000)] = 500,
-    api_key: Annotated[Optional[str], typer.Option(help="Use this key (created once, then reused).")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Use this key (created once, then reused).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create (or reuse) a demo team, account, key, fans and two lists; print how to call them."""
     settings = Settings()
-    world = demo_service.set_up_demo(open_store(settings), settings, clock, fans=fans, api_key=api_key)
+    with transaction(open_store(settings)) as connection:
+        world = demo_service.set_up_demo(connection, settings, clock.now(), fans=fans, api_key=api_key)
     info = {"account": world.account, "api_key": world.api_key, "base_url": base_url(settings)}
     if as_json:
         print_json(info)
@@ -218,4 +215,5 @@ def demo(
     console.print(f"  api key:  {world.api_key}")
     console.print(f"  base url: {info['base_url']}")
     console.print(f"  fans:     {world.fans}; lists: {', '.join(f'{n} ({i})' for n, i in world.lists.items())}")
-    console.print(f"  try:      curl -H 'Authorization: Bearer {world.api_key}' {info['base_url']}/api/whoami", soft_wrap=True)
+    curl = f"curl -H 'Authorization: Bearer {world.api_key}' {info['base_url']}/api/whoami"
+    console.print(f"  try:      {curl}", soft_wrap=True)

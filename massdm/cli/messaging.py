@@ -18,20 +18,14 @@ from rich.table import Table
 from massdm.cli.session import clock, console, fail, open_store, print_json
 from massdm.config import Settings
 from massdm.delivery.worker import DeliveryWorker, start_in_thread, worker_config
-from massdm.domain.banned_words import BannedWords
 from massdm.domain.messages import format_price
 from massdm.errors import MassdmError
+from massdm.services import accounts as account_service
 from massdm.services import engagement as engagement_service
 from massdm.services import mass_messaging as message_service
 from massdm.services.mass_messaging import MessageDraft, Policy
-from massdm.store import accounts as account_store
-from massdm.store import messages as message_store
 from massdm.store.db import transaction
 from massdm.webhooks.dispatcher import WebhookDispatcher, dispatch_config
-
-
-def _policy(settings: Settings) -> Policy:
-    return Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
 
 
 def send(
@@ -54,7 +48,7 @@ def send(
     """Send a mass message (as the platform operator: no key, no credits)."""
     settings = Settings()
     engine = open_store(settings)
-    policy = _policy(settings)
+    policy = Policy.from_settings(settings)
     try:
         amount = Decimal(price) if price is not None else None
     except InvalidOperation:
@@ -69,7 +63,7 @@ def send(
     )
     try:
         with transaction(engine) as connection:
-            if account_store.get_account(connection, account) is None:
+            if account_service.get_account(connection, account) is None:
                 fail(f"account {account} does not exist")
             message = message_service.send(connection, account, draft, clock.now(), policy)
     except MassdmError as error:
@@ -106,7 +100,7 @@ def _follow(engine, settings: Settings, message_id: int) -> None:  # noqa: ANN00
 
         def show() -> bool:
             with transaction(engine) as connection:
-                current = message_store.get_message_by_id(connection, message_id)
+                current = message_service.get_message_by_id(connection, message_id)
             assert current is not None
             done = current.sent_count + current.skipped_count
             progress.update(task, completed=done, total=current.total if current.total >= 0 else None)
@@ -125,10 +119,11 @@ def messages(
     """The mass message overview as a table."""
     settings = Settings()
     engine = open_store(settings)
+    policy = Policy.from_settings(settings)
     with transaction(engine) as connection:
         page = engagement_service.sent_messages(connection, account, start=None, end=None, before_id=None,
-                                                query=None, limit=limit, now=clock.now(), policy=_policy(settings))
-        queued = message_service.list_queue(connection, account, clock.now(), _policy(settings))
+                                                query=None, limit=limit, now=clock.now(), policy=policy)
+        queued = message_service.list_queue(connection, account, clock.now(), policy)
     table = Table(title=f"mass messages of {account}")
     for column in ("id", "date", "status", "sent", "viewed", "bought", "price", "revenue", "text"):
         table.add_column(column, justify="right" if column in ("id", "sent", "viewed", "bought") else "left")

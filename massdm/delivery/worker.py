@@ -254,6 +254,6 @@ def worker_config(settings) -> WorkerConfig:  # noqa: ANN001 - massdm.config.Set
         chunk_size=settings.delivery_chunk_size,
         lease=timedelta(seconds=settings.worker_lease_seconds),
         poll_interval=settings.worker_poll_seconds,
-        policy=Policy(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds),
+        policy=Policy.from_settings(settings),
         progress_every=timedelta(seconds=settings.webhook_progress_seconds),
     )

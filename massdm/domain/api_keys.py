@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
+
+from massdm.domain.ids import is_random_id, new_random_id
 
 KEY_PREFIX = "massdm_"
 ACCOUNT_PREFIX = "acct_"
-_ACCOUNT_ID = re.compile(r"acct_[0-9a-f]{32}")
 
 
 def new_api_key() -> str:
@@ -26,7 +26,7 @@ def key_hint(key: str) -> str:
 
 
 def new_account_id() -> str:
-    return ACCOUNT_PREFIX + secrets.token_hex(16)
+    return new_random_id(ACCOUNT_PREFIX)
 
 
 def is_account_id(text: str) -> bool:
@@ -35,4 +35,4 @@ def is_account_id(text: str) -> bool:
     Anything else is simply not found, without asking the database: a NUL byte, say, would be
     an error on PostgreSQL but merely no match on SQLite.
     """
-    return _ACCOUNT_ID.fullmatch(text) is not None
+    return is_random_id(text, ACCOUNT_PREFIX)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from massdm.domain.ids import parse_db_id
+
 RECENT_WINDOW = timedelta(hours=24)
 
 
@@ -49,10 +51,4 @@ def parse_list_id(raw: str | int) -> str | int | None:
     Returns None when it is neither (the caller decides whether that is a 404 or a 422).
     """
     text = str(raw).strip()
-    if text in SYSTEM_LIST_IDS:
-        return text
-    if text.isascii() and text.isdigit():
-        value = int(text)
-        if 0 < value < 2**63:
-            return value
-    return None
+    return text if text in SYSTEM_LIST_IDS else parse_db_id(text)

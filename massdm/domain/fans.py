@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
+from massdm.domain.ids import MAX_DB_ID, parse_db_id
+
 FanStatus = Literal["all", "active", "expired"]  # which fans a listing shows
 
-MAX_FAN_ID = 2**63 - 1
 MAX_NAME_LENGTH = 200
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})
 FALSE_WORDS = frozenset({"0", "false", "f", "no", "n", "off", ""})
@@ -49,12 +50,9 @@ def parse_instant(raw: str, field: str) -> datetime:
 
 
 def parse_fan_id(raw: str | int, field: str = "id") -> int:
-    text = str(raw).strip()
-    if not (text.isascii() and text.isdigit()):
-        raise ValueError(f"{field}: {raw!r} is not a positive integer")
-    value = int(text)
-    if not 0 < value <= MAX_FAN_ID:
-        raise ValueError(f"{field}: {raw!r} is out of range (1..{MAX_FAN_ID})")
+    value = parse_db_id(raw)
+    if value is None:
+        raise ValueError(f"{field}: {raw!r} is not a positive integer id (1..{MAX_DB_ID})")
     return value
 
 

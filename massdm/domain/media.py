@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from massdm.domain.ids import is_random_id, new_random_id
+
 MediaType = Literal["photo", "gif", "video", "audio"]
-MEDIA_TYPES: tuple[MediaType, ...] = ("photo", "gif", "video", "audio")
 
 UPLOAD_PREFIX = "ofapi_media_"
 BYTES_PER_MB = 1_000_000  # the contract's 1 MB = 1,000 KB
@@ -35,11 +35,11 @@ def upload_cost(size: int) -> int:
 
 
 def new_upload_id() -> str:
-    return UPLOAD_PREFIX + secrets.token_hex(16)
+    return new_random_id(UPLOAD_PREFIX)
 
 
 def is_upload_id(value: str) -> bool:
-    return re.fullmatch(UPLOAD_PREFIX + r"[0-9a-f]{32}", value) is not None
+    return is_random_id(value, UPLOAD_PREFIX)
 
 
 def sniff(head: bytes) -> Sniffed | None:

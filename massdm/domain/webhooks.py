@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
+
+from massdm.domain.ids import is_random_id, new_random_id
 
 QUEUE_UPDATED = "chat_queue.updated"
 QUEUE_FINISHED = "chat_queue.finished"
@@ -30,7 +31,7 @@ EVENTS: dict[str, str] = {
 }
 
 MAX_ATTEMPTS = 3
-WEBHOOK_ID = re.compile(r"wh_[0-9a-f]{32}")
+WEBHOOK_PREFIX = "wh_"
 
 
 class AccountScope(StrEnum):
@@ -41,9 +42,13 @@ class AccountScope(StrEnum):
     EXCLUSIVE = "exclusive"  # every account but the listed ones
 
 
+def new_webhook_id() -> str:
+    return new_random_id(WEBHOOK_PREFIX)
+
+
 def is_webhook_id(text: str) -> bool:
     """Whether `text` can name a webhook (`wh_` + 32 hex); anything else is not found, unasked."""
-    return WEBHOOK_ID.fullmatch(text) is not None
+    return is_random_id(text, WEBHOOK_PREFIX)
 
 
 def body(event: str, account_id: str | None, payload: dict[str, Any]) -> bytes:
@@ -74,7 +79,7 @@ def delivery_uuid(instance_secret: str, delivery_id: int) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Three attempts; the second `first_delay` after the first, the third four times that after the second."""
+    """`attempts` tries (MAX_ATTEMPTS by default); each wait four times the last, from `first_delay`."""
 
     first_delay: timedelta = timedelta(seconds=10)
     attempts: int = MAX_ATTEMPTS
@@ -86,9 +91,12 @@ class RetryPolicy:
         return self.first_delay * (4 ** (attempt - 1))
 
 
-def pause_reason(consecutive_failures: int, threshold: int) -> str | None:
-    """Why a webhook is paused after this many failed deliveries in a row, or None to keep sending."""
+def pause_reason(consecutive_failures: int, threshold: int, retry: RetryPolicy) -> str | None:
+    """Why a webhook is paused after this many failed deliveries in a row, or None to keep sending.
+
+    The attempts named are those of the policy the deliveries were made under, not a number of its own.
+    """
     if threshold <= 0 or consecutive_failures < threshold:
         return None
-    return (f"Paused by massdm after {consecutive_failures} deliveries in a row failed all {MAX_ATTEMPTS} attempts; "
-            "enable it again (PUT with enabled: true) once the endpoint works.")
+    return (f"Paused by massdm after {consecutive_failures} deliveries in a row failed all {retry.attempts} "
+            "attempts; enable it again (PUT with enabled: true) once the endpoint works.")

@@ -162,6 +162,24 @@ def has_valid_key(connection: Connection, authorization: str | None) -> bool:
     return find_key(connection, authorization) is not None
 
 
+def get_account(connection: Connection, account_id: str) -> Account | None:
+    """The account, or None if there is none by that id."""
+    return account_store.get_account(connection, account_id) if is_account_id(account_id) else None
+
+
+def team_of(connection: Connection, account: Account) -> Team:
+    team = team_store.get_team(connection, account.team_id)
+    if team is None:
+        raise NotFound(f"The team of account {account.id} does not exist.")
+    return team
+
+
+def add_credits(connection: Connection, team_slug: str, amount: int) -> int | None:
+    """Top up (or reduce, never below 0) a team's balance in one guarded statement; the new balance,
+    or None if there is no such team."""
+    return team_store.add_credits(connection, team_slug, amount)
+
+
 def require_account(account: Account | None, account_id: str) -> Account:
     """Unknown and forbidden accounts look the same: 404."""
     if account is None:

@@ -1,20 +1,21 @@
-"""The demo world `massdm demo` sets up: a team, an account, a key, fans in every state, two lists."""
+"""The demo world `massdm demo` sets up: a team, an account, a key, fans in every state, two lists.
+
+All of it in the caller's one transaction (the command owns it): a demo half set up never commits.
+"""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
-from massdm.clock import Clock
 from massdm.config import Settings
 from massdm.services import accounts as account_service
 from massdm.store import accounts as account_store
 from massdm.store import fans as fan_store
 from massdm.store import user_lists as list_store
-from massdm.store.db import transaction
 from massdm.store.fans import FanRecord
 
 DEMO_TEAM = "demo"
@@ -31,10 +32,9 @@ class DemoWorld:
     lists: dict[str, int]
 
 
-def demo_fans(count: int, clock: Clock) -> list[FanRecord]:
+def demo_fans(count: int, now: datetime) -> list[FanRecord]:
     """`count` fans with varied, reproducible state: active and expired, renewing or not, flagged."""
     rng = random.Random(20261122)
-    now = clock.now()
     fans = []
     for n in range(count):
         fan_id = FIRST_FAN_ID + n
@@ -63,43 +63,42 @@ def demo_fans(count: int, clock: Clock) -> list[FanRecord]:
     return fans
 
 
-def set_up_demo(engine: Engine, settings: Settings, clock: Clock, *, fans: int, api_key: str | None) -> DemoWorld:
+def set_up_demo(connection: Connection, settings: Settings, now: datetime, *, fans: int,
+                api_key: str | None) -> DemoWorld:
     """Create the demo world, or reuse it: running it twice leaves one team, account and fan set.
 
     A new key is issued each run (keys are stored hashed and cannot be shown again), unless
     `api_key` names one, which is then created once and reused.
     """
-    with transaction(engine) as connection:
-        now = clock.now()
-        team = account_service.ensure_team(
-            connection, slug=DEMO_TEAM, name="Demo team", credits=settings.default_credits, now=now
-        )
-        existing = account_store.list_team_accounts(connection, team.id)
-        account = existing[0] if existing else account_service.create_account(
-            connection, team=team, display_name=DEMO_ACCOUNT_NAME, username="democreator", now=now
-        )
-        if api_key is not None and account_service.key_is_known(connection, api_key):
-            key = api_key
-        else:
-            key = account_service.create_api_key(
-                connection,
-                team=team,
-                name="demo",
-                account_ids=[],
-                limit_minute=settings.rate_limit_minute,
-                limit_day=settings.rate_limit_day,
-                now=now,
-                secret=api_key,
-            ).api_key
+    team = account_service.ensure_team(
+        connection, slug=DEMO_TEAM, name="Demo team", credits=settings.default_credits, now=now
+    )
+    existing = account_store.list_team_accounts(connection, team.id)
+    account = existing[0] if existing else account_service.create_account(
+        connection, team=team, display_name=DEMO_ACCOUNT_NAME, username="democreator", now=now
+    )
+    if api_key is not None and account_service.key_is_known(connection, api_key):
+        key = api_key
+    else:
+        key = account_service.create_api_key(
+            connection,
+            team=team,
+            name="demo",
+            account_ids=[],
+            limit_minute=settings.rate_limit_minute,
+            limit_day=settings.rate_limit_day,
+            now=now,
+            secret=api_key,
+        ).api_key
 
-        records = demo_fans(fans, clock)
-        for start in range(0, len(records), 5000):
-            fan_store.upsert_fans(connection, account.id, records[start : start + 5000], now)
-        lists: dict[str, int] = {}
-        for name, every in LISTS:
-            custom = list_store.find_list_by_name(connection, account.id, name) or list_store.create_list(
-                connection, account.id, name, now
-            )
-            list_store.add_members(connection, custom.id, account.id, [r.id for r in records[::every]], now)
-            lists[name] = custom.id
+    records = demo_fans(fans, now)
+    for start in range(0, len(records), 5000):
+        fan_store.upsert_fans(connection, account.id, records[start : start + 5000], now)
+    lists: dict[str, int] = {}
+    for name, every in LISTS:
+        custom = list_store.find_list_by_name(connection, account.id, name) or list_store.create_list(
+            connection, account.id, name, now
+        )
+        list_store.add_members(connection, custom.id, account.id, [r.id for r in records[::every]], now)
+        lists[name] = custom.id
     return DemoWorld(account.id, key, fans, lists)

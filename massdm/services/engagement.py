@@ -13,10 +13,11 @@ from sqlalchemy import Connection
 
 from massdm.domain.dates import check_range, format_query_date, parse_query_date
 from massdm.errors import NotFound, ValidationFailed
-from massdm.services.mass_messaging import MessageView, Policy, describe
+from massdm.services.mass_messaging import Policy, describe
 from massdm.store import deliveries as delivery_store
 from massdm.store import messages as message_store
 from massdm.store.deliveries import Buyer
+from massdm.store.message_views import MessageView
 
 MAX_CHART_DAYS = 366
 DEFAULT_CHART_DAYS = 30

@@ -14,12 +14,13 @@ from sqlalchemy import Connection
 
 from massdm.domain.webhooks import PPV_UNLOCKED
 from massdm.errors import Conflict, NotFound, ValidationFailed
-from massdm.services.mass_messaging import MessageView, Policy, describe
+from massdm.services.mass_messaging import Policy, describe
 from massdm.store import accounts as account_store
 from massdm.store import deliveries as delivery_store
 from massdm.store import fans as fan_store
 from massdm.store import messages as message_store
 from massdm.store.deliveries import Delivery
+from massdm.store.message_views import MessageView
 from massdm.webhooks import outbox, payloads
 
 

@@ -1,16 +1,24 @@
-"""Fans: listing them for the API, and taking them in from the platform (API or CSV)."""
+"""Fans: listing them for the API, and taking them in from the platform (API or CSV).
+
+Like every service these functions run in the caller's transaction. A CSV import is the one
+operation that commits in steps: a million-row file in one transaction would hold SQLite's write
+lock (and PostgreSQL's row locks) for minutes. So the service does not drive it: it checks the
+whole file (`check_csv`, nothing written on a bad row) and hands out batches (`csv_batches`); the
+caller (`massdm fans import`) opens one transaction per batch around `upsert_fans` and shows the
+progress, as the worker owns one transaction per delivery chunk. A failure midway leaves the
+batches before it imported; running the import again is safe (it is idempotent by fan id).
+"""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
-from massdm.clock import Clock
 from massdm.domain import fans as fan_rules
 from massdm.domain.audience import SYSTEM_LISTS
 from massdm.domain.fans import FanStatus
@@ -18,7 +26,6 @@ from massdm.errors import ValidationFailed
 from massdm.store import fan_pages
 from massdm.store import fans as fan_store
 from massdm.store import user_lists as list_store
-from massdm.store.db import transaction
 from massdm.store.fan_pages import Listing
 from massdm.store.fans import Fan, FanRecord
 
@@ -100,7 +107,7 @@ class CsvImportError(ValueError):
         self.problems = problems
 
 
-def _resolve_columns(header: list[str]) -> dict[str, str]:
+def _resolve_columns(header: Sequence[str]) -> dict[str, str]:
     present = {h.strip(): h for h in header}
     columns: dict[str, str] = {}
     for field, names in fan_rules.CSV_COLUMNS.items():
@@ -149,26 +156,9 @@ def _read_csv(path: Path) -> Iterator[tuple[int, FanRecord | str]]:
                 yield reader.line_num, str(problem)
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    rows: int
-    created: int
-    updated: int
-
-
-def import_fans_csv(
-    engine: Engine,
-    account_id: str,
-    path: Path,
-    clock: Clock,
-    *,
-    on_progress: Callable[[int, int], None] = lambda done, total: None,
-) -> ImportResult:
-    """Import a CSV of fans, idempotently by fan id.
-
-    The whole file is checked first, so a bad row (reported with its line number)
-    imports nothing; then rows go in batches of IMPORT_BATCH, each its own transaction.
-    """
+def check_csv(path: Path) -> int:
+    """Read the whole file once: how many rows it has, or CsvImportError with the bad ones by line number
+    (the first 20), before anything is written."""
     total = 0
     problems: list[str] = []
     for line, item in _read_csv(path):
@@ -177,25 +167,18 @@ def import_fans_csv(
             problems.append(f"line {line}: {item}")
     if problems:
         raise CsvImportError(problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else []))
+    return total
 
-    rows = created = updated = 0
+
+def csv_batches(path: Path, size: int = IMPORT_BATCH) -> Iterator[list[FanRecord]]:
+    """The file's records, `size` at a time, for `upsert_fans` (read again, streaming: after `check_csv`)."""
     batch: list[FanRecord] = []
-    on_progress(0, total)
-
-    def flush() -> None:
-        nonlocal created, updated
-        with transaction(engine) as connection:
-            result = fan_store.upsert_fans(connection, account_id, batch, clock.now())
-        created, updated = created + result[0], updated + result[1]
-        batch.clear()
-        on_progress(rows, total)
-
-    for _line, record in _read_csv(path):
-        assert isinstance(record, FanRecord)
+    for line, record in _read_csv(path):
+        if not isinstance(record, FanRecord):
+            raise CsvImportError([f"line {line}: {record}"])  # the file changed since it was checked
         batch.append(record)
-        rows += 1
-        if len(batch) >= IMPORT_BATCH:
-            flush()
+        if len(batch) >= size:
+            yield batch
+            batch = []
     if batch:
-        flush()
-    return ImportResult(rows, created, updated)
+        yield batch

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
 from massdm.domain import messages as rules
 from massdm.domain.audience import parse_list_id
 from massdm.domain.banned_words import BannedWords, Tier
-from massdm.domain.queue import QueueState, queue_state, status
+from massdm.domain.queue import queue_state
 from massdm.domain.webhooks import QUEUE_FINISHED, QUEUE_UPDATED
 from massdm.errors import NotFound, ValidationFailed
 from massdm.services import media as media_service
 from massdm.store import audience as audience_store
 from massdm.store import fans as fan_store
 from massdm.store import media as media_store
+from massdm.store import message_views
 from massdm.store import messages as message_store
 from massdm.store import user_lists as list_store
-from massdm.store.media import MediaItem
-from massdm.store.messages import MassMessage
+from massdm.store.message_views import MessageView
+from massdm.store.messages import MassMessage, MessageEdit, NewMessage
 from massdm.webhooks import outbox, payloads
+
+if TYPE_CHECKING:
+    from massdm.config import Settings
 
 QUEUE_RECENT_DAYS = 7
 QUEUE_LIMIT = 500
@@ -55,18 +60,9 @@ class Policy:
     banned_words: BannedWords
     unsend_window: int
 
-
-@dataclass(frozen=True)
-class MessageView:
-    message: MassMessage
-    media: list[MediaItem] = field(default_factory=list)
-    preview_ids: list[int] = field(default_factory=list)
-    state: QueueState | None = None
-    user_ids: list[int] = field(default_factory=list)  # the fans the message names directly
-
-    @property
-    def status(self) -> str:
-        return status(self.message.facts)
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        return cls(BannedWords.load(settings.banned_words_file), settings.unsend_window_seconds)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -75,25 +71,8 @@ class MessageView:
 def describe(
     connection: Connection, messages: list[MassMessage], now: datetime, policy: Policy, *, named_fans: bool
 ) -> list[MessageView]:
-    """Messages with their media and derived queue state, in a few queries however many there are;
-    with `named_fans`, also the fans each names (`userIds`: only a message's full settings show them)."""
-    ids = [m.id for m in messages]
-    media_refs = message_store.media_of(connection, ids)
-    named = message_store.user_ids_of(connection, ids) if named_fans else {i: [] for i in ids}
-    by_account: dict[str, set[int]] = {}
-    for m in messages:
-        by_account.setdefault(m.account_id, set()).update(media_id for media_id, _ in media_refs[m.id])
-    items: dict[int, MediaItem] = {}
-    for account_id, ids in by_account.items():
-        items.update({i.id: i for i in media_store.media_by_ids(connection, account_id, sorted(ids))})
-    views = []
-    for m in messages:
-        attached = [items[media_id] for media_id, _ in media_refs[m.id] if media_id in items]
-        ready = all(i.is_ready for i in attached)
-        state = queue_state(replace(m.facts, media_ready=ready), now, policy.unsend_window)
-        previews = [media_id for media_id, is_preview in media_refs[m.id] if is_preview]
-        views.append(MessageView(m, attached, previews, state, named[m.id]))
-    return views
+    """The messages as this deployment shows them (store/message_views.py, under its unsend window)."""
+    return message_views.describe(connection, messages, now, policy.unsend_window, named_fans=named_fans)
 
 
 def announce(connection: Connection, message: MassMessage, now: datetime, policy: Policy, *,
@@ -117,6 +96,11 @@ def announce_delivery(connection: Connection, message_id: int, *, finished: bool
     elif outbox.listens(connection, message.account_id, QUEUE_UPDATED) and message_store.take_progress_turn(
             connection, message_id, now, progress_every):
         announce(connection, message, now, policy)
+
+
+def get_message_by_id(connection: Connection, message_id: int) -> MassMessage | None:
+    """The message by its id alone (operators' tools; the API always goes through an account)."""
+    return message_store.get_message_by_id(connection, message_id)
 
 
 def get_message(connection: Connection, account_id: str, message_id: int, *, lock: bool = False) -> MassMessage:
@@ -205,15 +189,14 @@ def send(connection: Connection, account_id: str, draft: MessageDraft, now: date
         raise ValidationFailed.field("userLists", "Choose who receives the message: userLists and/or userIds.")
     rules.require_media_for_price(cents, len(draft.media_files or []))
 
-    message_id = message_store.insert_message(
-        connection,
+    message_id = message_store.insert_message(connection, NewMessage(
         account_id=account_id, text=text, raw_text=rules.raw_text(text), locked_text=bool(draft.locked_text),
         price_cents=cents, giphy_id=draft.giphy_id, release_forms=draft.release_forms or {},
         user_lists=[str(r) for r in user_lists], excluded_lists=[str(r) for r in excluded],
         subscribed_since=since, created_at=now, saved_for_later=draft.save_for_later,
         scheduled_at=draft.scheduled_at,
         due_at=None if draft.save_for_later else (draft.scheduled_at or now),
-    )
+    ))
     message_store.set_user_ids(connection, message_id, user_ids)
     message = message_store.get_message(connection, account_id, message_id)
     assert message is not None
@@ -249,23 +232,18 @@ def update(
         raise ValidationFailed.field("id", "This mass message has already been sent; unsend it instead of editing.")
     text = _check_text(draft.text)
     _screen(text, draft.block_banned_words, policy)
-    values: dict[str, object] = {"text": text, "raw_text": rules.raw_text(text)}
-    if draft.locked_text is not None:
-        values["locked_text"] = draft.locked_text
-    if draft.giphy_id is not None:
-        values["giphy_id"] = draft.giphy_id
     if draft.scheduled_at is not None:
         rules.check_timing(scheduled_at=draft.scheduled_at, save_for_later=False, subscribed_within=None, now=now)
-        values.update(scheduled_at=draft.scheduled_at, due_at=draft.scheduled_at, saved_for_later=False)
+    user_lists: list[str] | None = None
     if draft.user_lists is not None:
-        values["user_lists"] = [str(r) for r in _list_refs(connection, account_id, draft.user_lists, "userLists")]
+        user_lists = [str(r) for r in _list_refs(connection, account_id, draft.user_lists, "userLists")]
     if draft.user_ids is not None:
         message_store.set_user_ids(connection, message.id, _user_ids(connection, account_id, draft.user_ids))
     if draft.user_lists is not None or draft.user_ids is not None:
-        if not values.get("user_lists", message.user_lists) and not message_store.user_ids(connection, message.id):
+        lists = user_lists if user_lists is not None else message.user_lists
+        if not lists and not message_store.user_ids(connection, message.id):
             raise ValidationFailed.field("userLists", "Choose who receives the message: userLists and/or userIds.")
     cents = rules.price_cents(draft.price) if draft.price is not None else message.price_cents
-    values["price_cents"] = cents
     if draft.media_files is not None:
         _attach(connection, message, draft.media_files, draft.previews or [], now)
     elif draft.previews is not None:
@@ -275,7 +253,10 @@ def update(
         message_store.set_media(connection, message.id, [(m, n in positions) for n, (m, _) in enumerate(current)])
     media_count = len(message_store.media_of(connection, [message.id])[message.id])
     rules.require_media_for_price(cents, media_count)
-    message_store.update_message(connection, message.id, **values, claimed_by=None, lease_until=None)
+    message_store.edit_unsent(connection, message.id, MessageEdit(
+        text=text, raw_text=rules.raw_text(text), price_cents=cents, locked_text=draft.locked_text,
+        giphy_id=draft.giphy_id, user_lists=user_lists, scheduled_at=draft.scheduled_at,
+    ))
     changed = get_message(connection, account_id, message.id)
     if not changed.saved_for_later:
         announce(connection, changed, now, policy)
@@ -296,7 +277,7 @@ def delete(connection: Connection, account_id: str, message_id: int, now: dateti
     state = queue_state(message.facts, now, policy.unsend_window)
     if message.started and not state.can_unsend:
         raise ValidationFailed.field("id", "The unsend window of this mass message has closed.")
-    message_store.update_message(connection, message.id, canceled_at=now)
+    message_store.cancel(connection, message.id, now)
     canceled = get_message(connection, account_id, message.id)
     if not canceled.saved_for_later:
         announce(connection, canceled, now, policy)

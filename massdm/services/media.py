@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
+from massdm.domain.ids import parse_db_id
 from massdm.domain.media import SNIFF_BYTES, MediaType, Sniffed, is_upload_id, new_upload_id, sniff
 from massdm.errors import NotFound, ValidationFailed
 from massdm.media.images import NotAnImage, image_size, render_variants
@@ -55,12 +56,14 @@ def _describe(staged: Path, sniffed: Sniffed, tools: AvTools, store: MediaStore,
             width, height = image_size(staged)
             return sniffed.type, width, height, 0, _rendered_files(store, staged, base)
         except NotAnImage:
-            raise ValidationFailed.field("file", f"{UNRECOGNISED} It looks like {sniffed.mime} but does not decode.")
+            raise ValidationFailed.field(
+                "file", f"{UNRECOGNISED} It looks like {sniffed.mime} but does not decode.") from None
 
     facts = probe(staged, tools)
     if facts is None:
         if tools.ffprobe is not None:  # a prober was there and found no playable stream
-            raise ValidationFailed.field("file", f"{UNRECOGNISED} It looks like {sniffed.mime} but has no playable stream.")
+            raise ValidationFailed.field(
+                "file", f"{UNRECOGNISED} It looks like {sniffed.mime} but has no playable stream.")
         return sniffed.type, 0, 0, 0, []  # degrade: typed from its bytes, facts unknown
     kind: MediaType = "video" if facts.has_video else "audio"
     files: list[StoredFile] = []
@@ -165,9 +168,9 @@ def attach_media(
     for ref in refs:
         if isinstance(ref, str) and is_upload_id(ref):
             continue
-        text = str(ref).strip()
-        if text.isascii() and text.isdigit() and 0 < int(text) < 2**63:
-            vault_ids.append(int(text))
+        vault_id = parse_db_id(ref)
+        if vault_id is not None:
+            vault_ids.append(vault_id)
         else:
             bad.append(str(ref))
     by_upload = {m.upload_id: m for m in media_store.media_by_upload_ids(connection, account_id, uploads)}
@@ -185,4 +188,11 @@ def attach_media(
     if len(claimed) != len(set(uploads)):  # another message took one in the meantime
         lost = sorted(set(uploads) - set(claimed))
         raise ValidationFailed.field(field, f"Already attached to a message: {', '.join(lost)}.")
-    return [by_upload[r] if isinstance(r, str) and r in by_upload else by_id[int(str(r).strip())] for r in refs]
+    return [by_upload[r] if isinstance(r, str) and r in by_upload else by_id[_checked_id(r)] for r in refs]
+
+
+def _checked_id(ref: str | int) -> int:
+    """A vault id already checked above (unknown ones were refused)."""
+    media_id = parse_db_id(ref)
+    assert media_id is not None
+    return media_id

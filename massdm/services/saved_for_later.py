@@ -54,7 +54,7 @@ def release_due(connection: Connection, now: datetime, policy: Policy) -> list[t
     for settings in settings_store.due_settings(connection, now):
         oldest = message_store.oldest_saved(connection, settings.account_id)
         if oldest is not None:
-            message_store.update_message(connection, oldest.id, saved_for_later=False, due_at=now)
+            message_store.release_saved(connection, oldest.id, now)
             released.append((settings.account_id, oldest.id))
             queued = message_store.get_message_by_id(connection, oldest.id)
             assert queued is not None

@@ -6,7 +6,6 @@ inclusive webhooks of its own accounts: anything wider would hand it other accou
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,9 +16,12 @@ from massdm.domain.webhooks import AccountScope
 from massdm.errors import NotFound, ValidationFailed
 from massdm.outbound import AddressRefused, check_syntax, check_url
 from massdm.services import accounts as account_service
-from massdm.store import webhooks as webhook_store
+from massdm.store import instance as instance_store
+from massdm.store import webhook_log as log_store
+from massdm.store import webhook_subscriptions as subscription_store
 from massdm.store.api_keys import ApiKey
-from massdm.store.webhooks import LoggedAttempt, Webhook
+from massdm.store.webhook_log import LoggedAttempt
+from massdm.store.webhook_subscriptions import NewWebhook, Webhook, WebhookChange
 from massdm.webhooks import outbox
 
 MAX_URL = 2000
@@ -87,7 +89,7 @@ def _usable(connection: Connection, key: ApiKey) -> set[str]:
 
 
 def get(connection: Connection, key: ApiKey, webhook_id: str, *, lock: bool = False) -> Webhook:
-    webhook = (webhook_store.get_webhook(connection, key.team_id, webhook_id, lock=lock)
+    webhook = (subscription_store.get_webhook(connection, key.team_id, webhook_id, lock=lock)
                if rules.is_webhook_id(webhook_id) else None)
     if webhook is None or not _visible(key, webhook, _usable(connection, key)):
         raise NotFound(f"Webhook {webhook_id} was not found.")
@@ -96,18 +98,18 @@ def get(connection: Connection, key: ApiKey, webhook_id: str, *, lock: bool = Fa
 
 def list_webhooks(connection: Connection, key: ApiKey) -> list[Webhook]:
     usable = _usable(connection, key)
-    return [w for w in webhook_store.list_webhooks(connection, key.team_id) if _visible(key, w, usable)]
+    return [w for w in subscription_store.list_webhooks(connection, key.team_id) if _visible(key, w, usable)]
 
 
 def create(connection: Connection, key: ApiKey, draft: WebhookDraft, now: datetime, *, allow_private: bool) -> Webhook:
     scope = _check(connection, key, draft, allow_private)
-    webhook_id = f"wh_{uuid.uuid4().hex}"
-    webhook_store.insert_webhook(
-        connection, events=draft.events, account_ids=[] if scope is AccountScope.GLOBAL else draft.account_ids,
+    webhook_id = rules.new_webhook_id()
+    subscription_store.insert_webhook(connection, NewWebhook(
         id=webhook_id, team_id=key.team_id, endpoint_url=draft.endpoint_url.strip(), account_scope=scope.value,
         signing_secret=draft.signing_secret or None, enabled=True if draft.enabled is None else draft.enabled,
-        mass_message_sent=bool(draft.mass_message_sent), consecutive_failures=0, created_at=now, updated_at=now,
-    )
+        mass_message_sent=bool(draft.mass_message_sent), events=draft.events,
+        account_ids=[] if scope is AccountScope.GLOBAL else draft.account_ids,
+    ), now)
     return get(connection, key, webhook_id)
 
 
@@ -116,24 +118,18 @@ def update(connection: Connection, key: ApiKey, webhook_id: str, draft: WebhookD
     """Replace the subscription; enabling a paused webhook clears its pause and its failure count."""
     current = get(connection, key, webhook_id, lock=True)
     scope = _check(connection, key, draft, allow_private)
-    values: dict[str, object] = {"endpoint_url": draft.endpoint_url.strip(), "account_scope": scope.value,
-                                 "updated_at": now}
-    if not draft.keep_secret:
-        values["signing_secret"] = draft.signing_secret or None
-    if draft.mass_message_sent is not None:
-        values["mass_message_sent"] = draft.mass_message_sent
-    if draft.enabled is not None:
-        values["enabled"] = draft.enabled
-        if draft.enabled and not current.enabled:
-            values.update(paused_at=None, pause_reason=None, consecutive_failures=0)
-    webhook_store.update_webhook(connection, webhook_id, events=draft.events,
-                                 account_ids=[] if scope is AccountScope.GLOBAL else draft.account_ids, **values)
+    subscription_store.update_webhook(connection, webhook_id, WebhookChange(
+        endpoint_url=draft.endpoint_url.strip(), account_scope=scope.value, events=draft.events,
+        account_ids=[] if scope is AccountScope.GLOBAL else draft.account_ids,
+        signing_secret=draft.signing_secret or None, keep_secret=draft.keep_secret, enabled=draft.enabled,
+        mass_message_sent=draft.mass_message_sent, resume=bool(draft.enabled) and not current.enabled,
+    ), now)
     return get(connection, key, webhook_id)
 
 
 def delete(connection: Connection, key: ApiKey, webhook_id: str) -> None:
     get(connection, key, webhook_id)
-    webhook_store.delete_webhook(connection, key.team_id, webhook_id)
+    subscription_store.delete_webhook(connection, key.team_id, webhook_id)
 
 
 def deliveries(connection: Connection, key: ApiKey, webhook_id: str, where: LogFilter, *, limit: int,
@@ -143,8 +139,8 @@ def deliveries(connection: Connection, key: ApiKey, webhook_id: str, where: LogF
         raise ValidationFailed.field("event", f"Unknown event {where.event!r}.")
     if where.start is not None and where.end is not None and where.end < where.start:
         raise ValidationFailed.field("date_end", "The date_end must not be before date_start.")
-    return webhook_store.page_attempts(connection, webhook_id, start=where.start, end=where.end, event=where.event,
-                                       succeeded=where.succeeded, limit=limit, offset=offset)
+    return log_store.page_attempts(connection, webhook_id, start=where.start, end=where.end, event=where.event,
+                                   succeeded=where.succeeded, limit=limit, offset=offset)
 
 
 @dataclass(frozen=True)
@@ -160,7 +156,7 @@ class Queued:
 def redeliver(connection: Connection, key: ApiKey, webhook_id: str, attempt_id: int, now: datetime) -> Queued:
     """Queue the logged attempt's event for sending again (a new delivery with attempts of its own)."""
     get(connection, key, webhook_id)
-    attempt = webhook_store.get_attempt(connection, webhook_id, attempt_id)
+    attempt = log_store.get_attempt(connection, webhook_id, attempt_id)
     if attempt is None:
         raise NotFound(f"Delivery {attempt_id} of webhook {webhook_id} was not found (the log keeps 7 days).")
     delivery_id = outbox.record_redelivery(connection, webhook_id, attempt, now)
@@ -175,4 +171,4 @@ def send_test(connection: Connection, key: ApiKey, webhook_id: str, now: datetim
 
 
 def instance_secret(connection: Connection) -> str:
-    return webhook_store.instance_secret(connection)
+    return instance_store.instance_secret(connection)

@@ -148,6 +148,11 @@ def create_store_engine(
     return engine
 
 
+def shown_url(database_url: str) -> str:
+    """The database URL as it may be printed: without its password."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 def engine_for(settings, *, pool_size: int | None = None) -> Engine:  # noqa: ANN001 - massdm.config.Settings
     return create_store_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
                                pool_size=pool_size or settings.database_pool_size)

@@ -28,6 +28,12 @@ from sqlalchemy.sql.compiler import SQLCompiler
 Row: TypeAlias = Any  # a named tuple of the statement's columns, by their keys
 
 
+def _row_type(keys: list[str]) -> Any:
+    """A named tuple with `_mapping`, as SQLAlchemy's rows have: the store builds rows by name."""
+    base = namedtuple("Row", keys)  # type: ignore[misc]
+    return type("Row", (base,), {"__slots__": (), "_mapping": property(lambda self: self._asdict())})
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
@@ -64,7 +70,7 @@ class HotStatement:
         if exported is None:
             exported = getattr(self.statement, "exported_columns", ())  # an INSERT/UPDATE's RETURNING
         columns = list(exported)
-        row = namedtuple("Row", [column.key for column in columns]) if columns else None
+        row = _row_type([column.key for column in columns]) if columns else None
         processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
         processed = tuple((index, process) for index, process in enumerate(processors) if process is not None)
         defaults = {name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required}

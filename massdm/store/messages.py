@@ -102,19 +102,80 @@ _QUEUE = HotStatement(
 
 
 def _message(row) -> MassMessage:  # noqa: ANN001
-    return MassMessage(*row)
+    return MassMessage(**row._mapping)
 
 
-def insert_message(connection: Connection, **values: object) -> int:
-    counters = {"total": -1, "skipped_count": 0, "sent_count": 0, "viewed_count": 0, "purchased_count": 0,
-                "revenue_cents": 0}
+@dataclass(frozen=True)
+class NewMessage:
+    """A message as a send creates it: its content, audience and timing (the counters start at zero)."""
+
+    account_id: str
+    text: str
+    raw_text: str
+    locked_text: bool
+    price_cents: int
+    giphy_id: str | None
+    release_forms: dict[str, list[str]]
+    user_lists: list[str]
+    excluded_lists: list[str]
+    subscribed_since: datetime | None
+    created_at: datetime
+    saved_for_later: bool
+    scheduled_at: datetime | None
+    due_at: datetime | None  # None while saved for later
+
+
+@dataclass(frozen=True)
+class MessageEdit:
+    """An edit before sending. None leaves that part as it is; the text and price are always given."""
+
+    text: str
+    raw_text: str
+    price_cents: int
+    locked_text: bool | None = None
+    giphy_id: str | None = None
+    user_lists: list[str] | None = None
+    scheduled_at: datetime | None = None  # a new time also takes it out of saved for later
+
+
+def insert_message(connection: Connection, new: NewMessage) -> int:
     return connection.execute(
-        insert(mass_messages).values(**counters, **values).returning(mass_messages.c.id)
+        insert(mass_messages)
+        .values(account_id=new.account_id, text=new.text, raw_text=new.raw_text, locked_text=new.locked_text,
+                price_cents=new.price_cents, giphy_id=new.giphy_id, release_forms=new.release_forms,
+                user_lists=new.user_lists, excluded_lists=new.excluded_lists, subscribed_since=new.subscribed_since,
+                created_at=new.created_at, saved_for_later=new.saved_for_later, scheduled_at=new.scheduled_at,
+                due_at=new.due_at, total=-1, skipped_count=0, sent_count=0, viewed_count=0, purchased_count=0,
+                revenue_cents=0)
+        .returning(mass_messages.c.id)
     ).scalar_one()
 
 
-def update_message(connection: Connection, message_id: int, **values: object) -> None:
+def edit_unsent(connection: Connection, message_id: int, edit: MessageEdit) -> None:
+    """Apply an edit; a worker that had claimed the message to count its audience loses the claim
+    (it counts again, with the new audience)."""
+    values: dict[str, object] = {"text": edit.text, "raw_text": edit.raw_text, "price_cents": edit.price_cents,
+                                 "claimed_by": None, "lease_until": None}
+    if edit.locked_text is not None:
+        values["locked_text"] = edit.locked_text
+    if edit.giphy_id is not None:
+        values["giphy_id"] = edit.giphy_id
+    if edit.user_lists is not None:
+        values["user_lists"] = edit.user_lists
+    if edit.scheduled_at is not None:
+        values.update(scheduled_at=edit.scheduled_at, due_at=edit.scheduled_at, saved_for_later=False)
     connection.execute(update(mass_messages).where(mass_messages.c.id == message_id).values(**values))
+
+
+def cancel(connection: Connection, message_id: int, now: datetime) -> None:
+    """Unsend or cancel: delivery stops before its next chunk; counters stay as they were."""
+    connection.execute(update(mass_messages).where(mass_messages.c.id == message_id).values(canceled_at=now))
+
+
+def release_saved(connection: Connection, message_id: int, now: datetime) -> None:
+    """A saved-for-later message enters the queue, due now."""
+    connection.execute(update(mass_messages).where(mass_messages.c.id == message_id)
+                       .values(saved_for_later=False, due_at=now))
 
 
 def set_user_ids(connection: Connection, message_id: int, fan_ids: list[int]) -> None:
@@ -132,8 +193,8 @@ def user_ids_of(connection: Connection, message_ids: list[int]) -> dict[int, lis
     """The fans each message names directly (userIds), in one query."""
     result: dict[int, list[int]] = {m: [] for m in message_ids}
     if message_ids:
-        for message_id, fan_id in _NAMED_FANS.all(connection, message_ids=message_ids):
-            result[message_id].append(fan_id)
+        for row in _NAMED_FANS.all(connection, message_ids=message_ids):
+            result[row.message_id].append(row.fan_id)
     return result
 
 
@@ -150,8 +211,8 @@ def media_of(connection: Connection, message_ids: list[int]) -> dict[int, list[t
     """(media id, is preview) in order, for each message."""
     result: dict[int, list[tuple[int, bool]]] = {m: [] for m in message_ids}
     if message_ids:
-        for message_id, media_id, is_preview in _MEDIA_REFS.all(connection, message_ids=message_ids):
-            result[message_id].append((media_id, is_preview))
+        for row in _MEDIA_REFS.all(connection, message_ids=message_ids):
+            result[row.message_id].append((row.media_id, row.is_preview))
     return result
 
 
@@ -251,12 +312,12 @@ def sent_per_day(connection: Connection, account_id: str, start: datetime, end: 
     """Mass messages sent on each UTC day (YYYY-MM-DD) in [start, end)."""
     day = func.date(mass_messages.c.sent_at)
     rows = connection.execute(
-        select(day, func.count())
+        select(day.label("day"), func.count().label("sent"))
         .where(mass_messages.c.account_id == account_id, mass_messages.c.sent_at >= start,
                mass_messages.c.sent_at < end)
         .group_by(day)
     ).all()
-    return {str(d): int(n) for d, n in rows}
+    return {str(row.day): int(row.sent) for row in rows}
 
 
 # --- the worker's side ------------------------------------------------------------------

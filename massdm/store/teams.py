@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, case, insert, select, update
 
 from massdm.store.hot import HotStatement
 from massdm.store.tables import teams
@@ -64,5 +64,20 @@ def take_credits(connection: Connection, team_id: int, amount: int) -> int | Non
     return row.credit_balance if row is not None else None
 
 
-def set_balance(connection: Connection, team_id: int, balance: int) -> None:
-    connection.execute(update(teams).where(teams.c.id == team_id).values(credit_balance=balance))
+_ADDED = teams.c.credit_balance + bindparam("amount")
+_ADD = (
+    update(teams)
+    .where(teams.c.slug == bindparam("team_slug"))
+    .values(credit_balance=case((_ADDED < 0, 0), else_=_ADDED))
+    .returning(teams.c.credit_balance)
+)
+
+
+def add_credits(connection: Connection, slug: str, amount: int) -> int | None:
+    """Add `amount` (negative: take it away, down to 0 at most) to the team's balance; the new balance,
+    or None if there is no such team.
+
+    One statement computed from the balance as it is when the row is written, so a charge committed
+    meanwhile is never overwritten (a read-then-write here would lose it on PostgreSQL).
+    """
+    return connection.execute(_ADD, {"team_slug": slug, "amount": amount}).scalar_one_or_none()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.engine import Dialect
@@ -41,10 +41,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         of every listing converts several of these)."""
         convert = self.impl_instance.dialect_impl(dialect).result_processor(dialect, coltype)
 
-        def process(value: Any) -> datetime | None:
+        def process(value: Any) -> datetime | None:  # noqa: ANN401 - what the driver hands over
             if value is None:
                 return None
-            return _in_utc(convert(value) if convert is not None else value)
+            return _in_utc(cast(datetime, convert(value) if convert is not None else value))
 
         return process
 

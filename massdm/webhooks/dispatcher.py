@@ -4,13 +4,15 @@ Each delivery is claimed with a lease (a guarded UPDATE; SKIP LOCKED on PostgreS
 no transaction open, and its attempt is then logged and counted in one transaction guarded by
 the claim. A worker that dies mid-send loses its claim when the lease runs out and the
 delivery is sent again, with the same idempotency key: receivers see each event at least once.
-A delivery has three attempts; one failing all three counts against its webhook, and a webhook
-failing `pause_after` deliveries in a row is paused (disabled, with the reason on it).
+A delivery has the retry policy's attempts (three by default); one failing all of them counts
+against its webhook, and a webhook failing `pause_after` deliveries in a row is paused (disabled,
+with the reason on it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -27,10 +29,12 @@ from massdm.domain import webhooks as rules
 from massdm.store import accounts as account_store
 from massdm.store import deliveries as delivery_store
 from massdm.store import fans as fan_store
+from massdm.store import instance as instance_store
 from massdm.store import messages as message_store
-from massdm.store import webhooks as webhook_store
+from massdm.store import webhook_deliveries
+from massdm.store import webhook_log as log_store
 from massdm.store.db import snapshot, transaction
-from massdm.store.webhooks import DueDelivery
+from massdm.store.webhook_deliveries import DueDelivery
 from massdm.webhooks import payloads
 from massdm.webhooks.sender import Outcome, SenderConfig, WebhookSender
 
@@ -50,7 +54,8 @@ class DispatchConfig:
 
 
 class WebhookDispatcher:
-    def __init__(self, engine: Engine, clock: Clock, config: DispatchConfig | None = None, name: str | None = None):
+    def __init__(self, engine: Engine, clock: Clock, config: DispatchConfig | None = None,
+                 name: str | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.config = config or DispatchConfig()
@@ -73,10 +78,8 @@ class WebhookDispatcher:
         with self._wakers_lock:
             wakers = list(self._wakers)
         for loop, event in wakers:
-            try:
+            with contextlib.suppress(RuntimeError):  # that loop has just closed
                 loop.call_soon_threadsafe(event.set)
-            except RuntimeError:  # that loop has just closed
-                pass
 
     def run_until_idle(self, limit: int = 10_000) -> int:
         """Send every delivery that is due now, one at a time (tests, CLI); how many attempts were made."""
@@ -133,10 +136,8 @@ class WebhookDispatcher:
             if stop.is_set():
                 break
             wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), self.config.poll_interval if polls else None)
-            except TimeoutError:
-                pass
 
     # --- one delivery attempt ------------------------------------------------------------------
 
@@ -146,6 +147,7 @@ class WebhookDispatcher:
             return False
         raw = rules.body(due.event, due.account_id, due.payload or {})
         secret = self._secret or await asyncio.to_thread(self._instance_secret)
+        assert secret is not None
         headers = {
             "Content-Type": "application/json",
             "X-OFAPI-Idempotency-Key": rules.event_key(secret, due.event_id),
@@ -162,19 +164,19 @@ class WebhookDispatcher:
 
     def _instance_secret(self) -> str:
         with transaction(self.engine) as connection:
-            self._secret = webhook_store.instance_secret(connection)
+            self._secret = instance_store.instance_secret(connection)
         return self._secret
 
     def _claim(self) -> DueDelivery | None:
         now = self.clock.now()
         with snapshot(self.engine) as connection:  # idle polls stay reads
-            if not webhook_store.any_due(connection, now):
+            if not webhook_deliveries.any_due(connection, now):
                 return None
         with transaction(self.engine) as connection:
-            due = webhook_store.claim_due(connection, self.name, now, self.config.lease)
+            due = webhook_deliveries.claim_due(connection, self.name, now, self.config.lease)
             if due is not None and due.payload is None:
                 payload = self._fan_payload(connection, due)
-                webhook_store.keep_payload(connection, due.event_id, payload)
+                webhook_deliveries.keep_payload(connection, due.event_id, payload)
                 due = replace(due, payload=payload)
             return due
 
@@ -194,18 +196,19 @@ class WebhookDispatcher:
         now = self.clock.now()
         delay = None if outcome.succeeded else self.config.retry.delay_after(due.attempt)
         with transaction(self.engine) as connection:
-            if not webhook_store.finish_attempt(connection, due, self.name, succeeded=outcome.succeeded,
+            if not webhook_deliveries.finish_attempt(connection, due, self.name, succeeded=outcome.succeeded,
                                                 retry_at=now + delay if delay is not None else None, now=now):
                 log.warning("webhook delivery %s: claim ran out before attempt %s was logged", due.id, due.attempt)
                 return
-            webhook_store.log_attempt(connection, due, succeeded=outcome.succeeded, status_code=outcome.status_code,
-                                      error_type=outcome.error_type, error_message=outcome.error_message, now=now)
+            webhook_deliveries.log_attempt(connection, due, succeeded=outcome.succeeded,
+                                           status_code=outcome.status_code, error_type=outcome.error_type,
+                                           error_message=outcome.error_message, now=now)
             if outcome.succeeded:
-                webhook_store.reset_failures(connection, due.webhook_id)
+                webhook_deliveries.reset_failures(connection, due.webhook_id)
             elif delay is None:
-                failures = webhook_store.count_failure(connection, due.webhook_id)
-                reason = rules.pause_reason(failures, self.config.pause_after)
-                if reason and webhook_store.pause(connection, due.webhook_id, reason, now):
+                failures = webhook_deliveries.count_failure(connection, due.webhook_id)
+                reason = rules.pause_reason(failures, self.config.pause_after, self.config.retry)
+                if reason and webhook_deliveries.pause(connection, due.webhook_id, reason, now):
                     log.warning("webhook %s paused: %s", due.webhook_id, reason)
                     metrics.WEBHOOKS_PAUSED.inc()
         metrics.WEBHOOK_ATTEMPTS.labels("ok" if outcome.succeeded else outcome.error_type or "failed").inc()
@@ -216,7 +219,7 @@ class WebhookDispatcher:
     def prune(self) -> int:
         """Forget attempts, deliveries and events older than the log keeps them (7 days)."""
         with transaction(self.engine) as connection:
-            removed = webhook_store.prune(connection, self.clock.now() - RETENTION)
+            removed = log_store.prune(connection, self.clock.now() - RETENTION)
         if removed:
             log.info("webhooks: forgot %s rows older than %s days", removed, RETENTION.days)
         return removed

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from massdm.domain.messages import format_price
 
-if TYPE_CHECKING:  # the services' view of a message; only its shape is used here
-    from massdm.services.mass_messaging import MessageView
+if TYPE_CHECKING:
     from massdm.store.deliveries import Delivery
     from massdm.store.fans import Fan
+    from massdm.store.message_views import MessageView
     from massdm.store.messages import MassMessage
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment is not None else None
+    """Dates as every response writes them: UTC, whole seconds, with the offset."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment is not None else None
 
 
 def queue_item(view: MessageView) -> dict[str, Any]:
-    """The queue item, exactly as `GET /api/{account}/mass-messaging` lists it."""
+    """The queue item: the chat_queue.* payload, and what `GET /api/{account}/mass-messaging` lists
+    (api/schemas `QueueItemOut` validates this dict, so both always say the same)."""
     state = view.state
     assert state is not None
     return {

@@ -57,10 +57,18 @@ def test_three_attempts_with_growing_waits():
 
 
 def test_a_webhook_is_paused_only_after_enough_failed_deliveries_in_a_row():
-    assert rules.pause_reason(4, 5) is None
-    reason = rules.pause_reason(5, 5)
+    policy = RetryPolicy()
+    assert rules.pause_reason(4, 5, policy) is None
+    reason = rules.pause_reason(5, 5, policy)
     assert reason is not None and "5 deliveries in a row" in reason and "enabled: true" in reason
-    assert rules.pause_reason(100, 0) is None  # 0: never pause
+    assert rules.pause_reason(100, 0, policy) is None  # 0: never pause
+
+
+@pytest.mark.parametrize("attempts", [1, rules.MAX_ATTEMPTS, 5])
+def test_the_pause_names_the_attempts_the_retry_policy_made(attempts):
+    policy = RetryPolicy(attempts=attempts)
+    assert f"failed all {attempts} attempts" in rules.pause_reason(3, 3, policy)
+    assert policy.delay_after(attempts) is None and (attempts == 1 or policy.delay_after(attempts - 1) is not None)
 
 
 def test_test_event_is_not_among_the_subscribable_events():

@@ -24,9 +24,9 @@ from onlyfansapi import OnlyFansAPI
 
 from massdm.services import accounts as account_service
 from massdm.store.db import transaction
+from massdm.webhooks.receiver import Reply
 from tests import media_files
 from tests.conftest import Server, free_port, start_server
-from tests.webhook_receiver import Reply, receiver  # noqa: F401 - a fixture
 
 SECRET = "whsec-e2e"
 FAST = {
@@ -192,7 +192,7 @@ def test_a_worker_killed_while_sending_an_event_leaves_it_to_the_next(tmp_path, 
 
         server.workers.append(_worker(tmp_path, server, env, "after-the-crash"))
         seen = receiver.wait_for(lambda got: len(got) == 2, timeout=60)
-        assert [d.key for d in seen] == [queued["idempotency_key"]] * 2
+        assert [d.idempotency_key for d in seen] == [queued["idempotency_key"]] * 2
         rows: list[dict] = []
         deadline = time.monotonic() + 10
         while not rows and time.monotonic() < deadline:  # the attempt is logged once its answer is in

@@ -14,7 +14,6 @@ from massdm.domain.webhooks import RetryPolicy
 from massdm.webhooks.dispatcher import DispatchConfig, WebhookDispatcher
 from massdm.webhooks.sender import SenderConfig
 from tests.backends import database_url, redis_settings
-from tests.webhook_receiver import receiver  # noqa: F401 - a fixture
 
 RETRY = timedelta(seconds=10)
 

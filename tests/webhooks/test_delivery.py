@@ -9,12 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import func, select
 
 from massdm.api.state import state_of
-from massdm.domain.webhooks import verify
+from massdm.domain.webhooks import RetryPolicy, verify
 from massdm.store.db import transaction
 from massdm.store.tables import webhook_attempts, webhook_deliveries, webhook_events
 from massdm.webhooks.dispatcher import DispatchConfig, WebhookDispatcher
+from massdm.webhooks.receiver import Reply
 from massdm.webhooks.sender import SenderConfig
-from tests.webhook_receiver import Reply
 from tests.webhooks.conftest import RETRY
 
 
@@ -35,13 +35,13 @@ def test_a_delivery_is_signed_keyed_and_named(client, caller, hook, dispatch, re
     assert re.fullmatch(r"evt_[0-9a-f]{40}", queued["idempotency_key"])
     assert got.headers["user-agent"].startswith("massdm-webhooks/")
     assert "x-ofapi-redelivery-of" not in got.headers
-    assert got.body["event"] == "test-event" and got.body["account_id"] is None
-    assert got.body["payload"]["webhook_id"] == webhook["id"]
+    assert got.event == "test-event" and got.account_id is None
+    assert got.payload["webhook_id"] == webhook["id"]
     [row] = log(webhook["id"])
     assert row["succeeded"] is True and row["status_code"] == 200 and row["attempt"] == 1
     assert row["delivery_uuid"] == queued["delivery_uuid"] == got.headers["x-massdm-delivery"]
     assert row["idempotency_key"] == queued["idempotency_key"] and row["url"] == receiver.url
-    assert row["payload"] == got.body["payload"] and row["event"] == "test-event"
+    assert row["payload"] == got.payload and row["event"] == "test-event"
 
 
 def test_an_unsigned_webhook_sends_no_signature(client, caller, hook, dispatch, receiver):
@@ -64,7 +64,7 @@ def test_a_failing_endpoint_gets_the_event_on_the_third_attempt(client, caller, 
     clock.advance(timedelta(seconds=1))
     assert dispatch() == 1
     assert [d.headers["x-massdm-attempt"] for d in receiver.received] == ["1", "2", "3"]
-    assert len({d.key for d in receiver.received}) == 1  # one event, one key, whatever the attempt
+    assert len({d.idempotency_key for d in receiver.received}) == 1  # one event, one key, whatever the attempt
     assert len({d.raw for d in receiver.received}) == 1 and all(
         verify("s3cret", d.raw, d.headers["signature"]) for d in receiver.received)
     rows = log(webhook["id"])
@@ -100,7 +100,7 @@ def test_a_delivery_that_fails_three_times_is_failed_and_can_be_redelivered(clie
     assert dispatch() == 1
     last = receiver.received[-1]
     assert last.headers["x-ofapi-redelivery-of"] == str(failed[0]["id"])
-    assert last.key == queued["idempotency_key"] and last.headers["x-massdm-attempt"] == "1"
+    assert last.idempotency_key == queued["idempotency_key"] and last.headers["x-massdm-attempt"] == "1"
     newest = log(webhook["id"])[0]
     assert newest["succeeded"] is True and newest["redelivered_from"] == failed[0]["id"]
     assert newest["delivery_uuid"] == again["delivery_uuid"]
@@ -134,7 +134,7 @@ def test_an_endpoint_failing_again_and_again_is_paused_and_says_why(client, call
     assert (state["enabled"], state["paused_at"], state["pause_reason"], state["consecutive_failures"]) == (
         True, None, None, 0)
     send(text="after")
-    assert dispatch() == 1 and receiver.received[-1].body["event"] == "chat_queue.updated"
+    assert dispatch() == 1 and receiver.received[-1].event == "chat_queue.updated"
 
 
 def test_a_test_event_reaches_even_a_disabled_webhook(client, caller, hook, dispatch, receiver):
@@ -222,3 +222,19 @@ def test_deleting_a_webhook_drops_what_it_was_still_owed(app, client, caller, ho
     assert dispatch() == 0 and receiver.received == []
     with transaction(state_of(app).engine) as connection:
         assert connection.execute(select(func.count()).select_from(webhook_deliveries)).scalar_one() == 0
+
+
+def test_the_pause_reason_counts_the_attempts_the_dispatcher_made(app, client, caller, hook, receiver, clock, fans,
+                                                                 send):
+    receiver.script = lambda n, _d: Reply(500)
+    webhook = hook(events=["chat_queue.updated"])
+    two_tries = WebhookDispatcher(state_of(app).engine, clock, DispatchConfig(
+        senders=1, retry=RetryPolicy(first_delay=RETRY, attempts=2), pause_after=1,
+        sender=SenderConfig(allow_private=True, total_timeout=2)), name="two-tries")
+    send()
+    for _ in range(3):
+        two_tries.run_until_idle()
+        clock.advance(RETRY * 4)
+    paused = client.get(f"/api/webhooks/{webhook['id']}", headers=caller.headers).json()["data"]
+    assert len(receiver.received) == 2 and paused["enabled"] is False
+    assert "1 deliveries in a row failed all 2 attempts" in paused["pause_reason"]

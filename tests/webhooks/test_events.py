@@ -39,14 +39,14 @@ def test_a_send_announces_its_queue_item_then_its_finish(client, fans, hook, sen
     message = send()
     dispatch()
     [queued] = receiver.received
-    assert queued.event == "chat_queue.updated" and queued.body["account_id"] == fans.account
-    assert queued.body["payload"]["id"] == message and queued.body["payload"]["status"] == "queued"
-    assert queued.body["payload"]["total"] == -1 and queued.body["payload"]["isDone"] is False
+    assert queued.event == "chat_queue.updated" and queued.account_id == fans.account
+    assert queued.payload["id"] == message and queued.payload["status"] == "queued"
+    assert queued.payload["total"] == -1 and queued.payload["isDone"] is False
 
     deliver()
     dispatch()
     assert receiver.events()[-1] == "chat_queue.finished"
-    finished = receiver.received[-1].body["payload"]
+    finished = receiver.received[-1].payload
     listed = client.get(f"/api/{fans.account}/mass-messaging", headers=fans.headers).json()["data"]
     assert finished == next(item for item in listed if item["id"] == message)  # shaped like the queue item
     assert finished["isDone"] is True and finished["total"] == 3 and finished["pending"] == 0
@@ -59,18 +59,19 @@ def test_delivery_progress_is_announced_at_most_once_per_chunk_and_interval(app,
     DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=1)).run_until_idle()  # 3 chunks, no time passes
     dispatch()
     assert receiver.events() == ["chat_queue.updated", "chat_queue.updated", "chat_queue.finished"]
-    progress = receiver.received[1].body["payload"]
+    progress = receiver.received[1].payload
     assert progress["isDone"] is False and progress["total"] == 3 and progress["pending"] == 2
 
     again = send(text="every chunk")
-    DeliveryWorker(state_of(app).engine, clock, WorkerConfig(chunk_size=1, progress_every=timedelta(0))).run_until_idle()
+    config = WorkerConfig(chunk_size=1, progress_every=timedelta(0))
+    DeliveryWorker(state_of(app).engine, clock, config).run_until_idle()
     dispatch()
     with transaction(state_of(app).engine) as connection:
         chunks = connection.execute(select(func.count()).select_from(delivery_chunks)
                                     .where(delivery_chunks.c.message_id == again)).scalar_one()
     # queued, then one per chunk but the last, which finishes the message
     assert receiver.events()[3:] == ["chat_queue.updated"] * chunks + ["chat_queue.finished"]
-    pending = [d.body["payload"]["pending"] for d in receiver.received[4:-1]]
+    pending = [d.payload["pending"] for d in receiver.received[4:-1]]
     assert pending == sorted(pending, reverse=True) and pending[0] == 2
 
 
@@ -80,7 +81,7 @@ def test_unsend_change_and_release_are_announced(client, clock, fans, hook, send
     deliver()
     assert client.delete(f"/api/{fans.account}/mass-messaging/{message}", headers=fans.headers).status_code == 200
     dispatch()
-    canceled = receiver.received[-1].body["payload"]
+    canceled = receiver.received[-1].payload
     assert canceled["isCanceled"] is True and canceled["status"] == "canceled" and canceled["canUnsend"] is False
 
     later = (clock.now() + timedelta(hours=2)).isoformat()
@@ -89,7 +90,7 @@ def test_unsend_change_and_release_are_announced(client, clock, fans, hook, send
                          json={"text": "changed", "scheduledDate": (clock.now() + timedelta(hours=3)).isoformat()})
     assert changed.status_code == 200, changed.text
     dispatch()
-    assert [d.body["payload"]["status"] for d in receiver.received[-2:]] == ["scheduled", "scheduled"]
+    assert [d.payload["status"] for d in receiver.received[-2:]] == ["scheduled", "scheduled"]
 
     before = len(receiver.received)
     send(saveForLater=True)  # not in the queue: nothing to say yet
@@ -101,7 +102,7 @@ def test_unsend_change_and_release_are_announced(client, clock, fans, hook, send
     clock.advance(timedelta(hours=6, seconds=1))
     DeliveryWorker(state_of(client.app).engine, clock, WorkerConfig()).run_until_idle()  # automation releases it
     dispatch()
-    released = [d.body["payload"] for d in receiver.received[before:]]
+    released = [d.payload for d in receiver.received[before:]]
     assert released[0]["status"] == "queued"
 
 
@@ -120,7 +121,7 @@ def test_a_cancel_mid_delivery_is_announced_as_updated_and_finished_once(app, cl
     assert client.delete(f"/api/{fans.account}/mass-messaging/{message}", headers=fans.headers).status_code == 200
     worker.run_until_idle()  # the chunk claimed ahead is rolled back: no progress, no second finish
     dispatch()
-    after = {d.event: d.body["payload"] for d in receiver.received[before:]}
+    after = {d.event: d.payload for d in receiver.received[before:]}
     assert sorted(d.event for d in receiver.received[before:]) == ["chat_queue.finished", "chat_queue.updated"]
     assert after["chat_queue.finished"] == after["chat_queue.updated"]  # the same queue item
     item = after["chat_queue.finished"]
@@ -143,7 +144,7 @@ def test_finished_comes_once_whether_a_message_ends_by_delivery_or_by_cancel(cli
     clock.advance(timedelta(hours=2))
     deliver()
     dispatch()
-    finished = [(d.body["payload"]["id"], d.body["payload"]["isCanceled"]) for d in receiver.received]
+    finished = [(d.payload["id"], d.payload["isCanceled"]) for d in receiver.received]
     # the delivered one by its last chunk (the unsend after it is only an update); the scheduled one by its cancel
     assert sorted(finished) == sorted([(delivered, False), (scheduled, True)])
 
@@ -159,8 +160,8 @@ def test_a_purchase_tells_who_bought_what_for_how_much(app, client, clock, fans,
     assert bought.status_code == 200, bought.text
     dispatch()
     [sale] = receiver.received
-    assert sale.event == "messages.ppv.unlocked" and sale.body["account_id"] == fans.account
-    payload = sale.body["payload"]
+    assert sale.event == "messages.ppv.unlocked" and sale.account_id == fans.account
+    payload = sale.payload
     assert (payload["fanId"], payload["messageId"]) == (2, message)
     assert (payload["amount"], payload["amountCents"]) == (9.99, 999)
     assert payload["user"] == {"id": 2, "username": "fan2", "name": "Fan 2"}
@@ -177,11 +178,11 @@ def test_messages_sent_goes_only_to_webhooks_that_opt_in(client, fans, hook, sen
     message = send(text="to each of you")
     deliver(chunk_size=2)
     assert dispatch() == 3
-    assert all(d.body["event"] == "messages.sent" for d in receiver.received)
-    assert sorted(d.body["payload"]["toUser"]["id"] for d in receiver.received) == [1, 2, 3]
-    first = receiver.received[0].body["payload"]
+    assert all(d.event == "messages.sent" for d in receiver.received)
+    assert sorted(d.payload["toUser"]["id"] for d in receiver.received) == [1, 2, 3]
+    first = receiver.received[0].payload
     assert first["queueId"] == message and first["text"] == "to each of you" and first["isFromQueue"] is True
-    assert len({d.key for d in receiver.received}) == 3
+    assert len({d.idempotency_key for d in receiver.received}) == 3
     rows = client.get(f"/api/webhooks/{opted['id']}/deliveries", headers=fans.headers).json()["data"]
     assert sorted(r["payload"]["toUser"]["id"] for r in rows) == [1, 2, 3]
 
@@ -196,10 +197,10 @@ def test_account_scopes_pick_whose_events_a_webhook_gets(client, clock, world, f
     hook(events=["chat_queue.finished"])  # subscribed to something else
     send()  # on fans.account: only the exclusive webhook hears it
     dispatch()
-    assert [d.body["account_id"] for d in receiver.received] == [fans.account]
+    assert [d.account_id for d in receiver.received] == [fans.account]
     client.post(f"/api/{other}/mass-messaging", headers=fans.headers, json={"text": "hi", "userLists": ["fans"]})
     dispatch()
-    assert [d.body["account_id"] for d in receiver.received] == [fans.account, other]
+    assert [d.account_id for d in receiver.received] == [fans.account, other]
 
 
 def test_nothing_is_written_when_no_webhook_listens(app, fans, send, deliver):

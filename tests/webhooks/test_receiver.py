@@ -10,7 +10,7 @@ import time
 import httpx
 
 from massdm.domain.webhooks import body, signature
-from massdm.webhooks.receiver import Received, WebhookReceiver
+from massdm.webhooks.receiver import Received, Reply, WebhookReceiver
 from tests.conftest import free_port
 
 RAW = body("test-event", None, {"message": "hi"})
@@ -46,6 +46,28 @@ def test_without_a_secret_everything_is_taken_and_fail_first_answers_503():
     try:
         assert [_post(receiver, RAW) for _ in range(3)] == [503, 503, 200]
         assert {r.signature for r in got} == {"unchecked"}
+    finally:
+        receiver.shutdown()
+
+
+def test_a_scripted_answer_replaces_the_verdict_and_the_exact_request_is_kept():
+    seen: list[tuple[int, int]] = []
+
+    def answer(n: int, received: Received) -> Reply:
+        seen.append((n, received.status))
+        return Reply(500 if n == 1 else received.status, headers={"Retry-After": "1"})
+
+    receiver, got = _running(secret="s3cret", answer=answer)
+    try:
+        good = {"Signature": signature("s3cret", RAW)}
+        first = httpx.post(receiver.url + "/hook", content=RAW, headers=good)
+        assert (first.status_code, first.headers["retry-after"]) == (500, "1")
+        assert _post(receiver, RAW, **good) == 200 and _post(receiver, RAW) == 401
+        assert seen == [(1, 200), (2, 200), (3, 401)]  # the verdict, to follow or override
+        assert [r.status for r in got] == [500, 200, 401]  # what was answered
+        assert got[0].raw == RAW and got[0].path == "/hook" and got[0].headers["signature"] == good["Signature"]
+        assert set(got[0].as_json()) == {"event", "account_id", "payload", "idempotency_key", "attempt",
+                                         "redelivery_of", "signature", "status"}
     finally:
         receiver.shutdown()
 

@@ -28,9 +28,9 @@ from massdm.domain import json_body
 from massdm.domain.media import clean_file_name, upload_cost
 from massdm.services import mass_messaging as message_service
 from massdm.services import media as media_service
-from massdm.services.mass_messaging import MessageView
 from massdm.services.media import Processed
 from massdm.services.metering import insufficient_credits
+from massdm.store.message_views import MessageView
 
 router = APIRouter(tags=["Mass Messaging"], route_class=UnitOfWorkRoute, responses={**ERRORS, **IDEMPOTENT})
 

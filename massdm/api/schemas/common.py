@@ -9,7 +9,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-MAX_DB_INT = 2**63 - 1
+from massdm.domain.ids import MAX_DB_ID, parse_db_id
 
 
 def _clean_text(value: str) -> str:
@@ -24,14 +24,14 @@ def _clean_text(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_clean_text)]
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]  # an id as JSON (or a path) gives it: a number in range
 
 
 def _positive_id(value: int | str) -> int:
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_DB_INT:
-        raise ValueError(f"must be a positive integer id (1..{MAX_DB_INT})")
-    return int(text)
+    parsed = parse_db_id(value)
+    if parsed is None:
+        raise ValueError(f"must be a positive integer id (1..{MAX_DB_ID})")
+    return parsed
 
 
 # Numeric ids arrive as ints or strings ("123"); either way they become an int in range.

@@ -10,7 +10,9 @@ from pydantic import BeforeValidator, Field
 from massdm.api.schemas.common import IdLike, Instant, Text, WireModel, iso
 from massdm.api.schemas.media import MediaOut, UrlOf
 from massdm.domain.messages import crop, format_price
-from massdm.services.mass_messaging import MessageDraft, MessageView
+from massdm.services.mass_messaging import MessageDraft
+from massdm.store.message_views import MessageView
+from massdm.webhooks import payloads
 
 
 def _comma_list(value: object) -> object:
@@ -111,14 +113,8 @@ class QueueItemOut(WireModel):
 
     @classmethod
     def of(cls, view: MessageView) -> QueueItemOut:
-        state = view.state
-        assert state is not None
-        return cls(
-            id=view.message.id, date=iso(state.date) or "", is_ready=state.is_ready, is_done=state.is_done,
-            total=state.total, pending=state.pending, can_unsend=state.can_unsend,
-            unsend_seconds=state.unsend_seconds, has_error=state.has_error, is_canceled=state.is_canceled,
-            status=view.status, error=view.message.error,
-        )
+        """The item webhooks send as chat_queue.* payloads, built in one place (webhooks/payloads.py)."""
+        return cls.model_validate(payloads.queue_item(view))
 
 
 class QueueOut(WireModel):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from massdm.api.schemas.common import WireModel, iso
 from massdm.api.schemas.media import MediaOut, UrlOf
 from massdm.domain.messages import format_price
-from massdm.services.mass_messaging import MessageView
+from massdm.store.message_views import MessageView
 
 
 class SavedEntityOut(WireModel):

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from massdm.api.schemas.common import Text, iso
 from massdm.domain.webhooks import delivery_uuid, event_key
 from massdm.services.webhooks import Queued, WebhookDraft
-from massdm.store.webhooks import LoggedAttempt, Webhook
+from massdm.store.webhook_log import LoggedAttempt
+from massdm.store.webhook_subscriptions import Webhook
 
 AccountId = Annotated[str, Field(max_length=64)]
 
