@@ -27,6 +27,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from massdm.store.hot import driver_errors
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -140,10 +142,12 @@ def create_store_engine(
         record = connection.connection
         driver = record.driver_connection
         assert driver is not None
-        if record.info.get("massdm_query_only", False) != read_only:  # kept across checkouts
-            driver.execute(f"PRAGMA query_only={1 if read_only else 0}")
-            record.info["massdm_query_only"] = read_only
-        driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        with driver_errors(connection, begin):  # "database is locked" past the busy timeout, say
+            if record.info.get("massdm_query_only", False) != read_only:  # kept across checkouts
+                driver.execute(f"PRAGMA query_only={1 if read_only else 0}")
+                record.info["massdm_query_only"] = read_only
+            driver.execute(begin)
 
     return engine
 

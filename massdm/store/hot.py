@@ -16,12 +16,14 @@ Everything else goes through `Connection.execute` as usual.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeAlias, cast
 
 from sqlalchemy import Connection, Integer
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -43,6 +45,24 @@ class _Compiled:
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # the result columns a processor converts
     defaults: dict[str, Any]  # the values of the statement's own literal parameters
     lists: tuple[str, ...]  # parameters that are lists of integers, written into the SQL per call
+
+
+@contextmanager
+def driver_errors(connection: Connection, sql: str) -> Iterator[None]:
+    """The driver's own errors as SQLAlchemy raises them everywhere else in the store
+    (`sqlalchemy.exc.OperationalError`, `IntegrityError`, ...), and a connection the database
+    dropped marked invalid, as `Connection.execute` would: callers judge errors one way
+    (`store.db.is_unavailable`)."""
+    dialect = connection.dialect
+    dbapi_error = dialect.loaded_dbapi.Error
+    try:
+        yield
+    except dbapi_error as error:
+        lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(sql, None, error, dbapi_error, connection_invalidated=lost,
+                                  dialect=dialect) from error
 
 
 class HotStatement:
@@ -88,9 +108,10 @@ class HotStatement:
             sql = sql.replace(f"__[POSTCOMPILE_{name}]", numbers)
         driver = connection.connection.driver_connection
         assert driver is not None
-        cursor = driver.cursor()
-        cursor.execute(sql, [values[name] for name in compiled.positional]
-                       if compiled.positional is not None else values)
+        with driver_errors(connection, sql):
+            cursor = driver.cursor()
+            cursor.execute(sql, [values[name] for name in compiled.positional]
+                           if compiled.positional is not None else values)
         return cursor, compiled
 
     def _row(self, compiled: _Compiled, raw: Any) -> Any:

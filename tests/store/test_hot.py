@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from massdm.store.db import create_store_engine, migrate, transaction
 from massdm.store.hot import HotStatement
@@ -84,3 +85,9 @@ def test_lists_of_anything_but_integers_are_refused(engine):
     expanding = HotStatement(select(teams.c.id).where(teams.c.slug.in_(bindparam("slugs", expanding=True))))
     with transaction(engine) as connection, pytest.raises(ValueError, match="integers only"):
         expanding.all(connection, slugs=["one"])
+
+
+def test_the_drivers_errors_come_as_sqlalchemys_as_everywhere_else_in_the_store(engine):
+    rename = HotStatement(update(teams).where(teams.c.slug == bindparam("was")).values(slug=bindparam("now")))
+    with pytest.raises(IntegrityError), transaction(engine) as connection:
+        rename.run(connection, was="two", now="one")  # slugs are unique
