@@ -1,7 +1,8 @@
 """The fan side, for the platform's fan app: a fan's inbox of mass messages, viewing and buying.
 
 Under /fan/v1 (outside /api/{account}); needs a team key with the `fan` scope. A fan id is
-the platform's user id, so the inbox spans every account of the team the key may use.
+the platform's user id, so the inbox spans every account of the team the key may use. The
+platform itself may also report many fans' views and purchases at once (POST /fan/v1/events).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from massdm.api.deps import ClockDep, Db, FanKey, FanMeter, page_url
 from massdm.api.routes.media import url_of
 from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope
-from massdm.api.schemas.fan_inbox import InboxMessageOut, InboxPageOut
+from massdm.api.schemas.fan_inbox import FanEventsIn, FanEventsOut, InboxMessageOut, InboxPageOut
 from massdm.services import accounts as account_service
+from massdm.services import fan_events as event_service
 from massdm.services import fan_inbox as inbox_service
 
 router = APIRouter(tags=["Fan side"], route_class=UnitOfWorkRoute)
@@ -66,3 +68,14 @@ def purchase_message(request: Request, fan_id: FanId, message_id: MessageId, key
     entry = inbox_service.purchase(connection, fan_id, _accounts(connection, key), message_id, clock.now(),
                                    request.app.state.policy)
     return meter.envelope(InboxMessageOut.of(entry, url_of(request)))
+
+
+@router.post("/fan/v1/events", response_model=Envelope[FanEventsOut],
+             summary="Many fans' views and purchases at once (platform)",
+             description="Up to 10,000 events applied in one transaction by the single calls' rules, each "
+                         "counted once; one result per event, in request order.")
+def record_events(body: FanEventsIn, key: FanKey, connection: Db, meter: FanMeter,
+                  clock: ClockDep) -> Envelope[FanEventsOut]:
+    result = event_service.record_events(connection, [e.event() for e in body.events], _accounts(connection, key),
+                                         clock.now())
+    return meter.envelope(FanEventsOut.of(result))

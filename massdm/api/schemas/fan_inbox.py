@@ -1,10 +1,17 @@
-"""The fan side's shapes (massdm's own; the provider has no fan API): inbox messages."""
+"""The fan side's shapes (massdm's own; the provider has no fan API): inbox messages and batches of events."""
 
 from __future__ import annotations
 
-from massdm.api.schemas.common import WireModel, iso
+from typing import Literal
+
+from pydantic import Field
+from typing_extensions import NotRequired, TypedDict
+
+from massdm.api.schemas.common import DbId, Instant, WireModel, iso
 from massdm.api.schemas.media import MediaOut, UrlOf
+from massdm.domain.fan_events import MAX_EVENTS, FanEvent, Kind, Status
 from massdm.domain.messages import format_price
+from massdm.services.fan_events import BatchResult
 from massdm.services.fan_inbox import InboxEntry
 
 
@@ -54,3 +61,47 @@ class InboxMessageOut(WireModel):
 class InboxPageOut(WireModel):
     list: list[InboxMessageOut]
     has_more: bool
+
+
+class FanEventIn(WireModel):
+    fan_id: DbId
+    message_id: DbId
+    type: Kind = Field(description="`view` or `purchase`.")
+    at: Instant | None = Field(default=None, description="When it happened (ISO 8601); now if left out.")
+
+    def event(self) -> FanEvent:
+        return FanEvent(self.fan_id, self.message_id, self.type, self.at)
+
+
+class FanEventsIn(WireModel):
+    events: list[FanEventIn] = Field(max_length=MAX_EVENTS, description=f"Up to {MAX_EVENTS:,} events.")
+
+
+class EventErrorOut(TypedDict):
+    error: str  # the code the single call would answer with: NOT_FOUND, VALIDATION_ERROR
+    message: str
+
+
+class EventResultOut(TypedDict):
+    index: int
+    status: Literal["applied", "duplicate", "rejected"]
+    error: NotRequired[EventErrorOut]
+
+
+class FanEventsOut(WireModel):
+    results: list[EventResultOut]
+    applied: int
+    duplicates: int
+    rejected: int
+
+    @classmethod
+    def of(cls, result: BatchResult) -> "FanEventsOut":
+        results: list[EventResultOut] = []
+        for o in result.outcomes:
+            item: EventResultOut = {"index": o.index, "status": o.status.value}
+            if o.error is not None:
+                item["error"] = {"error": o.error, "message": o.message or ""}
+            results.append(item)
+        # Built from values massdm made itself: validating 10,000 results again would cost more than the write.
+        return cls.model_construct(results=results, applied=result.count(Status.APPLIED),
+                                   duplicates=result.count(Status.DUPLICATE), rejected=result.count(Status.REJECTED))
