@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from pathlib import Path
@@ -56,7 +57,9 @@ def serve(
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     console.print(f"massdm serving on {base_url(settings)} with {workers} process(es) (database {shown})")
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        application = create_app(settings)
+        gc.freeze()  # EXPERIMENT
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
         return
 
     if settings.redis_url is None:

@@ -10,10 +10,10 @@ store did back into one outcome per event, in request order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Iterable, Mapping
+from typing import Mapping, NamedTuple, Protocol, Sequence
 
 MAX_EVENTS = 10_000
 
@@ -31,24 +31,37 @@ class Status(StrEnum):
     REJECTED = "rejected"
 
 
+class FanEvent(Protocol):
+    """One event as the platform reports it (the API's request items are such objects)."""
+
+    @property
+    def fan_id(self) -> int: ...
+    @property
+    def message_id(self) -> int: ...
+    @property
+    def kind(self) -> Kind: ...
+    @property
+    def at(self) -> datetime | None: ...  # None: now
+
+
 @dataclass(frozen=True, slots=True)
-class FanEvent:
+class Event:
+    """A FanEvent made in code (tests, scripts)."""
+
     fan_id: int
     message_id: int
     kind: Kind
-    at: datetime | None = None  # None: now
+    at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Intent:
-    """What a batch wants for one (message, fan): the time of its first view and of its first purchase.
+class Want(NamedTuple):
+    """What a batch wants for a (message, fan): the time of its first view and of its first purchase.
 
     `purchase_first`: the first purchase comes before any view, so if it is bought now the purchase
     is also the view. Times are capped at now here; the store raises them to the delivery's time.
+    Most pairs of a batch want the same (both at now, or views only): pairs are grouped by want.
     """
 
-    message_id: int
-    fan_id: int
     view_at: datetime | None
     purchase_at: datetime | None
     purchase_first: bool
@@ -63,40 +76,58 @@ class Receipt:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
-    index: int
-    status: Status
-    error: str | None = None  # the contract's error code, when rejected
-    message: str | None = None
+class Rejection:
+    error: str  # the code the single call answers with
+    message: str
 
 
 @dataclass(frozen=True)
 class Plan:
-    intents: list[Intent]
+    wants: dict[Want, list[Pair]]  # the pairs that want each, in (message, fan) order
     first_view: dict[Pair, int]  # the index of each pair's first view event
     first_purchase: dict[Pair, int]
+    size: int  # events in the batch
 
 
-def plan(events: Iterable[FanEvent], now: datetime) -> Plan:
-    """One intent per (message, fan), from its first view and its first purchase in request order.
+@dataclass(frozen=True)
+class Outcomes:
+    """Each event's status in request order, and why each rejected one was refused."""
+
+    statuses: list[Status]
+    rejections: dict[int, Rejection] = field(default_factory=dict)
+
+    def count(self, status: Status) -> int:
+        return self.statuses.count(status)
+
+
+def plan(events: Sequence[FanEvent], now: datetime) -> Plan:
+    """What the batch wants of each (message, fan), from its first view and first purchase in request order.
 
     An `at` later than now is taken as now (the platform's clock ran ahead of ours).
     """
     first_view: dict[Pair, int] = {}
     first_purchase: dict[Pair, int] = {}
-    times: dict[Pair, list[datetime | None]] = {}  # [view at, purchase at]
+    earlier: dict[tuple[Pair, Kind], datetime] = {}  # the first events' `at`s that are not now
+    view = Kind.VIEW
     for index, event in enumerate(events):
         pair = (event.message_id, event.fan_id)
-        firsts, slot = (first_view, 0) if event.kind is Kind.VIEW else (first_purchase, 1)
+        firsts = first_view if event.kind is view else first_purchase
         if pair not in firsts:
             firsts[pair] = index
-            times.setdefault(pair, [None, None])[slot] = now if event.at is None or event.at > now else event.at
-    intents = [
-        Intent(pair[0], pair[1], view_at, purchase_at,
-               purchase_at is not None and (pair not in first_view or first_purchase[pair] < first_view[pair]))
-        for pair, (view_at, purchase_at) in times.items()
-    ]
-    return Plan(intents, first_view, first_purchase)
+            at = event.at
+            if at is not None and at < now:
+                earlier[(pair, event.kind)] = at
+    if not first_purchase and not earlier:  # the usual batch: views, all now
+        return Plan({Want(now, None, False): sorted(first_view)}, first_view, first_purchase, len(events))
+    wants: dict[Want, list[Pair]] = {}
+    purchase = Kind.PURCHASE
+    for pair in sorted(first_view.keys() | first_purchase.keys()):
+        viewed, bought = pair in first_view, pair in first_purchase
+        want = Want(earlier.get((pair, view), now) if viewed else None,
+                    earlier.get((pair, purchase), now) if bought else None,
+                    bought and (not viewed or first_purchase[pair] < first_view[pair]))
+        wants.setdefault(want, []).append(pair)
+    return Plan(wants, first_view, first_purchase, len(events))
 
 
 def applied_events(batch: Plan, *, viewed: set[Pair], purchased: set[Pair]) -> set[int]:
@@ -105,28 +136,34 @@ def applied_events(batch: Plan, *, viewed: set[Pair], purchased: set[Pair]) -> s
     A recorded purchase is its pair's first purchase event; a recorded view is its first view
     event, unless a purchase came first and was recorded (then the purchase was the view).
     """
-    applied = {batch.first_purchase[pair] for pair in purchased}
-    for intent in batch.intents:
-        pair = (intent.message_id, intent.fan_id)
-        if pair in viewed and pair in batch.first_view and not (intent.purchase_first and pair in purchased):
-            applied.add(batch.first_view[pair])
+    first_view, first_purchase = batch.first_view, batch.first_purchase
+    if not first_purchase:  # views only: each view recorded is its pair's first view event
+        return set(first_view.values()) if len(viewed) == len(first_view) else {first_view[p] for p in viewed}
+    applied = {first_view[pair] for pair in viewed if pair in first_view
+               and not (pair in purchased and first_purchase[pair] < first_view[pair])}
+    applied.update(first_purchase[pair] for pair in purchased)
     return applied
 
 
-def outcomes(events: list[FanEvent], applied: set[int], receipts: Mapping[Pair, Receipt]) -> list[Outcome]:
+def outcomes(events: Sequence[FanEvent], applied: set[int], receipts: Mapping[Pair, Receipt]) -> Outcomes:
     """Each event's outcome in request order; `receipts` covers the pairs of the events not applied."""
-    return [
-        Outcome(index, Status.APPLIED) if index in applied
-        else _not_applied(index, event, receipts[(event.message_id, event.fan_id)])
-        for index, event in enumerate(events)
-    ]
+    statuses = [Status.APPLIED] * len(events)
+    rejections: dict[int, Rejection] = {}
+    if len(applied) == len(events):
+        return Outcomes(statuses)
+    for index, event in enumerate(events):
+        if index not in applied:
+            rejection = _rejection(event, receipts[(event.message_id, event.fan_id)])
+            statuses[index] = Status.DUPLICATE if rejection is None else Status.REJECTED
+            if rejection is not None:
+                rejections[index] = rejection
+    return Outcomes(statuses, rejections)
 
 
-def _not_applied(index: int, event: FanEvent, receipt: Receipt) -> Outcome:
-    """Why an event did not count: the single calls' 404 and 422 become rejections, their no-ops duplicates."""
+def _rejection(event: FanEvent, receipt: Receipt) -> Rejection | None:
+    """Why an event did not count: the single calls' 404 and 422 refuse it, their no-ops make it a duplicate."""
     if not receipt.received:
-        return Outcome(index, Status.REJECTED, "NOT_FOUND",
-                       f"Message {event.message_id} is not in fan {event.fan_id}'s inbox.")
+        return Rejection("NOT_FOUND", f"Message {event.message_id} is not in fan {event.fan_id}'s inbox.")
     if event.kind is Kind.PURCHASE and not receipt.priced:
-        return Outcome(index, Status.REJECTED, "VALIDATION_ERROR", "This message is free; there is nothing to buy.")
-    return Outcome(index, Status.DUPLICATE)
+        return Rejection("VALIDATION_ERROR", "This message is free; there is nothing to buy.")
+    return None

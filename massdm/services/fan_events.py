@@ -8,13 +8,13 @@ messages' counters (from exactly the rows changed, so counters always equal rows
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Sequence
 
 from sqlalchemy import Connection
 
 from massdm.domain import fan_events as rules
-from massdm.domain.fan_events import FanEvent, Outcome, Status
+from massdm.domain.fan_events import FanEvent, Outcomes
 from massdm.domain.webhooks import PPV_UNLOCKED
 from massdm.store import accounts as account_store
 from massdm.store import fan_events as event_store
@@ -25,35 +25,28 @@ from massdm.store.messages import CounterDelta, MassMessage
 from massdm.webhooks import outbox, payloads
 
 
-@dataclass(frozen=True)
-class BatchResult:
-    outcomes: list[Outcome]
-
-    def count(self, status: Status) -> int:
-        return sum(1 for o in self.outcomes if o.status is status)
-
-
-def record_events(connection: Connection, events: list[FanEvent], account_ids: list[str], now: datetime) -> BatchResult:
+def record_events(connection: Connection, events: Sequence[FanEvent], account_ids: list[str], now: datetime
+                  ) -> Outcomes:
     """Apply the batch as its events would apply one by one, in order; one outcome per event."""
     if not events:
-        return BatchResult([])
+        return Outcomes([])
     batch = rules.plan(events, now)
-    event_store.load_batch(connection, batch.intents)
+    event_store.load_batch(connection, batch.wants)
     event_store.lock_deliveries(connection)
     viewed = event_store.record_views(connection, account_ids)
-    bought = event_store.record_purchases(connection, account_ids)
+    bought = event_store.record_purchases(connection, account_ids) if batch.first_purchase else []
     messages = message_store.messages_by_ids(connection, sorted({b.message_id for b in bought}))
     purchase_ids = event_store.insert_purchases(connection, bought,
                                                 {m.id: m.price_cents for m in messages.values()})
     message_store.add_counters_many(connection, _deltas(viewed, bought, messages))
     _announce(connection, bought, purchase_ids, messages, now)
 
-    applied = rules.applied_events(batch, viewed=set(viewed), purchased={(b.message_id, b.fan_id) for b in bought})
-    receipts = event_store.receipts(connection, account_ids) if len(applied) < len(events) else {}
-    return BatchResult(rules.outcomes(events, applied, receipts))
+    applied = rules.applied_events(batch, viewed=viewed, purchased={(b.message_id, b.fan_id) for b in bought})
+    receipts = event_store.receipts(connection, account_ids) if len(applied) < batch.size else {}
+    return rules.outcomes(events, applied, receipts)
 
 
-def _deltas(viewed: list[tuple[int, int]], bought: list[Bought], messages: dict[int, MassMessage]
+def _deltas(viewed: set[tuple[int, int]], bought: list[Bought], messages: dict[int, MassMessage]
             ) -> dict[int, CounterDelta]:
     views = Counter(message_id for message_id, _ in viewed)
     sales = Counter(b.message_id for b in bought)

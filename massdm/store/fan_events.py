@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
     Connection,
+    Integer,
     MetaData,
     Table,
     and_,
@@ -31,43 +31,57 @@ from sqlalchemy import (
     update,
 )
 
-from massdm.domain.fan_events import Intent, Pair, Receipt
+from massdm.domain.fan_events import Pair, Receipt, Want
 from massdm.store.deliveries import visible_condition
 from massdm.store.tables import deliveries, mass_messages, purchases
 from massdm.store.types import UTCDateTime
 
-# Not part of the schema (migrations never see it): each connection makes its own when it first needs it.
+# Not part of the schema (migrations never see them): each connection makes its own when it first needs them.
+# A batch's pairs share a few wants (the same instants, the same order of view and purchase), so a pair's row
+# holds the number of its want: three integers per row fill the table in half the time five columns take.
+_temporary = MetaData()
 batch = Table(
     "fan_event_batch",
-    MetaData(),
+    _temporary,
     Column("message_id", BigInteger, nullable=False),
     Column("fan_id", BigInteger, nullable=False),
+    Column("want", Integer, nullable=False),
+)
+wants = Table(
+    "fan_event_wants",
+    _temporary,
+    Column("id", Integer, primary_key=True, autoincrement=False),
     Column("view_at", UTCDateTime, nullable=True),
     Column("purchase_at", UTCDateTime, nullable=True),
     Column("purchase_first", Boolean, nullable=False),
 )
 
-# No key or index on purpose: the planner then drives every join from the batch into the deliveries'
+# No key or index on the batch on purpose: the planner then drives every join from it into the deliveries'
 # primary key (with an index on the batch, SQLite would rather scan the deliveries and probe the batch).
-_COLUMNS_DDL = ("message_id BIGINT NOT NULL, fan_id BIGINT NOT NULL, view_at TIMESTAMP, purchase_at TIMESTAMP, "
-                "purchase_first BOOLEAN NOT NULL")
+_TABLES_DDL = (
+    ("fan_event_batch", "message_id BIGINT NOT NULL, fan_id BIGINT NOT NULL, want INTEGER NOT NULL"),
+    ("fan_event_wants", "id INTEGER PRIMARY KEY, view_at TIMESTAMP, purchase_at TIMESTAMP, "
+                        "purchase_first BOOLEAN NOT NULL"),
+)
 _CREATE = {
-    "sqlite": f"CREATE TEMP TABLE IF NOT EXISTS fan_event_batch ({_COLUMNS_DDL})",
-    "postgresql": f"CREATE TEMP TABLE IF NOT EXISTS fan_event_batch ({_COLUMNS_DDL}) ON COMMIT DELETE ROWS",
+    "sqlite": [f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns})" for name, columns in _TABLES_DDL],
+    "postgresql": [f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}) ON COMMIT DELETE ROWS"
+                   for name, columns in _TABLES_DDL],
 }
-_FILL_SQLITE = "INSERT INTO fan_event_batch VALUES (?, ?, ?, ?, ?)"
+_FILL_SQLITE = "INSERT INTO fan_event_batch VALUES (?, ?, ?)"
 _FILL_POSTGRESQL = text(
     "INSERT INTO fan_event_batch SELECT * FROM unnest(CAST(:message_ids AS BIGINT[]), CAST(:fan_ids AS BIGINT[]), "
-    "CAST(:view_ats AS TIMESTAMP[]), CAST(:purchase_ats AS TIMESTAMP[]), CAST(:purchase_firsts AS BOOLEAN[]))"
+    "CAST(:wants AS INTEGER[]))"
 )
 
-_PAIR = and_(deliveries.c.message_id == batch.c.message_id, deliveries.c.fan_id == batch.c.fan_id)
+_PAIR = and_(deliveries.c.message_id == batch.c.message_id, deliveries.c.fan_id == batch.c.fan_id,
+             wants.c.id == batch.c.want)
 _ACCOUNTS = bindparam("account_ids", expanding=True)
 _RECEIVED = and_(deliveries.c.account_id.in_(_ACCOUNTS), visible_condition())
-_BUYS = and_(batch.c.purchase_at.is_not(None), deliveries.c.purchased_at.is_(None), mass_messages.c.price_cents > 0,
+_BUYS = and_(wants.c.purchase_at.is_not(None), deliveries.c.purchased_at.is_(None), mass_messages.c.price_cents > 0,
              _RECEIVED)
 # The view a pair's events record: the purchase's when it came first and buys now, else the first view's.
-_VIEW_AT = case((and_(_BUYS, batch.c.purchase_first), batch.c.purchase_at), else_=batch.c.view_at)
+_VIEW_AT = case((and_(_BUYS, wants.c.purchase_first), wants.c.purchase_at), else_=wants.c.view_at)
 
 
 def _not_before_delivery(moment):  # noqa: ANN001, ANN202 - a SQL expression
@@ -85,19 +99,22 @@ _RECORD_VIEWS = (
 _RECORD_PURCHASES = (
     update(deliveries)
     .where(_PAIR, mass_messages.c.id == deliveries.c.message_id, _BUYS)
-    .values(purchased_at=_not_before_delivery(batch.c.purchase_at))
+    .values(purchased_at=_not_before_delivery(wants.c.purchase_at))
     .returning(deliveries.c.message_id, deliveries.c.fan_id, deliveries.c.account_id, deliveries.c.purchased_at)
 )
 # Locks in (message, fan) order, so batches that share deliveries wait for each other instead of deadlocking.
 _LOCK = select(func.count()).select_from(
-    select(deliveries.c.message_id).join_from(batch, deliveries, _PAIR)
+    select(deliveries.c.message_id).join_from(batch, deliveries, and_(
+        deliveries.c.message_id == batch.c.message_id, deliveries.c.fan_id == batch.c.fan_id))
     .order_by(deliveries.c.message_id, deliveries.c.fan_id).with_for_update(of=deliveries).subquery()
 )
 _RECEIPTS = (
     select(batch.c.message_id, batch.c.fan_id,
            and_(deliveries.c.message_id.is_not(None), visible_condition()).label("received"),
            (func.coalesce(mass_messages.c.price_cents, 0) > 0).label("priced"))
-    .select_from(batch.outerjoin(deliveries, and_(_PAIR, deliveries.c.account_id.in_(_ACCOUNTS)))
+    .select_from(batch.outerjoin(deliveries, and_(deliveries.c.message_id == batch.c.message_id,
+                                                  deliveries.c.fan_id == batch.c.fan_id,
+                                                  deliveries.c.account_id.in_(_ACCOUNTS)))
                  .outerjoin(mass_messages, mass_messages.c.id == deliveries.c.message_id))
 )
 
@@ -110,32 +127,25 @@ class Bought:
     purchased_at: datetime
 
 
-def load_batch(connection: Connection, intents: Iterable[Intent]) -> None:
-    """Put the batch's intents where the statements below read them (this transaction only)."""
+def load_batch(connection: Connection, wanted: dict[Want, list[Pair]]) -> None:
+    """Put what the batch wants of each pair where the statements below read it (this transaction only)."""
+    if not wanted:
+        return
     dialect = connection.dialect
-    connection.exec_driver_sql(_CREATE[dialect.name])
-    moment = UTCDateTime().bind_processor(dialect) or (lambda value: value)
-    seen: dict[datetime, Any] = {}  # most events of a batch share a few instants; convert each once
-
-    def stored(at: datetime | None) -> Any:
-        if at is None:
-            return None
-        value = seen.get(at)
-        if value is None:
-            value = seen[at] = moment(at)
-        return value
-
+    for create in _CREATE[dialect.name]:
+        connection.exec_driver_sql(create)
+    rows = [(m, f, number) for number, pairs in enumerate(wanted.values()) for m, f in pairs]
     if dialect.name == "sqlite":
         connection.exec_driver_sql("DELETE FROM fan_event_batch")  # a temporary table outlives transactions
-        connection.exec_driver_sql(_FILL_SQLITE, [
-            (i.message_id, i.fan_id, stored(i.view_at), stored(i.purchase_at), i.purchase_first) for i in intents])
-        return
-    rows = list(intents)
-    connection.execute(_FILL_POSTGRESQL, {
-        "message_ids": [i.message_id for i in rows], "fan_ids": [i.fan_id for i in rows],
-        "view_ats": [stored(i.view_at) for i in rows], "purchase_ats": [stored(i.purchase_at) for i in rows],
-        "purchase_firsts": [i.purchase_first for i in rows],
-    })
+        connection.exec_driver_sql("DELETE FROM fan_event_wants")
+        connection.exec_driver_sql(_FILL_SQLITE, rows)
+    else:
+        connection.execute(_FILL_POSTGRESQL, {"message_ids": [r[0] for r in rows], "fan_ids": [r[1] for r in rows],
+                                              "wants": [r[2] for r in rows]})
+    connection.execute(insert(wants), [
+        {"id": number, "view_at": want.view_at, "purchase_at": want.purchase_at, "purchase_first": want.purchase_first}
+        for number, want in enumerate(wanted)
+    ])
 
 
 def lock_deliveries(connection: Connection) -> None:
@@ -144,9 +154,9 @@ def lock_deliveries(connection: Connection) -> None:
         connection.execute(_LOCK)
 
 
-def record_views(connection: Connection, account_ids: list[str]) -> list[Pair]:
+def record_views(connection: Connection, account_ids: list[str]) -> set[Pair]:
     """Record each pair's first view, where none was recorded yet; the pairs viewed now."""
-    return [(m, f) for m, f in connection.execute(_RECORD_VIEWS, {"account_ids": account_ids})]
+    return set(connection.execute(_RECORD_VIEWS, {"account_ids": account_ids}).all())  # rows hash as tuples
 
 
 def record_purchases(connection: Connection, account_ids: list[str]) -> list[Bought]:

