@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from operator import itemgetter
 from typing import Sequence
 
 from sqlalchemy import Connection
@@ -48,7 +49,7 @@ def record_events(connection: Connection, events: Sequence[FanEvent], account_id
 
 def _deltas(viewed: set[tuple[int, int]], bought: list[Bought], messages: dict[int, MassMessage]
             ) -> dict[int, CounterDelta]:
-    views = Counter(message_id for message_id, _ in viewed)
+    views = Counter(map(itemgetter(0), viewed))  # by message (itemgetter: the quick way through 10,000 rows)
     sales = Counter(b.message_id for b in bought)
     return {
         m: CounterDelta(viewed_count=views[m], purchased_count=sales[m],
