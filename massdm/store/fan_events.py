@@ -1,7 +1,7 @@
-"""Fan events applied set-based: a batch's intents in a temporary table, then a few statements over all of it.
+"""Fan events applied set-based: a batch's wants in temporary tables, then a few statements over all of it.
 
-The intents (one row per message and fan, from domain/fan_events.py) are written to a
-temporary table of the connection, filled in one call; every statement after that joins it,
+What the batch wants of each (message, fan) (domain/fan_events.py) is written to temporary
+tables of the connection, each filled in one call; every statement after that joins them,
 so a batch of 10,000 events is a handful of statements whatever its size. The guards are the
 single calls' own: a view is recorded only while `viewed_at` is NULL, a purchase only while
 `purchased_at` is NULL, both only for a delivery the fan received (on an account the key may
