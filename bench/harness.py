@@ -161,6 +161,12 @@ class Server:
         peak = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
         return current, peak
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used so far: what a request costs, whatever
+        else the shared machine is running."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.process.terminate()
         try:

@@ -21,6 +21,9 @@ Prints a table, then as its last line one JSON object {"name": ratio, ...}.
 |               | 1M fans reached page by page (the SDK way), SQLite  |                                            |        |
 | fan_pages_cold| the same page at a random deep offset, no marks      | the same at offset 0                       | report |
 | fan_lists     | median GET /user-lists?limit=10 at 1M fans          | GET /fans/all?limit=50 at offset 0         | ≤ 2    |
+| events_batch  | time per event of POST /fan/v1/events, 10,000 views | a raw executemany INSERT of the same rows  | ≤ 3.0  |
+|               | per call over a message delivered to 200k fans      | (10,000 per transaction), same file        |        |
+| events_batch_rate | the same as events/s                            | (an absolute figure, events/s)             | ≥ 100000 |
 """  # noqa: E501 - a table, wider than a line
 
 from __future__ import annotations
@@ -76,10 +79,13 @@ class Sizes:
     stats_small: int
     seconds: float  # each wrk run
     latency_runs: int
+    event_fans: int  # fans a message is delivered to for events_batch (one view each per round)
 
 
-FULL = Sizes(fanout=1_000_000, stats_large=10_000_000, stats_small=10_000, seconds=5, latency_runs=31)
-QUICK = Sizes(fanout=100_000, stats_large=300_000, stats_small=10_000, seconds=2, latency_runs=11)
+FULL = Sizes(fanout=1_000_000, stats_large=10_000_000, stats_small=10_000, seconds=5, latency_runs=31,
+             event_fans=200_000)
+QUICK = Sizes(fanout=100_000, stats_large=300_000, stats_small=10_000, seconds=2, latency_runs=11,
+              event_fans=50_000)
 
 
 # --- fan-out --------------------------------------------------------------------------------
@@ -355,6 +361,87 @@ def fan_pages(directory: Path, sizes: Sizes) -> list[Result]:
     ]
 
 
+# --- batches of fan events -------------------------------------------------------------------
+
+EVENT_BATCH = 10_000
+
+
+def _event_bodies(message: int, fans: int) -> list[bytes]:
+    """The views of every fan of `message`, as request bodies of EVENT_BATCH events (built before timing)."""
+    return [json.dumps({"events": [{"fanId": f, "messageId": message, "type": "view"}
+                                   for f in range(start, min(start + EVENT_BATCH, fans + 1))]}).encode()
+            for start in range(1, fans + 1, EVENT_BATCH)]
+
+
+def _raw_event_inserts(database: Database, fans: int) -> float:
+    """The baseline: the same rows (message, fan, type, at) written by the driver's executemany into a
+    table keyed like the facts (one row per message, fan and type), EVENT_BATCH rows per transaction."""
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+    batches = [[(1, f, "view", now) for f in range(start, min(start + EVENT_BATCH, fans + 1))]
+               for start in range(1, fans + 1, EVENT_BATCH)]
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS floor_events"))
+        connection.execute(text("CREATE TABLE floor_events (message_id BIGINT NOT NULL, fan_id BIGINT NOT NULL, "
+                                "type VARCHAR(8) NOT NULL, at TIMESTAMP NOT NULL, "
+                                "PRIMARY KEY (message_id, fan_id, type))"))
+    raw = database.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        started = time.perf_counter()
+        for rows in batches:
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.executemany("INSERT INTO floor_events VALUES (?, ?, ?, ?)", rows)
+            cursor.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+    finally:
+        raw.close()
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP TABLE floor_events"))
+    return elapsed
+
+
+def events_batch(directory: Path, sizes: Sizes) -> list[Result]:
+    """Views of a delivered message by every fan, EVENT_BATCH per POST /fan/v1/events, one call after another.
+
+    Two rounds (two messages), each against the raw inserts measured just before it; the better
+    round of each side counts, so a moment of noise on the shared machine lands on neither alone.
+    """
+    database = harness.sqlite_database(directory, "events")
+    fans = sizes.event_fans
+    who = harness.creator(database, fans)
+    server = harness.serve(database, directory)
+    timings: dict[str, list[float]] = {"massdm": [], "raw": [], "cpu": []}
+    try:
+        client = httpx.Client(base_url=server.base_url, headers=who.headers, timeout=120)
+        fan_side = httpx.Client(base_url=server.base_url, timeout=120, headers={
+            "Authorization": f"Bearer {who.fan_key}", "Content-Type": "application/json"})
+        for round_ in range(2):
+            message = client.post(f"/api/{who.account}/mass-messaging",
+                                  json={"text": f"look {round_}", "userLists": ["fans"]}).json()["data"]["id"]
+            while not client.get(f"/api/{who.account}/mass-messaging/{message}").json()["data"]["queue"]["isDone"]:
+                time.sleep(0.2)
+            bodies = _event_bodies(message, fans)
+            timings["raw"].append(_raw_event_inserts(database, fans))
+            started, cpu = time.perf_counter(), server.cpu_seconds()
+            responses = [fan_side.post("/fan/v1/events", content=body) for body in bodies]
+            timings["massdm"].append(time.perf_counter() - started)
+            timings["cpu"].append((server.cpu_seconds() - cpu) / len(bodies))
+            # checked after the clock stops: the client shares the cores
+            for body, response in zip(bodies, responses, strict=True):
+                if response.status_code != 200 or response.json()["data"]["applied"] != body.count(b'"fanId"'):
+                    raise RuntimeError(f"POST /fan/v1/events: {response.status_code} {response.text[:300]}")
+    finally:
+        server.stop()
+        database.drop()
+    massdm, raw = min(timings["massdm"]), min(timings["raw"])
+    rate, raw_rate = fans / massdm, fans / raw
+    detail = (f"{rate:,.0f} events/s ({fans:,} in {massdm:.2f} s; server CPU "
+              f"{min(timings['cpu']) * 1000:.0f} ms per {EVENT_BATCH:,})")
+    base = f"executemany {raw_rate:,.0f} rows/s ({raw:.2f} s)"
+    return [Result("events_batch", massdm / raw, "≤ 3.0", detail, base),
+            Result("events_batch_rate", rate, "≥ 100000", detail, "(absolute)")]
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -402,6 +489,8 @@ def main() -> None:
             steps.append(("view_ingest", lambda: view_ingest(directory, sizes)))
         if wanted("fan_pages", "fan_pages_cold", "fan_lists"):
             steps.append(("fan_pages", lambda: fan_pages(directory, sizes)))
+        if wanted("events_batch", "events_batch_rate"):
+            steps.append(("events_batch", lambda: events_batch(directory, sizes)))
 
         for name, step in steps:
             console.log(f"running {name}")

@@ -154,6 +154,16 @@ def get_fan(connection: Connection, account_id: str, fan_id: int) -> Fan | None:
     return fan_from_row(row) if row else None
 
 
+def fans_by_ids(connection: Connection, account_id: str, fan_ids: Iterable[int]) -> dict[int, Fan]:
+    """The account's fans among `fan_ids`, by id (unknown ids are left out)."""
+    found: dict[int, Fan] = {}
+    for chunk in _chunks(list(dict.fromkeys(fan_ids))):
+        for row in connection.execute(select(*FAN_COLUMNS).where(fans.c.account_id == account_id,
+                                                                 fans.c.id.in_(chunk))):
+            found[row.id] = fan_from_row(row)
+    return found
+
+
 def _chunks(values: list[int]) -> Iterable[list[int]]:
     for start in range(0, len(values), _IN_CHUNK):
         yield values[start : start + _IN_CHUNK]

@@ -24,7 +24,7 @@ from typing import Any, TypeAlias, cast
 from sqlalchemy import Connection, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Row: TypeAlias = Any  # a named tuple of the statement's columns, by their keys
@@ -66,7 +66,7 @@ def driver_errors(connection: Connection, sql: str) -> Iterator[None]:
 
 
 class HotStatement:
-    def __init__(self, statement: ClauseElement) -> None:
+    def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._compiled: dict[type[Dialect], _Compiled] = {}
 
@@ -77,7 +77,7 @@ class HotStatement:
         return compiled
 
     def _compile(self, dialect: Dialect) -> _Compiled:
-        compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
+        compiled = cast(SQLCompiler, cast(ClauseElement, self.statement).compile(dialect=dialect))
         lists = tuple(name for bind, name in compiled.bind_names.items() if bind.expanding)
         for bind, name in compiled.bind_names.items():
             if bind.expanding and not isinstance(bind.type, Integer):

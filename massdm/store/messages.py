@@ -427,6 +427,22 @@ def add_counters(
                       revenue=revenue_cents)
 
 
+@dataclass(frozen=True)
+class CounterDelta:
+    viewed_count: int = 0
+    purchased_count: int = 0
+    revenue_cents: int = 0
+
+
+def add_counters_many(connection: Connection, deltas: dict[int, CounterDelta]) -> None:
+    """`add_counters` for several messages in one call, in message id order (so concurrent callers lock alike)."""
+    if deltas:
+        connection.execute(_ADD_COUNTERS.statement, [  # many rows: the driver's executemany
+            {"of_message": m, "viewed": d.viewed_count, "purchased": d.purchased_count, "revenue": d.revenue_cents}
+            for m, d in sorted(deltas.items())
+        ])
+
+
 def recover_expired(connection: Connection, now: datetime) -> int:
     """Free the planning claims whose worker's lease ran out."""
     return connection.execute(

@@ -52,6 +52,28 @@ def insert_event(connection: Connection, *, account_id: str | None, event: str, 
     ).scalar_one()
 
 
+def insert_events(connection: Connection, *, account_id: str, event: str,
+                  events: list[tuple[dict[str, Any], int | None, int | None]], now: datetime) -> list[int]:
+    """Many events of one kind at once, each (payload, message id, fan id); their ids, in the same order."""
+    if not events:
+        return []
+    statement = insert(webhook_events).returning(webhook_events.c.id, sort_by_parameter_order=True)
+    return list(connection.execute(statement, [
+        {"account_id": account_id, "event": event, "payload": payload, "message_id": message_id, "fan_id": fan_id,
+         "created_at": now} for payload, message_id, fan_id in events
+    ]).scalars())
+
+
+def insert_deliveries_each(connection: Connection, event_ids: list[int], webhook_ids: list[str],
+                           now: datetime) -> None:
+    """One delivery of every event to every webhook, due now, in one call."""
+    if event_ids and webhook_ids:
+        connection.execute(insert(webhook_deliveries), [
+            {"webhook_id": w, "event_id": e, "redelivery_of": None, "state": "pending", "attempts": 0,
+             "next_attempt_at": now, "created_at": now} for e in event_ids for w in webhook_ids
+        ])
+
+
 def insert_deliveries(connection: Connection, event_id: int, webhook_ids: list[str], now: datetime, *,
                       redelivery_of: int | None = None) -> list[int]:
     """One delivery of the event per webhook, due now; their ids."""

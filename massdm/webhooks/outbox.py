@@ -31,6 +31,18 @@ def record(connection: Connection, account_id: str, event: str, payload: Callabl
     return event_id
 
 
+def record_each(connection: Connection, account_id: str, event: str,
+                events: Callable[[], list[tuple[dict[str, Any], int | None, int | None]]], now: datetime) -> int:
+    """`record` for many events of one kind at once, each (payload, message id, fan id), built only if
+    some webhook listens; how many were written."""
+    webhook_ids = outbox_store.listening(connection, account_id, event)
+    if not webhook_ids:
+        return 0
+    event_ids = outbox_store.insert_events(connection, account_id=account_id, event=event, events=events(), now=now)
+    outbox_store.insert_deliveries_each(connection, event_ids, webhook_ids, now)
+    return len(event_ids)
+
+
 def listens(connection: Connection, account_id: str, event: str) -> bool:
     """Whether any webhook would take this account's `event` (to skip work nobody wants)."""
     return bool(outbox_store.listening(connection, account_id, event))

@@ -55,6 +55,7 @@ MASSDM_ROUTES: set[tuple[str, str]] = {
     ("GET", "/fan/v1/{fan_id}/messages/{message_id}"),
     ("POST", "/fan/v1/{fan_id}/messages/{message_id}/view"),
     ("POST", "/fan/v1/{fan_id}/messages/{message_id}/purchase"),
+    ("POST", "/fan/v1/events"),
     ("POST", "/api/webhooks/{webhook_id}/test"),
 }
 

@@ -172,6 +172,42 @@ def test_a_purchase_tells_who_bought_what_for_how_much(app, client, clock, fans,
     assert len(receiver.received) == 1  # a refused second purchase tells nobody anything
 
 
+def test_a_batch_of_fan_events_announces_each_purchase_like_the_single_call(app, client, clock, fans, hook, send,
+                                                                           deliver, dispatch, receiver):
+    hook(events=["messages.ppv.unlocked"])
+    message = send(text="<b>special</b>", price=9.99, mediaFiles=[str(_upload(client, fans))])
+    deliver()
+    fan = _fan_headers(app, clock, fans.team)
+    assert client.post(f"/fan/v1/2/messages/{message}/purchase", headers=fan).status_code == 200
+    batch = client.post("/fan/v1/events", headers=fan, json={"events": [
+        {"fanId": 1, "messageId": message, "type": "view"},
+        {"fanId": 2, "messageId": message, "type": "purchase"},  # bought already: nothing to announce
+        {"fanId": 1, "messageId": message, "type": "purchase"},
+        {"fanId": 3, "messageId": message, "type": "purchase"},
+        {"fanId": 3, "messageId": message, "type": "purchase"},
+    ]})
+    assert batch.status_code == 200, batch.text
+    assert [r["status"] for r in batch.json()["data"]["results"]] == [
+        "applied", "duplicate", "applied", "applied", "duplicate"]
+    dispatch()
+    sales = {d.body["payload"]["fanId"]: d for d in receiver.received}
+    assert sorted(sales) == [1, 2, 3] and len({d.key for d in receiver.received}) == 3
+    single = sales[2].body["payload"]
+    for fan_id in (1, 3):
+        sale = sales[fan_id]
+        assert sale.event == "messages.ppv.unlocked" and sale.body["account_id"] == fans.account
+        payload = sale.body["payload"]
+        assert set(payload) == set(single)
+        assert payload["user"] == {"id": fan_id, "username": f"fan{fan_id}", "name": f"Fan {fan_id}"}
+        assert (payload["messageId"], payload["amount"], payload["amountCents"]) == (message, 9.99, 999)
+        assert payload["replacePairs"] == {"{AMOUNT}": "$9.99",
+                                           "{MESSAGE_LINK}": f"/fan/v1/{fan_id}/messages/{message}"}
+        assert payload["text"] == f"Fan {fan_id} unlocked your message for $9.99"
+        assert payload["user_id"] == single["user_id"] and payload["id"] != single["id"]
+    buyers = client.get(f"/api/{fans.account}/engagement/messages/{message}/buyers", headers=fans.headers).json()
+    assert sorted(b["id"] for b in buyers["data"]["list"]) == [1, 2, 3]
+
+
 def test_messages_sent_goes_only_to_webhooks_that_opt_in(client, fans, hook, send, deliver, dispatch, receiver):
     hook(events=["messages.sent"])  # not opted in: nothing per fan
     opted = hook(events=["messages.sent"], mass_message_sent=True)

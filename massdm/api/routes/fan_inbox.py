@@ -1,7 +1,8 @@
 """The fan side, for the platform's fan app: a fan's inbox of mass messages, viewing and buying.
 
 Under /fan/v1 (outside /api/{account}); needs a team key with the `fan` scope. A fan id is
-the platform's user id, so the inbox spans every account of the team the key may use.
+the platform's user id, so the inbox spans every account of the team the key may use. The
+platform itself may also report many fans' views and purchases at once (POST /fan/v1/events).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from massdm.api.caller import Caller, FanCaller
 from massdm.api.responses import ERRORS
 from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope
-from massdm.api.schemas.fan_inbox import InboxMessageOut, InboxPageOut
+from massdm.api.schemas.fan_inbox import FanEventsIn, FanEventsOut, InboxMessageOut, InboxPageOut
 from massdm.api.urls import media_urls, page_url
 from massdm.services import accounts as account_service
+from massdm.services import fan_events as event_service
 from massdm.services import fan_inbox as inbox_service
 
 router = APIRouter(tags=["Fan side"], route_class=UnitOfWorkRoute, responses=ERRORS)
@@ -68,3 +70,12 @@ def purchase_message(request: Request, fan_id: FanId, message_id: MessageId,
     entry = inbox_service.purchase(caller.connection, fan_id, _accounts(caller), message_id, caller.now,
                                    caller.state.policy)
     return Envelope(data=InboxMessageOut.of(entry, media_urls(request)), meta=caller.charge())
+
+
+@router.post("/fan/v1/events", response_model=Envelope[FanEventsOut],
+             summary="Many fans' views and purchases at once (platform)",
+             description="Up to 10,000 events applied in one transaction by the single calls' rules, each "
+                         "counted once; one result per event, in request order.")
+def record_events(body: FanEventsIn, caller: FanCaller) -> Envelope[FanEventsOut]:
+    outcomes = event_service.record_events(caller.connection, body.events, _accounts(caller), caller.now)
+    return Envelope(data=FanEventsOut.of(outcomes), meta=caller.charge())

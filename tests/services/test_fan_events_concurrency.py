@@ -1,0 +1,104 @@
+"""Batches of fan events that overlap, applied at once, still count each view and purchase exactly once.
+
+On PostgreSQL (READ COMMITTED) the batches really run together, with single purchases between
+them: each event must be applied by exactly one of them, no two batches may deadlock, and the
+messages' counters must equal the rows afterwards.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+
+from massdm.clock import ManualClock
+from massdm.delivery.worker import DeliveryWorker, WorkerConfig
+from massdm.domain.banned_words import BannedWords
+from massdm.domain.fan_events import Event, Kind, Status
+from massdm.errors import Conflict
+from massdm.services import fan_events as event_service
+from massdm.services import fan_inbox as inbox_service
+from massdm.services import mass_messaging as message_service
+from massdm.services.mass_messaging import MessageDraft, Policy
+from massdm.store import deliveries as delivery_store
+from massdm.store import fans as fan_store
+from massdm.store import messages as message_store
+from massdm.store.db import create_store_engine, migrate, transaction
+from massdm.store.fans import FanRecord
+from tests.backends import database_url
+from tests.conftest import World
+
+BASE = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+FANS = 300
+
+
+def test_overlapping_batches_apply_each_event_once_and_keep_counters_true(tmp_path):
+    engine = create_store_engine(database_url(tmp_path))
+    migrate(engine)
+    clock = ManualClock(BASE)
+    world = World(engine, clock)
+    account = world.account(world.team())
+    policy = Policy(BannedWords.load(), 1_000_000)
+    with transaction(engine) as connection:
+        fan_store.upsert_fans(connection, account, [
+            FanRecord(id=i, username=f"fan{i}", name=f"Fan {i}", subscribed_at=BASE - timedelta(days=1),
+                      expires_at=None, auto_renew=True, following=False, muted=False, tagged=False, friend=False)
+            for i in range(1, FANS + 1)], BASE)
+        messages = [message_service.send(connection, account, MessageDraft(text=f"m{n}", user_lists=["fans"]),
+                                         BASE, policy).id for n in range(2)]
+        message_store.update_message(connection, messages[1], price_cents=500)  # a paid one (media skipped)
+    DeliveryWorker(engine, clock, WorkerConfig(chunk_size=100)).run_until_idle()
+    clock.advance(timedelta(minutes=1))
+
+    applied: list[tuple[int, int, Kind]] = []
+    sold_singly: list[tuple[int, int]] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def report(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(6):
+                events = [Event(rng.randint(1, FANS), rng.choice(messages), rng.choice(list(Kind)))
+                          for _ in range(400)]
+                with transaction(engine) as connection:
+                    outcomes = event_service.record_events(connection, events, [account], clock.now())
+                with lock:
+                    applied.extend((e.message_id, e.fan_id, e.kind)
+                                   for e, s in zip(events, outcomes.statuses, strict=True) if s is Status.APPLIED)
+                fan_id = rng.randint(1, FANS)
+                try:
+                    with transaction(engine) as connection:
+                        inbox_service.purchase(connection, fan_id, [account], messages[1], clock.now(), policy)
+                    with lock:
+                        sold_singly.append((messages[1], fan_id))
+                except Conflict:
+                    pass
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=report, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+
+    bought = [(m, f) for m, f, kind in applied if kind is Kind.PURCHASE] + sold_singly
+    assert len(bought) == len(set(bought))  # nobody bought anything twice
+    assert not [1 for m, _, kind in applied if kind is Kind.PURCHASE and m == messages[0]]  # the free one
+    views = [(m, f) for m, f, kind in applied if kind is Kind.VIEW]
+    assert len(views) == len(set(views))
+    with transaction(engine) as connection:
+        for message_id in messages:
+            facts = delivery_store.facts_for_message(connection, message_id)
+            message = message_store.get_message_by_id(connection, message_id)
+            assert (message.viewed_count, message.purchased_count, message.revenue_cents) == (
+                facts["viewed"], facts["purchased"], facts["revenue_cents"])
+        free, paid = (delivery_store.facts_for_message(connection, m) for m in messages)
+    assert free["viewed"] == sum(1 for m, _ in views if m == messages[0])
+    assert paid["purchased"] == len(bought) and paid["revenue_cents"] == 500 * len(bought)
+    # a paid message's views: the view events applied, plus the purchases that came before any view
+    paid_views = sum(1 for m, _ in views if m == messages[1])
+    assert paid_views <= paid["viewed"] <= paid_views + len(bought)
+    assert len(views) > 100 and len(bought) > 50  # the batches really overlapped on live pairs
