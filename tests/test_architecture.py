@@ -20,6 +20,8 @@ the two modules' shapes together, and is how an import circle usually hides).
 |                  | what it reads or changes goes through massdm.services                                            |
 | layering         | massdm.store and massdm.domain never import massdm.services, massdm.api or massdm.cli;          |
 |                  | massdm.services never imports massdm.api or massdm.cli                                           |
+| routes-apart     | a module of massdm/api/routes/ never imports another one: what two resources share lives beside |
+|                  | them in massdm/api/ (urls, sent_pages, ...)                                                     |
 
 KNOWN_VIOLATIONS lists the imports that break a rule today, by name. The suite fails on any
 violation not in it, and on any entry in it that no longer occurs, so the list only shrinks.
@@ -129,6 +131,8 @@ def _breaks(imp: Import, package: str) -> Iterator[str]:
         yield "layering"
     if in_layer(importer, "services") and in_layer(target, "api", "cli"):
         yield "layering"
+    if in_layer(importer, "api.routes") and in_layer(target, "api.routes") and target != importer:
+        yield "routes-apart"
 
 
 def find_violations(root: Path, package: str = "massdm") -> set[Violation]:
@@ -174,6 +178,9 @@ ALLOWED = {
         "from fastapi import APIRouter\nfrom starlette.responses import Response\n"
         "from sqlalchemy import Connection\nfrom app.services import users\n"
     ),
+    "app/api/routes/users.py": "from app.api import urls\nfrom app.services import users\n",
+    "app/api/routes/lists.py": "",
+    "app/api/urls.py": "",
     "app/console/pages.py": "import fastapi\n",
     "app/store/users.py": "from sqlalchemy import select, text\nimport sqlalchemy as sa\nfrom app.domain import rules",
     "app/store/migrations/versions/0001.py": "import alembic.op\nimport sqlalchemy as sa\n",
@@ -220,6 +227,8 @@ BROKEN = [
      {("layering", "app.api.routes"), ("pure-domain", "app.api.routes")}),
     ("app/services/users.py", "def late():\n    from app.api.routes import router", {("layering", "app.api.routes")}),
     ("app/services/users.py", "from app.cli import main", {("layering", "app.cli.main")}),
+    ("app/api/routes/users.py", "from app.api.routes.lists import helper", {("routes-apart", "app.api.routes.lists")}),
+    ("app/api/routes/users.py", "from . import lists", {("routes-apart", "app.api.routes.lists")}),
 ]
 
 
@@ -237,5 +246,6 @@ def test_the_checker_reports_each_rule(tmp_path, path, source, expected):
 
 def test_the_checker_covers_every_rule():
     assert {rule for _, _, expected in BROKEN for rule, _ in expected} == {
-        "web-at-the-edge", "sql-in-the-store", "pure-domain", "webhooks-below-services", "cli-via-services", "layering"
+        "web-at-the-edge", "sql-in-the-store", "pure-domain", "webhooks-below-services", "cli-via-services", "layering",
+        "routes-apart",
     }

@@ -187,14 +187,6 @@ def require_account(account: Account | None, account_id: str) -> Account:
     return account
 
 
-def account_for_key(connection: Connection, key: ApiKey, account_id: str) -> Account:
-    """The account, if this key may use it."""
-    account = account_store.get_account_for_key(
-        connection, account_id=account_id, team_id=key.team_id, key_id=key.id, all_accounts=key.all_accounts
-    ) if is_account_id(account_id) else None
-    return require_account(account, account_id)
-
-
 def accounts_for_key(connection: Connection, key: ApiKey) -> list[Account]:
     return account_store.list_accounts_for_key(
         connection, team_id=key.team_id, key_id=key.id, all_accounts=key.all_accounts

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
 from massdm.store import delivery_chunks as chunk_store
 from massdm.store import messages as message_store
-from massdm.store.db import snapshot
 
 
-def depth(engine: Engine, now: datetime) -> tuple[int, int]:
+def depth(connection: Connection, now: datetime) -> tuple[int, int]:
     """(due messages not finished or canceled, chunks of open messages not yet delivered)."""
-    with snapshot(engine) as connection:
-        return message_store.open_count(connection, now), chunk_store.pending(connection)
+    return message_store.open_count(connection, now), chunk_store.pending(connection)

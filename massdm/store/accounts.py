@@ -63,22 +63,7 @@ def key_may_use(key_id):  # noqa: ANN001, ANN201 - a value or a column; a SQL co
     return exists().where(api_key_accounts.c.key_id == key_id, api_key_accounts.c.account_id == accounts.c.id)
 
 
-# Built once each (every call under /api/{account} runs one): a key of all the team's accounts, or of some.
-_TEAM_ACCOUNT = select(accounts).where(
-    accounts.c.id == bindparam("account_id"), accounts.c.team_id == bindparam("team_id")
-)
-_KEY_ACCOUNT = _TEAM_ACCOUNT.where(key_may_use(bindparam("key_id")))
-
-
-def get_account_for_key(
-    connection: Connection, *, account_id: str, team_id: int, key_id: int, all_accounts: bool
-) -> Account | None:
-    """The account if it exists, belongs to the key's team and the key may use it; else None."""
-    statement, params = (_TEAM_ACCOUNT, {}) if all_accounts else (_KEY_ACCOUNT, {"key_id": key_id})
-    row = connection.execute(statement, {"account_id": account_id, "team_id": team_id, **params}).first()
-    return _account(row) if row else None
-
-
+# The fan side checks every call against the accounts its key may use.
 _TEAM_ACCOUNTS_SELECT = (
     select(*ACCOUNT_COLUMNS)
     .where(accounts.c.team_id == bindparam("team_id"))

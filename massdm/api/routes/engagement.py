@@ -23,6 +23,7 @@ from massdm.api.schemas.engagement import (
 from massdm.api.schemas.mass_messaging import MessageItemOut, MessagePageOut
 from massdm.api.sent_pages import sent_page
 from massdm.api.urls import media_urls, page_url, public_base
+from massdm.domain.ids import MAX_DB_ID
 from massdm.domain.messages import format_price
 from massdm.services import engagement as engagement_service
 
@@ -45,7 +46,7 @@ def mass_messages(
     end_date: EndDate = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     query: Annotated[Text | None, Query(max_length=200)] = None,
-    before_id: Annotated[int | None, Query(alias="beforeId", ge=1, le=2**63 - 1,
+    before_id: Annotated[int | None, Query(alias="beforeId", ge=1, le=MAX_DB_ID,
                                            description="massdm's tie-breaker in next_page links")] = None,
 ) -> PagedEnvelope[MessagePageOut]:
     return sent_page(request, caller, start_date, end_date, limit, query, before_id)
@@ -89,10 +90,10 @@ def top_message(
 def message_buyers(
     request: Request,
     caller: Metered,
-    message_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    message_id: Annotated[int, Path(ge=1, le=MAX_DB_ID)],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
-    marker: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Continue after this marker.")] = None,
+    marker: Annotated[int | None, Query(ge=0, le=MAX_DB_ID, description="Continue after this marker.")] = None,
     skip_users: Annotated[Text | None, Query(max_length=20)] = None,
     skip_users_dups: Annotated[int, Query(ge=0, le=1, description="Buyers are unique anyway.")] = 1,
 ) -> PagedEnvelope[BuyersOut]:

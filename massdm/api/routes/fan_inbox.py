@@ -17,14 +17,15 @@ from massdm.api.routing import UnitOfWorkRoute
 from massdm.api.schemas.common import Envelope, PagedEnvelope
 from massdm.api.schemas.fan_inbox import FanEventsIn, FanEventsOut, InboxMessageOut, InboxPageOut
 from massdm.api.urls import media_urls, page_url
+from massdm.domain.ids import MAX_DB_ID
 from massdm.services import accounts as account_service
 from massdm.services import fan_events as event_service
 from massdm.services import fan_inbox as inbox_service
 
 router = APIRouter(tags=["Fan side"], route_class=UnitOfWorkRoute, responses=ERRORS)
 
-FanId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The fan's (platform user's) id.")]
-MessageId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+FanId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="The fan's (platform user's) id.")]
+MessageId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
 
 
 def _accounts(caller: Caller) -> list[str]:

@@ -18,7 +18,7 @@ from massdm import metrics
 from massdm.api.state import state_of
 from massdm.services import delivery_queue
 from massdm.store import shared
-from massdm.store.db import ping
+from massdm.store.db import ping, snapshot
 
 router = APIRouter(tags=["Health"])
 
@@ -42,5 +42,11 @@ def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def prometheus_metrics(request: Request) -> Response:
     state = state_of(request)
-    body = await run_in_threadpool(metrics.exposition, lambda: delivery_queue.depth(state.engine, state.clock.now()))
+    def queue_depth() -> tuple[int, int]:
+        # Outside the request places on purpose (the pool keeps connections for the probes): a
+        # scrape must answer most when the server is at its busiest.
+        with snapshot(state.engine) as connection:
+            return delivery_queue.depth(connection, state.clock.now())
+
+    body = await run_in_threadpool(metrics.exposition, queue_depth)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -25,6 +25,7 @@ from massdm.api.sent_pages import sent_page
 from massdm.api.transaction import RequestUnit, in_unit
 from massdm.api.uploads import Received, ReceivedFile, receive_form
 from massdm.domain import json_body
+from massdm.domain.ids import MAX_DB_ID
 from massdm.domain.media import clean_file_name, upload_cost
 from massdm.services import mass_messaging as message_service
 from massdm.services import media as media_service
@@ -34,7 +35,7 @@ from massdm.store.message_views import MessageView
 
 router = APIRouter(tags=["Mass Messaging"], route_class=UnitOfWorkRoute, responses={**ERRORS, **IDEMPOTENT})
 
-MessageId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The mass message (queue) id.")]
+MessageId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="The mass message (queue) id.")]
 _LIST_FIELDS = {"userLists", "excludedLists", "userIds", "mediaFiles", "previews", "rfTag", "rfPartner", "rfGuest"}
 _FILE_FIELDS = frozenset({"mediaFiles", "previews"})
 _create_schema = MassMessageCreate.model_json_schema(by_alias=True)
@@ -165,7 +166,7 @@ def overview(
     end_date: Annotated[str | None, Query(alias="endDate", description="Y-m-d H:i:s, UTC; inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     query: Annotated[Text | None, Query(max_length=200)] = None,
-    before_id: Annotated[int | None, Query(alias="beforeId", ge=1, le=2**63 - 1,
+    before_id: Annotated[int | None, Query(alias="beforeId", ge=1, le=MAX_DB_ID,
                                            description="massdm's tie-breaker in next_page links")] = None,
 ) -> PagedEnvelope[MessagePageOut]:
     return sent_page(request, caller, start_date, end_date, limit, query, before_id)

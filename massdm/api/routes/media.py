@@ -16,6 +16,7 @@ from massdm.api.state import AppState
 from massdm.api.transaction import RequestUnit, in_unit
 from massdm.api.uploads import ReceivedFile, receive_form
 from massdm.api.urls import media_urls, page_url
+from massdm.domain.ids import MAX_DB_ID
 from massdm.domain.media import MediaType, clean_file_name, upload_cost
 from massdm.errors import TooLarge, ValidationFailed
 from massdm.media.fetch import FetchRefused, FetchTooLarge, fetch_to
@@ -142,7 +143,7 @@ def list_vault(
 def get_vault_media(
     request: Request,
     caller: Metered,
-    media_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="The vault media id.")],
+    media_id: Annotated[int, Path(ge=1, le=MAX_DB_ID, description="The vault media id.")],
 ) -> Envelope[MediaOut]:
     item = media_service.get_vault_item(caller.connection, caller.account.id, media_id)
     return Envelope(data=MediaOut.of(item, media_urls(request)), meta=caller.charge())

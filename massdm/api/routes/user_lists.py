@@ -23,12 +23,13 @@ from massdm.api.schemas.user_lists import (
     UserStateOut,
 )
 from massdm.api.urls import page_url
+from massdm.domain.ids import MAX_DB_ID
 from massdm.services import user_lists as list_service
 
 router = APIRouter(tags=["User Lists"], route_class=UnitOfWorkRoute, responses=ERRORS)
 
 ListId = Annotated[str, Path(description="`fans`, `recent`, ... or a custom list's numeric id.")]
-UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The fan's id.")]
+UserId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="The fan's id.")]
 
 
 @router.get("/api/{account}/user-lists", response_model=PagedEnvelope[list[UserListOut]], summary="List user lists")

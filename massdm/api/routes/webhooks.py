@@ -14,6 +14,7 @@ from massdm.api.schemas.webhooks import DeliveryOut, EventOut, QueuedOut, Webhoo
 from massdm.api.urls import page_url
 from massdm.domain import webhooks as rules
 from massdm.domain.dates import parse_query_date
+from massdm.domain.ids import MAX_DB_ID
 from massdm.services import webhooks as webhook_service
 from massdm.services.webhooks import LogFilter
 
@@ -88,7 +89,7 @@ def list_deliveries(
 
 @router.post("/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", response_model=Envelope[QueuedOut],
              status_code=202, summary="Send a logged delivery again", responses={202: _QUEUED})
-def redeliver(webhook_id: WebhookId, delivery_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+def redeliver(webhook_id: WebhookId, delivery_id: Annotated[int, Path(ge=1, le=MAX_DB_ID)],
               caller: TeamCaller, background: BackgroundTasks) -> Envelope[QueuedOut]:
     queued = webhook_service.redeliver(caller.connection, caller.key, webhook_id, delivery_id, caller.now)
     background.add_task(caller.state.wake_workers)
