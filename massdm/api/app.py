@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -162,4 +163,6 @@ def places_for(settings: Settings) -> Places:
 
 def app_from_environment() -> FastAPI:
     """The app as configured by MASSDM_* variables: what each process of `massdm serve --workers N` runs."""
-    return create_app(Settings())
+    app = create_app(Settings())
+    gc.freeze()  # as `massdm serve` does for one process (cli/admin.py says why)
+    return app
