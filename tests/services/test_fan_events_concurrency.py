@@ -46,7 +46,10 @@ def test_overlapping_batches_apply_each_event_once_and_keep_counters_true(tmp_pa
             for i in range(1, FANS + 1)], BASE)
         messages = [message_service.send(connection, account, MessageDraft(text=f"m{n}", user_lists=["fans"]),
                                          BASE, policy).id for n in range(2)]
-        message_store.update_message(connection, messages[1], price_cents=500)  # a paid one (media skipped)
+        paid = message_store.get_message_by_id(connection, messages[1])
+        assert paid is not None  # a paid one (media skipped), priced before it goes out
+        message_store.edit_unsent(connection, paid.id, message_store.MessageEdit(
+            text=paid.text, raw_text=paid.raw_text, price_cents=500))
     DeliveryWorker(engine, clock, WorkerConfig(chunk_size=100)).run_until_idle()
     clock.advance(timedelta(minutes=1))
 

@@ -190,13 +190,13 @@ def test_a_batch_of_fan_events_announces_each_purchase_like_the_single_call(app,
     assert [r["status"] for r in batch.json()["data"]["results"]] == [
         "applied", "duplicate", "applied", "applied", "duplicate"]
     dispatch()
-    sales = {d.body["payload"]["fanId"]: d for d in receiver.received}
-    assert sorted(sales) == [1, 2, 3] and len({d.key for d in receiver.received}) == 3
-    single = sales[2].body["payload"]
+    sales = {d.payload["fanId"]: d for d in receiver.received}
+    assert sorted(sales) == [1, 2, 3] and len({d.idempotency_key for d in receiver.received}) == 3
+    single = sales[2].payload
     for fan_id in (1, 3):
         sale = sales[fan_id]
-        assert sale.event == "messages.ppv.unlocked" and sale.body["account_id"] == fans.account
-        payload = sale.body["payload"]
+        assert sale.event == "messages.ppv.unlocked" and sale.account_id == fans.account
+        payload = sale.payload
         assert set(payload) == set(single)
         assert payload["user"] == {"id": fan_id, "username": f"fan{fan_id}", "name": f"Fan {fan_id}"}
         assert (payload["messageId"], payload["amount"], payload["amountCents"]) == (message, 9.99, 999)
