@@ -28,6 +28,7 @@ from massdm.store import fan_tallies
 from massdm.store.db import create_store_engine, migrate, normalise_url, transaction
 from massdm.store.types import UTCDateTime
 
+ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = os.environ.get("MASSDM_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -175,15 +176,20 @@ class Server:
             self.process.kill()
 
 
-def serve(database: Database, directory: Path, **env: str) -> Server:
-    """`massdm serve` (one process, its worker in-process unless told otherwise) on `database`."""
+def serve(database: Database, directory: Path, *, factory: str | None = None, **env: str) -> Server:
+    """`massdm serve` (one process, its worker in-process unless told otherwise) on `database`;
+    with `factory` ("module:function"), uvicorn serving the app that function builds instead."""
     port = free_port()
     environment = {**os.environ, "MASSDM_DATABASE_URL": database.url, "MASSDM_PORT": str(port),
                    "MASSDM_MEDIA_DIR": str(directory / "media"), "MASSDM_BENCH_ROUTES": "true",
                    "MASSDM_WORKER_POLL_SECONDS": "0.2", **env}
+    command = [sys.executable, "-m", "massdm", "serve"]
+    if factory is not None:
+        command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port),
+                   "--log-level", "info"]
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environment.get("PYTHONPATH")]))
     log = open(directory / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the process
-    process = subprocess.Popen([sys.executable, "-m", "massdm", "serve"], env=environment, stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -24,6 +24,10 @@ Prints a table, then as its last line one JSON object {"name": ratio, ...}.
 | events_batch  | time per event of POST /fan/v1/events, 10,000 views | a raw executemany INSERT of the same rows  | ≤ 3.0  |
 |               | per call over a message delivered to 200k fans      | (10,000 per transaction), same file        |        |
 | events_batch_rate | the same as events/s                            | (an absolute figure, events/s)             | ≥ 100000 |
+| events_floor  | the same views recorded on the driver: pairs into a  | the same as events_batch                   | report |
+|               | temporary table, one guarded UPDATE … RETURNING      |                                            |        |
+| api_floor     | req/s of bench/floor_app.py's raw-driver metered GET | req/s of the constant route, same server  | report |
+| view_floor    | views/s of bench/floor_app.py's raw-driver view      | req/s of the constant route, same server  | report |
 """  # noqa: E501 - a table, wider than a line
 
 from __future__ import annotations
@@ -186,9 +190,15 @@ local fan = 0
 local fans = {fans}
 request = function()
   fan = fan % fans + 1
-  return wrk.format("POST", "/fan/v1/" .. fan .. "/messages/{message}/view", nil, "")
+  return wrk.format("POST", {route}, nil, "")
 end
 """
+_FAN_VIEW = '"/fan/v1/" .. fan .. "/messages/{message}/view"'
+
+
+def _view_script(route: str, fans: int, message: int) -> str:
+    """A wrk script POSTing `route` (a Lua expression of `fan`) for fans 1…fans in turn."""
+    return _VIEW_SCRIPT.replace("{route}", route).replace("{fans}", str(fans)).replace("{message}", str(message))
 
 
 def view_ingest(directory: Path, sizes: Sizes) -> list[Result]:
@@ -208,10 +218,38 @@ def view_ingest(directory: Path, sizes: Sizes) -> list[Result]:
         size = len(probe.content)
         constant = _constant_rps(server, size, sizes.seconds)
         views = harness.wrk(server.base_url, seconds=sizes.seconds, headers={"Authorization": f"Bearer {who.fan_key}"},
-                            lua=_VIEW_SCRIPT.replace("{fans}", str(fans)).replace("{message}", str(message)))
+                            lua=_view_script(_FAN_VIEW, fans, message))
     finally:
         server.stop()
     return [Result("view_ingest", views / constant, "≥ 0.5", f"{views:,.0f} views/s", f"{constant:,.0f} req/s")]
+
+
+def floors(directory: Path, sizes: Sizes) -> list[Result]:
+    """The ceilings for api_overhead and view_ingest on this stack and machine: the same server
+    (massdm's app, uvicorn, every middleware) answering the least such a call can do, on the raw
+    driver (bench/floor_app.py). A target above its floor cannot be met by any massdm code."""
+    database = harness.sqlite_database(directory, "floors")
+    fans = 200_000
+    who = harness.creator(database, fans)
+    server = harness.serve(database, directory, factory="bench.floor_app:create")
+    try:
+        client = httpx.Client(base_url=server.base_url, headers=who.headers, timeout=120)
+        for n in range(3):
+            client.post(f"/api/{who.account}/mass-messaging", json={"text": f"hello {n}", "userLists": ["fans"]})
+        message = client.get(f"/api/{who.account}/mass-messaging").json()["data"][0]["id"]
+        while not client.get(f"/api/{who.account}/mass-messaging/{message}").json()["data"]["queue"]["isDone"]:
+            time.sleep(0.2)
+        url = f"{server.base_url}/bench/floor/{who.account}"
+        size = len(client.get(url).content)
+        constant = _constant_rps(server, size, sizes.seconds)
+        metered = harness.wrk(url, seconds=sizes.seconds, headers=who.headers)
+        views = harness.wrk(server.base_url, seconds=sizes.seconds, headers={"Authorization": f"Bearer {who.fan_key}"},
+                            lua=_view_script('"/bench/floor-view/" .. fan .. "/{message}"', fans, message))
+        constant = (constant + _constant_rps(server, size, sizes.seconds)) / 2
+    finally:
+        server.stop()
+    return [Result("api_floor", metered / constant, "report", f"{metered:,.0f} req/s", f"{constant:,.0f} req/s"),
+            Result("view_floor", views / constant, "report", f"{views:,.0f} views/s", f"{constant:,.0f} req/s")]
 
 
 # --- latency --------------------------------------------------------------------------------
@@ -400,6 +438,39 @@ def _raw_event_inserts(database: Database, fans: int) -> float:
     return elapsed
 
 
+def _raw_view_updates(database: Database, account: str, message: int, fans: int) -> float:
+    """The floor: the least that records the same views once each, on the driver, EVENT_BATCH per
+    transaction: the pairs into a temporary table by executemany, one guarded UPDATE … FROM … RETURNING
+    over the deliveries (first view only, the key's account), its rows read. No JSON, no checks, no
+    counters, no HTTP."""
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+    batches = [[(message, f) for f in range(start, min(start + EVENT_BATCH, fans + 1))]
+               for start in range(1, fans + 1, EVENT_BATCH)]
+    raw = database.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS floor_pairs (message_id BIGINT NOT NULL, "
+                       "fan_id BIGINT NOT NULL)")
+        started = time.perf_counter()
+        for rows in batches:
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("DELETE FROM floor_pairs")
+            cursor.executemany("INSERT INTO floor_pairs VALUES (?, ?)", rows)
+            viewed = cursor.execute(
+                "UPDATE deliveries SET viewed_at = ? FROM floor_pairs "
+                "WHERE deliveries.message_id = floor_pairs.message_id AND deliveries.fan_id = floor_pairs.fan_id "
+                "AND deliveries.viewed_at IS NULL "
+                "AND deliveries.account_id = ? RETURNING deliveries.message_id, deliveries.fan_id",
+                (now, account)).fetchall()
+            cursor.execute("COMMIT")
+            if len(viewed) != len(rows):
+                raise RuntimeError(f"the floor recorded {len(viewed)} of {len(rows)} views")
+        elapsed = time.perf_counter() - started
+    finally:
+        raw.close()
+    return elapsed
+
+
 def events_batch(directory: Path, sizes: Sizes) -> list[Result]:
     """Views of a delivered message by every fan, EVENT_BATCH per POST /fan/v1/events, one call after another.
 
@@ -410,16 +481,23 @@ def events_batch(directory: Path, sizes: Sizes) -> list[Result]:
     fans = sizes.event_fans
     who = harness.creator(database, fans)
     server = harness.serve(database, directory)
-    timings: dict[str, list[float]] = {"massdm": [], "raw": [], "cpu": []}
+    timings: dict[str, list[float]] = {"massdm": [], "raw": [], "cpu": [], "floor": []}
     try:
         client = httpx.Client(base_url=server.base_url, headers=who.headers, timeout=120)
         fan_side = httpx.Client(base_url=server.base_url, timeout=120, headers={
             "Authorization": f"Bearer {who.fan_key}", "Content-Type": "application/json"})
-        for round_ in range(2):
+
+        def delivered(text: str) -> int:
             message = client.post(f"/api/{who.account}/mass-messaging",
-                                  json={"text": f"look {round_}", "userLists": ["fans"]}).json()["data"]["id"]
+                                  json={"text": text, "userLists": ["fans"]}).json()["data"]["id"]
             while not client.get(f"/api/{who.account}/mass-messaging/{message}").json()["data"]["queue"]["isDone"]:
                 time.sleep(0.2)
+            return message
+
+        for round_ in range(2):
+            floor_message = delivered(f"floor {round_}")
+            timings["floor"].append(_raw_view_updates(database, who.account, floor_message, fans))
+            message = delivered(f"look {round_}")
             bodies = _event_bodies(message, fans)
             timings["raw"].append(_raw_event_inserts(database, fans))
             started, cpu = time.perf_counter(), server.cpu_seconds()
@@ -438,8 +516,11 @@ def events_batch(directory: Path, sizes: Sizes) -> list[Result]:
     detail = (f"{rate:,.0f} events/s ({fans:,} in {massdm:.2f} s; server CPU "
               f"{min(timings['cpu']) * 1000:.0f} ms per {EVENT_BATCH:,})")
     base = f"executemany {raw_rate:,.0f} rows/s ({raw:.2f} s)"
+    floor = min(timings["floor"])
     return [Result("events_batch", massdm / raw, "≤ 3.0", detail, base),
-            Result("events_batch_rate", rate, "≥ 100000", detail, "(absolute)")]
+            Result("events_batch_rate", rate, "≥ 100000", detail, "(absolute)"),
+            Result("events_floor", floor / raw, "report", f"driver: temporary table + one UPDATE, {fans / floor:,.0f} "
+                   "views/s", base)]
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -487,6 +568,8 @@ def main() -> None:
             steps.append(("api_overhead", lambda: api_overhead(directory, sizes)))
         if wanted("view_ingest"):
             steps.append(("view_ingest", lambda: view_ingest(directory, sizes)))
+        if wanted("api_floor", "view_floor", "api_overhead", "view_ingest"):
+            steps.append(("api_floor", lambda: floors(directory, sizes)))
         if wanted("fan_pages", "fan_pages_cold", "fan_lists"):
             steps.append(("fan_pages", lambda: fan_pages(directory, sizes)))
         if wanted("events_batch", "events_batch_rate"):
@@ -494,7 +577,7 @@ def main() -> None:
 
         for name, step in steps:
             console.log(f"running {name}")
-            results += [r for r in step() if wanted(r.name)]
+            results += [r for r in step() if wanted(r.name) or r.target == "report"]  # ceilings go with their targets
         sqlite_db.drop()
 
     table = Table(title=f"massdm benchmarks ({'quick' if args.quick else 'full'}, "
