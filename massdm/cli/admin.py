@@ -64,7 +64,7 @@ def serve(
 
     if settings.redis_url is None:
         console.print("[yellow]warning:[/] without MASSDM_REDIS_URL each process keeps its own rate-limit windows")
-    open_store(settings)  # migrate once, before the processes start
+    open_store(settings, create=True)  # migrate once, before the processes start
     os.environ.update({"MASSDM_HOST": settings.host, "MASSDM_PORT": str(settings.port)})
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics adds up every process
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="massdm-metrics-")
@@ -76,7 +76,7 @@ def serve(
 def migrate_command() -> None:
     """Apply database migrations up to the newest."""
     settings = Settings()
-    open_store(settings)
+    open_store(settings, create=True)
     console.print(f"database at {shown_url(settings.database_url)} is up to date")
 
 
@@ -89,7 +89,7 @@ def accounts_create(
     """Create a creator account in a team."""
     settings = Settings()
     try:
-        with transaction(open_store(settings)) as connection:
+        with transaction(open_store(settings, create=True)) as connection:
             owner = account_service.ensure_team(
                 connection, slug=team, name=None, credits=settings.default_credits, now=clock.now()
             )
@@ -210,7 +210,7 @@ def demo(
 ) -> None:
     """Create (or reuse) a demo team, account, key, fans and two lists; print how to call them."""
     settings = Settings()
-    with transaction(open_store(settings)) as connection:
+    with transaction(open_store(settings, create=True)) as connection:
         world = demo_service.set_up_demo(connection, settings, clock.now(), fans=fans, api_key=api_key)
     info = {"account": world.account, "api_key": world.api_key, "base_url": base_url(settings)}
     if as_json:

@@ -23,7 +23,7 @@ from massdm.errors import MassdmError
 from massdm.services import accounts as account_service
 from massdm.services import engagement as engagement_service
 from massdm.services import mass_messaging as message_service
-from massdm.services.mass_messaging import MessageDraft, Policy
+from massdm.services.mass_messaging import MessageDraft, MessageView, Policy
 from massdm.store.db import transaction
 from massdm.webhooks.dispatcher import WebhookDispatcher, dispatch_config
 
@@ -74,9 +74,14 @@ def send(
         if message.due_at is None or message.due_at > clock.now():
             console.print("it is scheduled or saved for later; --wait only follows messages due now")
         else:
+            started = time.monotonic()
             _follow(engine, settings, message.id)
+            elapsed = time.monotonic() - started
     with transaction(engine) as connection:
         view = message_service.view_message(connection, account, message.id, clock.now(), policy)
+    if wait and view.message.finished_at is not None:
+        console.print(f"{view.status}: delivered to {view.message.sent_count:,} fans, skipped "
+                      f"{view.message.skipped_count:,}, in {elapsed:.1f} s")
     if as_json:
         state = view.state
         assert state is not None  # describe() derives the queue state of every message it views
@@ -129,10 +134,15 @@ def messages(
         table.add_column(column, justify="right" if column in ("id", "sent", "viewed", "bought") else "left")
     shown = {v.message.id for v in page.views}
     pending = [v for v in queued if v.message.id not in shown]
-    for view in [*pending, *page.views]:
+
+    def date(view: MessageView) -> datetime:  # the date the table shows: sent, or due
+        return view.state.date if view.state else view.message.created_at
+
+    newest = sorted([*pending, *page.views], key=lambda v: (date(v), v.message.id), reverse=True)[:limit]
+    for view in newest:
         m = view.message
         table.add_row(
-            str(m.id), (view.state.date if view.state else m.created_at).strftime("%Y-%m-%d %H:%M"), view.status,
+            str(m.id), date(view).strftime("%Y-%m-%d %H:%M"), view.status,
             str(m.sent_count), str(m.viewed_count), str(m.purchased_count),
             format_price(m.price_cents) if m.price_cents else "free",
             format_price(m.revenue_cents), m.raw_text[:40],
@@ -148,7 +158,7 @@ def worker(
 ) -> None:
     """Run a delivery worker (fan-out and webhook deliveries) on its own; start as many as you like, on one database."""
     settings = Settings()
-    engine = open_store(settings)
+    engine = open_store(settings, create=True)  # a service, like serve: it may start before the API does
     delivery = DeliveryWorker(engine, clock, worker_config(settings), name=name)
     dispatcher = WebhookDispatcher(engine, clock, dispatch_config(settings),
                                    name=f"{delivery.name}:webhooks" if name else None)

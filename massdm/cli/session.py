@@ -12,13 +12,19 @@ from sqlalchemy import Engine
 
 from massdm.clock import SystemClock
 from massdm.config import Settings
-from massdm.store.db import engine_for, migrate
+from massdm.store.db import engine_for, exists, migrate, shown_url
 
 console = Console(stderr=True)
 clock = SystemClock()
 
 
-def open_store(settings: Settings) -> Engine:
+def open_store(settings: Settings, *, create: bool = False) -> Engine:
+    """The store, migrated to the newest schema. Unless `create` (serve, migrate, demo, accounts
+    create: commands that start a store), a store that does not exist yet is an error that says
+    where it was looked for, not a new empty one made behind the user's back."""
+    if not create and not exists(settings.database_url):
+        fail(f"no massdm database at {shown_url(settings.database_url)}. Start one with `massdm serve` "
+             "(or `make run`, `massdm demo`, `massdm migrate`), or point MASSDM_DATABASE_URL at yours.")
     engine = engine_for(settings)
     migrate(engine)
     return engine

@@ -22,10 +22,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import NullPool
 
 from massdm.store.hot import driver_errors
 
@@ -161,6 +162,31 @@ def shown_url(database_url: str) -> str:
 def engine_for(settings, *, pool_size: int | None = None) -> Engine:  # noqa: ANN001 - massdm.config.Settings
     return create_store_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
                                pool_size=pool_size or settings.database_pool_size)
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file a SQLite URL names (None for PostgreSQL and for an in-memory database)."""
+    url = normalise_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).expanduser().resolve()
+
+
+def exists(database_url: str) -> bool:
+    """Whether the URL names a massdm store already made (migrated at least once): never creates one.
+
+    A SQLite file that is not there is not opened (that would create it); otherwise the
+    migrations' own table tells.
+    """
+    file = sqlite_file(database_url)
+    if file is not None and not file.exists():
+        return False
+    engine = create_engine(normalise_url(database_url), poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return inspect(connection).has_table("alembic_version")
+    finally:
+        engine.dispose()
 
 
 def migrate(engine: Engine) -> None:

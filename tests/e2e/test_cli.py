@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 
 from massdm.api.app import create_app
 from massdm.config import Settings
-from massdm.store.db import create_store_engine
+from massdm.store.db import create_store_engine, exists, sqlite_file
 from tests.backends import database_url, redis_env, redis_settings
 
 
@@ -65,9 +65,29 @@ def test_keys_create_with_plan_limits(tmp_path, cli_client):
 
 
 def test_keys_create_refuses_an_unknown_account(tmp_path):
+    massdm(tmp_path, "migrate")
     result = massdm(tmp_path, "keys", "create", "--account", "acct_" + "0" * 32, check=False)
     assert result.returncode == 1
     assert "does not exist" in result.stderr
+
+
+@pytest.mark.parametrize("command", [
+    ("keys", "create"), ("credits", "add", "10"), ("messages", "--account", "acct_" + "0" * 32),
+    ("send", "--account", "acct_" + "0" * 32, "--list", "fans", "--text", "hi"),
+    ("fans", "import", "--account", "acct_" + "0" * 32, "fans.csv"),
+])
+def test_a_command_on_a_missing_database_says_so_and_creates_none(tmp_path, command):
+    (tmp_path / "fans.csv").write_text(CSV)
+    result = massdm(tmp_path, *command, check=False)
+    assert result.returncode == 1
+    assert "no massdm database at" in result.stderr and "massdm serve" in result.stderr
+    file = sqlite_file(database_url(tmp_path, "cli"))
+    if file is not None:
+        assert not file.exists()  # not even an empty one
+    assert not exists(database_url(tmp_path, "cli"))
+    massdm(tmp_path, "migrate")  # once there is one, the same command gets past the check
+    again = massdm(tmp_path, *command, check=False)
+    assert "no massdm database" not in again.stderr
 
 
 CSV = """id,username,name,subscribed_at,expires_at,auto_renew,following,muted,tagged,friend

@@ -43,6 +43,28 @@ def test_send_wait_delivers_with_a_progress_bar(tmp_path):
     assert lists["fans"] - lists["muted"] <= summary["sent"] <= lists["fans"]
 
 
+def test_send_wait_ends_with_a_summary(tmp_path):
+    demo = _demo(tmp_path)
+    result = massdm(tmp_path, "send", "--account", demo["account"], "--list", "fans", "--text", "Hi", "--wait",
+                    "--json")
+    summary = json.loads(result.stdout)  # stdout stays the JSON; the summary goes with the progress
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("sent: delivered to ") and line.endswith(" s")
+    assert f"delivered to {summary['sent']:,} fans, skipped {summary['skipped']:,}, in " in line
+
+
+def test_messages_limit_prints_the_newest_first(tmp_path):
+    demo = _demo(tmp_path)
+    for n in range(4):
+        massdm(tmp_path, "send", "--account", demo["account"], "--list", "fans", "--text", f"number {n}", "--wait")
+    massdm(tmp_path, "send", "--account", demo["account"], "--list", "fans", "--text", "in the queue",
+           "--schedule", "2999-01-01T00:00:00")
+    table = massdm(tmp_path, "messages", "--account", demo["account"], "--limit", "3").stdout
+    shown = [text for text in ("in the queue", "number 3", "number 2", "number 1", "number 0") if text in table]
+    assert shown == ["in the queue", "number 3", "number 2"]  # three rows, the newest (due last) first
+    assert table.index("in the queue") < table.index("number 3") < table.index("number 2")
+
+
 def test_send_refuses_bad_input_with_the_field_named(tmp_path):
     demo = _demo(tmp_path)
     result = massdm(tmp_path, "send", "--account", demo["account"], "--list", "nope", "--text", "x", check=False)
