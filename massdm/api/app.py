@@ -28,6 +28,7 @@ from massdm.api.routes import (
     mass_messaging,
     media,
     saved_for_later,
+    schedule_queue,
     user_lists,
     webhooks,
 )
@@ -117,7 +118,7 @@ def create_app(
     if settings.bench_routes:
         _add_routes(app, bench.router)
     for router in (identity.router, fans.router, user_lists.router, media.router, saved_for_later.router,
-                   engagement.router, fan_inbox.router, webhooks.router):
+                   engagement.router, fan_inbox.router, webhooks.router, schedule_queue.router):
         _add_routes(app, router)
     _add_routes(app, mass_messaging.router)
     # Stored files, at stable URLs; names are random, so listing is impossible and guessing hopeless.

@@ -286,6 +286,43 @@ def page_saved(connection: Connection, account_id: str, *, limit: int, offset: i
     return [_message(r) for r in rows[:limit]], len(rows) > limit
 
 
+def count_saved(connection: Connection, account_id: str) -> int:
+    return connection.execute(
+        select(func.count()).select_from(mass_messages)
+        .where(mass_messages.c.account_id == account_id, mass_messages.c.saved_for_later.is_(True), _OPEN)
+    ).scalar_one()
+
+
+# Scheduled and not started: what the scheduling queue shows besides saved messages (few per account).
+def _scheduled_within(account_id: str, start: datetime, end: datetime):  # noqa: ANN202 - a SQL condition
+    return and_(mass_messages.c.account_id == account_id, mass_messages.c.saved_for_later.is_(False), _OPEN,
+                mass_messages.c.sent_at.is_(None), mass_messages.c.scheduled_at >= start,
+                mass_messages.c.scheduled_at < end)
+
+
+def scheduled_between(connection: Connection, account_id: str, start: datetime, end: datetime, *, limit: int
+                      ) -> list[MassMessage]:
+    """Messages scheduled in [start, end) that have not started sending, soonest first."""
+    rows = connection.execute(
+        select(*_COLUMNS).where(_scheduled_within(account_id, start, end))
+        .order_by(mass_messages.c.scheduled_at, mass_messages.c.id).limit(limit)
+    ).all()
+    return [_message(r) for r in rows]
+
+
+def scheduled_times(connection: Connection, account_id: str, start: datetime, end: datetime) -> list[datetime]:
+    """When each message scheduled in [start, end) goes out (for counts per day)."""
+    return list(connection.execute(
+        select(mass_messages.c.scheduled_at).where(_scheduled_within(account_id, start, end))
+    ).scalars())
+
+
+def publish_now(connection: Connection, message_id: int, now: datetime) -> None:
+    """A scheduled or saved message is due now: it is no longer scheduled or saved for later."""
+    connection.execute(update(mass_messages).where(mass_messages.c.id == message_id)
+                       .values(saved_for_later=False, scheduled_at=None, due_at=now))
+
+
 def oldest_saved(connection: Connection, account_id: str) -> MassMessage | None:
     saved, _ = page_saved(connection, account_id, limit=1, offset=0)
     return saved[0] if saved else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -133,3 +134,29 @@ def test_saved_for_later_round_trip(setup):
     gone = client.mass_messaging.delete(str(saved.data.id), account=account).data.queue
     assert gone.is_canceled is True
     assert client.saved_for_later.messages.list(account, limit=10, offset=0).data.list == []
+
+
+def test_the_scheduling_queue_through_the_sdk(setup):
+    client, account, _vip, _fan_app = setup
+    zone = "Pacific/Auckland"  # far from UTC: days in the zone are not UTC's
+    local_today = datetime.now(UTC).astimezone(ZoneInfo(zone)).date()
+    at = datetime.now(UTC) + timedelta(days=2)
+    scheduled = client.mass_messaging.send(account, text="in two days", user_lists=["fans"],
+                                           scheduled_date=at.isoformat())
+    window = {"publish_date_start": local_today.isoformat(),
+              "publish_date_end": (local_today + timedelta(days=4)).isoformat(), "timezone": zone}
+    listed = client.queue.list(account, **window, type=["chat", "post"])
+    (item,) = [i for i in listed.data.list if i.id == scheduled.data.id]
+    assert item.type == "chat" and item.entity.queue_id == scheduled.data.id and item.entity.text == "in two days"
+    assert item.publish_date_time and item.created_date_time and item.entity.is_from_queue is True
+    assert listed.data.sync_in_process is False and listed.api_meta.api_credits.used == 1
+    counts = client.queue.count(account, **window).data.list
+    day = at.astimezone(ZoneInfo(zone)).date().isoformat()
+    assert counts.to_dict()[day]["chat"] >= 1 and counts.to_dict()[day]["post"] == 0
+    assert client.queue.list(account, **window, type=["post"]).data.list == []
+    published = client.queue.publish(str(scheduled.data.id), account=account)
+    assert published.data.success is True
+    delivered = _until(lambda: next((q for q in client.mass_messaging.list(account).data
+                                     if q.id == scheduled.data.id and q.is_done), None))
+    assert delivered.pending == 0 and delivered.total > 0
+    assert all(i.id != scheduled.data.id for i in client.queue.list(account, **window).data.list)
