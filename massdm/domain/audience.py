@@ -41,6 +41,19 @@ def is_active(expires_at: datetime | None, now: datetime) -> bool:
     return expires_at is None or expires_at > now
 
 
+def subscribed_duration(subscribed_at: datetime, expires_at: datetime | None, now: datetime) -> str:
+    """How long a fan has been subscribed, in the provider's words ("5 months"): whole calendar months
+    from the start to now, or to the end once that has passed. A subscription is in its first month
+    from the moment it starts, so the least is "1 month"."""
+    end = now if is_active(expires_at, now) else expires_at
+    assert end is not None
+    months = (end.year - subscribed_at.year) * 12 + end.month - subscribed_at.month
+    if (end.day, end.timetz()) < (subscribed_at.day, subscribed_at.timetz()):
+        months -= 1  # the last month has not come round yet
+    months = max(months, 1)
+    return f"{months} month" if months == 1 else f"{months} months"
+
+
 def recent_cutoff(now: datetime) -> datetime:
     return now - RECENT_WINDOW
 

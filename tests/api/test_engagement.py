@@ -14,6 +14,7 @@ from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.services.accounts import create_api_key
 from massdm.store.db import transaction
 from tests.media_files import png
+from tests.sdk import sdk_client
 
 UTC = UTC
 T0 = datetime(2026, 3, 5, 10, 0, 0, tzinfo=UTC)
@@ -331,6 +332,49 @@ def test_buyers_are_listed_in_purchase_order_page_by_page(client, app, caller, c
     for missing in (foreign, 999_999):
         body = get(client, caller, f"/engagement/messages/{missing}/buyers", 404)
         assert body["error"] == "NOT_FOUND"
+
+
+def test_a_buyer_carries_every_field_of_the_sdk_buyer_from_the_fan(client, app, caller, clock, fan_headers):
+    fans = [
+        {"id": 1, "username": "open", "name": "Open Ended", "subscribedAt": "2025-11-20T00:00:00Z"},
+        {"id": 2, "username": "ending", "subscribedAt": (T0 - timedelta(days=2)).isoformat(),
+         "expiresAt": (T0 + timedelta(days=28)).isoformat(), "autoRenew": False},
+        {"id": 3, "username": "lapsed", "subscribedAt": "2025-01-05T10:00:00Z"},
+    ]
+    assert client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=fans).status_code == 200
+    message = send_paid(client, caller, "buy me", 4, vault_id(client, caller))
+    deliver(app, clock)
+    for fan in (1, 2, 3):
+        fan_does(client, fan_headers, fan, message, "purchase")
+    lapsed = [{"id": 3, "username": "lapsed", "expiresAt": "2026-01-10T10:00:00Z"}]  # bought, then expired
+    assert client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=lapsed).status_code == 200
+
+    response = sdk_client(client, caller).engagement.messages.with_raw_response.get_message_buyers(
+        str(message), account=caller.account)
+    raw, parsed = response.http_response.json()["data"]["list"], response.parse().data.list
+    wire_names = {f.alias or name for name, f in type(parsed[0]).model_fields.items()}
+    for buyer in raw:
+        assert wire_names <= buyer.keys(), f"buyer {buyer['id']} lacks {wire_names - buyer.keys()}"
+
+    def facts(b):
+        return (b.id, b.username, b.name, b.display_name, b.is_active, b.subscribed_by, b.subscribed_on,
+                b.subscribed_by_expire, b.subscribed_by_expire_date, b.subscribed_by_autoprolong,
+                b.subscribed_is_expired_now, b.subscribed_on_expired_now, b.subscribed_on_duration)
+
+    assert [facts(b) for b in parsed] == [
+        (1, "open", "Open Ended", "Open Ended", True, True, True, False, None, True, False, False, "3 months"),
+        (2, "ending", "ending", "ending", True, True, True, True, "2026-04-02T10:00:00+00:00", False, False, False,
+         "1 month"),
+        (3, "lapsed", "lapsed", "lapsed", False, False, False, True, "2026-01-10T10:00:00+00:00", True, True, True,
+         "12 months"),
+    ]
+    # What massdm keeps no data of (profiles, presence, stories, streams, tips, prices): null.
+    known = {"id", "username", "name", "displayName", "isActive", "isVerified", "view", "subscribedBy",
+             "subscribedOn", "subscribedByExpire", "subscribedByExpireDate", "subscribedByAutoprolong",
+             "subscribedIsExpiredNow", "subscribedOnExpiredNow", "subscribedOnDuration"}
+    assert {k: v for k, v in raw[0].items() if k in wire_names - known} == dict.fromkeys(wire_names - known)
+    assert (raw[0]["isVerified"], raw[0]["view"]) == (False, "c")
+    assert (raw[0]["paidAmount"], raw[0]["purchasedAt"]) == ("4.00", "2026-03-05T10:00:00+00:00")  # extras
 
 
 def test_every_read_agrees_with_what_the_fans_did(client, app, caller, clock, fan_headers):

@@ -11,6 +11,7 @@ from PIL import Image
 from massdm.api.state import state_of
 from tests import media_files
 from tests.backends import database_url, redis_settings
+from tests.sdk import sdk_client
 
 
 def _upload(client, caller, content: bytes, name: str = "file.bin", **extra):
@@ -58,6 +59,25 @@ def test_png_upload_is_a_photo_with_real_variants(client, caller):
     assert right[2] > 200 and right[0] < 60  # still blue on the right
     preview = _fetch_image(client, files["preview"]["url"])
     assert preview.size == (960, 640)
+
+
+def test_the_sdk_reads_every_field_of_the_upload_object_massdm_knows(client, caller):
+    sdk = sdk_client(client, caller, strict=True)  # every field also of the SDK's type
+    response = sdk.media.with_raw_response.upload(caller.account, file=("holiday.png", media_files.png(640, 480)))
+    body, uploaded = response.http_response.json(), response.parse()
+    wire_names = {f.alias or name for name, f in type(uploaded).model_fields.items()}
+    assert wire_names <= body.keys(), f"missing: {wire_names - body.keys()}"
+
+    media = body["media"]
+    account = next(a for a in client.get("/api/accounts", headers=caller.headers).json() if a["id"] == caller.account)
+    assert uploaded.prefixed_id == body["prefixed_id"] and uploaded.file_name == "holiday.png"
+    assert uploaded.source_url == media["files"]["full"]["url"]  # the uploaded file itself, as stored
+    assert client.get(uploaded.source_url.removeprefix("http://massdm.test")).content == media_files.png(640, 480)
+    assert uploaded.host == "massdm.test"
+    assert uploaded.additional is not None and uploaded.additional.user == str(account["onlyfans_id"])
+    assert [(t.id, t.url) for t in uploaded.thumbs or []] == [(media["id"], media["files"]["thumb"]["url"])]
+    assert uploaded.note == "Maximum file size is 1,000,000,000 bytes."
+    assert (body["processId"], body["extra"]) == (None, None)  # no converter job, so nothing to name
 
 
 def test_jpeg_and_gif_dimensions(client, caller):

@@ -52,7 +52,7 @@ def test_file_url_upload_when_allowed(permissive, file_server):
                            data={"file_url": f"{base}/pic.png"})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["file_name"] == "pic.png" and body["source_url"] == f"{base}/pic.png"
+    assert body["file_name"] == "pic.png" and body["sourceUrl"] == body["media"]["files"]["full"]["url"]
     assert (body["media"]["files"]["full"]["width"], body["media"]["files"]["full"]["height"]) == (400, 300)
 
     as_json = client.post(f"/api/{caller.account}/media/upload", headers=caller.headers,

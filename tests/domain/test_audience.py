@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from massdm.domain.audience import SYSTEM_LIST_IDS, is_active, parse_list_id
+from massdm.domain.audience import SYSTEM_LIST_IDS, is_active, parse_list_id, subscribed_duration
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -33,3 +33,15 @@ def test_a_subscription_is_active_until_it_expires():
     assert is_active(NOW + timedelta(seconds=1), NOW)
     assert not is_active(NOW, NOW)
     assert not is_active(NOW - timedelta(days=1), NOW)
+
+
+def test_subscribed_duration_counts_whole_months_to_now_or_to_the_end():
+    def since(start: datetime, end: datetime | None = None) -> str:
+        return subscribed_duration(start, end, NOW)
+
+    assert since(NOW) == since(NOW - timedelta(days=30)) == "1 month"  # the first month starts at once
+    assert since(datetime(2026, 9, 22, 12, 0, tzinfo=UTC)) == "2 months"
+    assert since(datetime(2026, 9, 22, 12, 1, tzinfo=UTC)) == "1 month"  # a minute short of the second
+    assert since(datetime(2021, 6, 1, tzinfo=UTC)) == "65 months"
+    assert since(datetime(2026, 1, 31, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)) == "1 month"  # ended
+    assert since(datetime(2026, 1, 1, tzinfo=UTC), NOW + timedelta(days=90)) == "10 months"  # still running

@@ -83,11 +83,11 @@ async def upload_media(request: Request, caller: StreamingCaller) -> Response:
     state = caller.state
     received = await receive_form(request, state.media_store.staging_path, state.settings.media_max_bytes)
     try:
-        source_url = received.field("file_url") if received.path is None else None
         if received.path is None:
-            if not source_url:
+            file_url = received.field("file_url")
+            if not file_url:
                 raise ValidationFailed.field("file", "Send a `file` or a `file_url`.")
-            staged = await _fetch(state, source_url.strip())
+            staged = await _fetch(state, file_url.strip())
             received.files.append(staged)
         upload = received.files[0]
         processed = await run_in_threadpool(
@@ -96,7 +96,7 @@ async def upload_media(request: Request, caller: StreamingCaller) -> Response:
         )
         try:
             return await in_unit(request, "write",
-                                 lambda unit: _file_upload(unit, caller, upload, processed, source_url))
+                                 lambda unit: _file_upload(unit, caller, upload, processed))
         except BaseException:
             media_service.discard(state.media_store, processed.files)
             raise
@@ -104,8 +104,7 @@ async def upload_media(request: Request, caller: StreamingCaller) -> Response:
         received.discard()
 
 
-def _file_upload(unit: RequestUnit, caller: Caller, upload: ReceivedFile, processed: Processed,
-                 source_url: str | None) -> Response:
+def _file_upload(unit: RequestUnit, caller: Caller, upload: ReceivedFile, processed: Processed) -> Response:
     """File the processed upload in the vault and charge for it (3 credits per started MB): one unit of work.
     The answer is the bare upload object, so the charge shows in the balance only."""
     caller.bind(unit)
@@ -114,7 +113,9 @@ def _file_upload(unit: RequestUnit, caller: Caller, upload: ReceivedFile, proces
         file_name=clean_file_name(upload.file_name), now=caller.now,
     )
     caller.charge(upload_cost(upload.size))
-    return unit.respond(UploadOut.of(item, media_urls(unit.request), source_url), 200)
+    answer = UploadOut.of(item, media_urls(unit.request), creator_id=caller.account.onlyfans_id,
+                          max_bytes=caller.state.settings.media_max_bytes)
+    return unit.respond(answer, 200)
 
 
 @router.get("/api/{account}/media/vault", response_model=PagedEnvelope[MediaPageOut], summary="List vault media")

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from massdm.api.schemas.common import WireModel, iso
 from massdm.api.schemas.mass_messaging import MessageItemOut
-from massdm.domain.audience import is_active
+from massdm.domain.audience import is_active, subscribed_duration
 from massdm.domain.messages import format_price
 from massdm.services.engagement import Series
 from massdm.store.deliveries import Buyer
@@ -58,7 +58,13 @@ class TopOut(WireModel):
 
 
 class BuyerOut(WireModel):
-    """A fan who bought the message; `purchasedAt` and `paidAmount` are massdm extras."""
+    """A fan who bought the message, with every field of the SDK's buyer (`DataList` of
+    `MessageGetMessageBuyersResponse`); `purchasedAt` and `paidAmount` are massdm extras.
+
+    The subscription fields mean what they mean in the fans' user object (docs/fans-and-lists.md):
+    `subscribedOn` is a flag there and here, though the SDK types it a string (from a null example).
+    The rest are profile, presence, story, stream, tip and price facts of the fan that massdm keeps no
+    record of: null, as the contract documents no default for them."""
 
     id: int
     username: str
@@ -68,11 +74,40 @@ class BuyerOut(WireModel):
     avatar_thumbs: str | None = None
     is_verified: bool = False
     view: str = "c"
+    is_active: bool
     subscribed_by: bool
-    subscribed_by_autoprolong: bool
+    subscribed_by_expire: bool
     subscribed_by_expire_date: str | None
+    subscribed_by_autoprolong: bool
     subscribed_is_expired_now: bool
+    subscribed_on: bool
     subscribed_on_expired_now: bool
+    subscribed_on_duration: str
+    last_seen: str | None = None
+    header: str | None = None
+    header_size: str | None = None
+    header_thumbs: str | None = None
+    notice: str | None = None
+    is_restricted: bool | None = None
+    can_restrict: bool | None = None
+    can_report: bool | None = None
+    can_earn: bool | None = None
+    can_add_subscriber: bool | None = None
+    can_pay_internal: bool | None = None
+    can_look_story: bool | None = None
+    can_comment_story: bool | None = None
+    has_stories: bool | None = None
+    has_not_viewed_story: bool | None = None
+    has_stream: bool | None = None
+    has_scheduled_stream: bool | None = None
+    show_media_count: bool | None = None
+    subscribe_price: int | None = None
+    current_subscribe_price: int | None = None
+    tips_enabled: bool | None = None
+    tips_text_enabled: bool | None = None
+    tips_min: int | None = None
+    tips_min_internal: int | None = None
+    tips_max: int | None = None
     purchased_at: str
     paid_amount: str
 
@@ -81,10 +116,11 @@ class BuyerOut(WireModel):
         active = is_active(buyer.expires_at, now)
         return cls(
             id=buyer.fan_id, username=buyer.username, name=buyer.name, display_name=buyer.name,
-            subscribed_by=active, subscribed_by_autoprolong=buyer.auto_renew,
-            subscribed_by_expire_date=iso(buyer.expires_at), subscribed_is_expired_now=not active,
-            subscribed_on_expired_now=not active, purchased_at=iso(buyer.purchased_at) or "",
-            paid_amount=format_price(buyer.amount_cents),
+            is_active=active, subscribed_by=active, subscribed_by_expire=buyer.expires_at is not None,
+            subscribed_by_expire_date=iso(buyer.expires_at), subscribed_by_autoprolong=buyer.auto_renew,
+            subscribed_is_expired_now=not active, subscribed_on=active, subscribed_on_expired_now=not active,
+            subscribed_on_duration=subscribed_duration(buyer.subscribed_at, buyer.expires_at, now),
+            purchased_at=iso(buyer.purchased_at) or "", paid_amount=format_price(buyer.amount_cents),
         )
 
 

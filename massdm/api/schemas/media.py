@@ -1,10 +1,14 @@
-"""Media on the wire (CONTRACT.md §6): the media object and the bare upload object."""
+"""Media on the wire (CONTRACT.md §6): the media object and the bare upload object.
+
+The upload object carries every field of the SDK's `MediaUploadResponse` under the provider's own
+names (snake_case and camelCase mixed, as the provider sends them)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from massdm.api.schemas.common import WireModel, iso
 from massdm.store.media import MediaItem, StoredFile
@@ -90,26 +94,43 @@ class ThumbOut(BaseModel):
     url: str
 
 
+class UploadAdditionalOut(BaseModel):
+    user: str  # the creator's OnlyFans user id, a string as the provider writes it
+
+
 class UploadOut(BaseModel):
-    """The bare upload object. `prefixed_id` attaches the upload to one message; massdm also files
-    every upload in the vault, so `vault_id` and `media` (extras) name that vault item."""
+    """The bare upload object. `prefixed_id` attaches the upload to one message; `sourceUrl` is the
+    uploaded file itself as stored, `host` the server that keeps it (the provider's are its own storage
+    and converter). massdm processes an upload within the request, with no converter job:
+    `processId` and `extra` (that job's id and opaque data) are null. massdm also files every upload
+    in the vault, so `vault_id` and `media` (extras) name that vault item."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
     prefixed_id: str
     file_name: str
+    process_id: str | None = Field(default=None, alias="processId")
+    host: str
+    source_url: str = Field(alias="sourceUrl")
+    extra: str | None = None
+    additional: UploadAdditionalOut
     thumbs: list[ThumbOut]
-    source_url: str | None
+    note: str
     vault_id: int
     media: MediaOut
 
     @classmethod
-    def of(cls, item: MediaItem, url_of: UrlOf, source_url: str | None) -> UploadOut:
+    def of(cls, item: MediaItem, url_of: UrlOf, *, creator_id: int, max_bytes: int) -> UploadOut:
         media = MediaOut.of(item, url_of)
         thumb = media.files.thumb
         return cls(
             prefixed_id=item.upload_id,
             file_name=item.file_name,
+            host=urlsplit(media.files.full.url).netloc,
+            source_url=media.files.full.url,
+            additional=UploadAdditionalOut(user=str(creator_id)),
             thumbs=[ThumbOut(id=item.id, url=thumb.url)] if thumb else [],
-            source_url=source_url,
+            note=f"Maximum file size is {max_bytes:,} bytes.",
             vault_id=item.id,
             media=media,
         )
