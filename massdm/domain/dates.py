@@ -1,12 +1,23 @@
-"""Dates as the contract writes them in queries: `Y-m-d H:i:s`, UTC."""
+"""Dates as the contract writes them in queries: `Y-m-d H:i:s`, UTC.
+
+An `endDate` bounds a message's send date inclusively, to the second: it takes in that whole
+second, whatever the fraction of a second the message was sent at.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from massdm.errors import ValidationFailed
 
 QUERY_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass(frozen=True)
+class EndDate:
+    at: datetime | None  # as given (None: no endDate)
+    until: datetime | None  # the first instant past the range (None: no bound)
 
 
 def parse_query_date(raw: str | None, field: str) -> datetime | None:
@@ -27,6 +38,16 @@ def parse_query_date(raw: str | None, field: str) -> datetime | None:
         return moment.astimezone(UTC)
     except (OverflowError, ValueError):
         raise ValidationFailed.field(field, f"The {field} is outside the supported range.") from None
+
+
+def parse_end_date(raw: str | None, field: str = "endDate") -> EndDate:
+    at = parse_query_date(raw, field)
+    if raw is None or at is None:
+        return EndDate(None, None)
+    try:
+        return EndDate(at, at + timedelta(seconds=1))
+    except OverflowError:
+        return EndDate(at, None)
 
 
 def format_query_date(moment: datetime) -> str:
