@@ -1,17 +1,20 @@
 """Dates as the contract writes them in queries: `Y-m-d H:i:s`, UTC.
 
-An `endDate` bounds a message's send date inclusively, to the second: it takes in that whole
-second, whatever the fraction of a second the message was sent at.
+An `endDate` bounds a message's send date at the precision it is given in: to the second, it
+takes in that whole second; with a fraction of a second (as the sent lists' item dates carry) it
+is that very instant, itself left out, so the oldest item's date is the next page's endDate.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from massdm.errors import ValidationFailed
 
 QUERY_FORMAT = "%Y-%m-%d %H:%M:%S"
+_FRACTION = re.compile(r":\d\d[.,]\d")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ def parse_end_date(raw: str | None, field: str = "endDate") -> EndDate:
     at = parse_query_date(raw, field)
     if raw is None or at is None:
         return EndDate(None, None)
+    if _FRACTION.search(raw):
+        return EndDate(at, at)
     try:
         return EndDate(at, at + timedelta(seconds=1))
     except OverflowError:
