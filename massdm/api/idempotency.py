@@ -7,6 +7,8 @@ transaction of its effect (api/transaction.py), so no crash can separate the two
 middleware stores afterwards is only the answer of a request that had no effect (a 4xx);
 answers never replayed (5xx, 408, 429) free the key at once. A repeat replays the stored
 response with `Idempotent-Replayed: true` and costs nothing; see domain/idempotency.py.
+The replay is the first answer's exact bytes (its `_meta` included, as it was then): only the
+header says it is a replay.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import tempfile
 from collections.abc import AsyncIterator
@@ -28,7 +29,6 @@ from massdm.api.errors import render_error
 from massdm.api.state import call_of, state_of
 from massdm.api.transaction import RequestUnit, in_unit
 from massdm.domain import idempotency as rules
-from massdm.domain import json_body
 from massdm.domain.idempotency import Claim, StoredAttempt
 from massdm.errors import MassdmError, ServiceUnavailable
 from massdm.services import accounts as account_service
@@ -38,21 +38,6 @@ from massdm.store.api_keys import ApiKey
 SPOOL_IN_MEMORY = 1 << 20
 MAX_CANONICAL_JSON = 8 << 20  # JSON bodies up to this size are compared by meaning, larger ones byte for byte
 log = logging.getLogger("massdm.api")
-
-
-def _replay_body(body: bytes, content_type: str | None) -> bytes:
-    """The stored body, marked as not charged again (`_meta._credits.used` = 0)."""
-    if not content_type or "json" not in content_type:
-        return body
-    try:
-        payload = json_body.decode(body)
-    except MassdmError:
-        return body
-    credits = payload.get("_meta", {}).get("_credits") if isinstance(payload, dict) else None
-    if isinstance(credits, dict):
-        credits["used"] = 0
-        return json.dumps(payload).encode()
-    return body
 
 
 class IdempotencyMiddleware:
@@ -145,7 +130,7 @@ class IdempotencyMiddleware:
 
     @staticmethod
     async def _replay(send: Send, attempt: StoredAttempt) -> None:
-        body = _replay_body(attempt.body or b"", attempt.content_type)
+        body = attempt.body or b""
         headers = [(b"content-length", str(len(body)).encode()), (b"idempotent-replayed", b"true")]
         if attempt.content_type:
             headers.append((b"content-type", attempt.content_type.encode("latin-1")))

@@ -167,9 +167,9 @@ class DeliveryWorker:
 
     def _plan(self, message: MassMessage) -> None:
         """Fix the audience (its size and who cannot receive) and split it into chunks, in one transaction."""
-        sent_at = message.sent_at or self.clock.now().replace(microsecond=0)
         now = self.clock.now()
         with transaction(self.engine) as connection:
+            sent_at = message.sent_at or message_store.stamp_sent_at(connection, message.account_id, now)
             audience = audience_store.for_message(connection, message, sent_at)
             size, can_receive = audience_store.count(connection, audience)
             if can_receive == 0:

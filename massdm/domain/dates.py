@@ -1,12 +1,26 @@
-"""Dates as the contract writes them in queries: `Y-m-d H:i:s`, UTC."""
+"""Dates as the contract writes them in queries: `Y-m-d H:i:s`, UTC.
+
+An `endDate` bounds a message's send date at the precision it is given in: to the second, it
+takes in that whole second; with a fraction of a second (as the sent lists' item dates carry) it
+is that very instant, itself left out, so the oldest item's date is the next page's endDate.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from massdm.errors import ValidationFailed
 
 QUERY_FORMAT = "%Y-%m-%d %H:%M:%S"
+_FRACTION = re.compile(r":\d\d[.,]\d")
+
+
+@dataclass(frozen=True)
+class EndDate:
+    at: datetime | None  # as given (None: no endDate)
+    until: datetime | None  # the first instant past the range (None: no bound)
 
 
 def parse_query_date(raw: str | None, field: str) -> datetime | None:
@@ -27,6 +41,18 @@ def parse_query_date(raw: str | None, field: str) -> datetime | None:
         return moment.astimezone(UTC)
     except (OverflowError, ValueError):
         raise ValidationFailed.field(field, f"The {field} is outside the supported range.") from None
+
+
+def parse_end_date(raw: str | None, field: str = "endDate") -> EndDate:
+    at = parse_query_date(raw, field)
+    if raw is None or at is None:
+        return EndDate(None, None)
+    if _FRACTION.search(raw):
+        return EndDate(at, at)
+    try:
+        return EndDate(at, at + timedelta(seconds=1))
+    except OverflowError:
+        return EndDate(at, None)
 
 
 def format_query_date(moment: datetime) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
-from massdm.domain.dates import check_range, format_query_date, parse_query_date
+from massdm.domain.dates import check_range, format_query_date, parse_end_date, parse_query_date
 from massdm.errors import NotFound, ValidationFailed
 from massdm.services.mass_messaging import Policy, describe
 from massdm.store import deliveries as delivery_store
@@ -42,12 +42,13 @@ def sent_messages(
     now: datetime,
     policy: Policy,
 ) -> SentPage:
-    """Sent messages newest first, paged by endDate (inclusive) and a tie-breaking id."""
-    start_at, end_at = parse_query_date(start, "startDate"), parse_query_date(end, "endDate")
-    check_range(start_at, end_at)
-    before = (end_at, before_id) if end_at is not None and before_id is not None else None
+    """Sent messages newest first, paged by endDate (see domain/dates.py) and, in next_page
+    links, the id of the last item (the cursor's tie-breaker)."""
+    start_at, end_at = parse_query_date(start, "startDate"), parse_end_date(end)
+    check_range(start_at, end_at.at)
     messages, has_more = message_store.page_sent(
-        connection, account_id, start=start_at, end=end_at, before=before, query=query or None, limit=limit
+        connection, account_id, start=start_at, until=end_at.until, after_id=before_id,
+        query=query or None, limit=limit,
     )
     cursor = None
     if messages:
@@ -103,9 +104,9 @@ def top_message(
     connection: Connection, account_id: str, *, start: str | None, end: str | None, now: datetime, policy: Policy
 ) -> MessageView | None:
     """The paid mass message that earned most in the range (by its send date)."""
-    start_at, end_at = parse_query_date(start, "startDate"), parse_query_date(end, "endDate")
-    check_range(start_at, end_at)
-    best = message_store.top_by_revenue(connection, account_id, start=start_at, end=end_at)
+    start_at, end_at = parse_query_date(start, "startDate"), parse_end_date(end)
+    check_range(start_at, end_at.at)
+    best = message_store.top_by_revenue(connection, account_id, start=start_at, until=end_at.until)
     return describe(connection, [best], now, policy, named_fans=False)[0] if best else None
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from massdm.domain.queue import MessageFacts
+from massdm.store.db import lock
 from massdm.store.hot import HotStatement
 from massdm.store.tables import mass_message_media, mass_message_user_ids, mass_messages, media
 
@@ -246,25 +247,28 @@ def page_sent(
     account_id: str,
     *,
     start: datetime | None,
-    end: datetime | None,
-    before: tuple[datetime, int] | None,
+    until: datetime | None,
+    after_id: int | None,
     query: str | None,
     limit: int,
 ) -> tuple[list[MassMessage], bool]:
     """Messages whose delivery has started, newest first by (sent_at, id).
 
-    `end` is inclusive; `before` (the last item of the previous page) excludes what was
-    already returned, so many messages in the same second are neither lost nor repeated.
+    `until` is exclusive. `after_id` (the last item of the previous page) keeps what comes after
+    that message in this order, by its own exact sent_at, so nothing is lost or repeated even
+    among messages that share a date (rows stamped before `stamp_sent_at` may). An id that is
+    not one of the account's sent messages matches nothing.
     """
     statement = select(*_COLUMNS).where(mass_messages.c.account_id == account_id, mass_messages.c.sent_at.is_not(None))
     if start is not None:
         statement = statement.where(mass_messages.c.sent_at >= start)
-    if end is not None:
-        statement = statement.where(mass_messages.c.sent_at <= end)
-    if before is not None:
-        at, last_id = before
+    if until is not None:
+        statement = statement.where(mass_messages.c.sent_at < until)
+    if after_id is not None:
+        at = (select(mass_messages.c.sent_at)
+              .where(mass_messages.c.account_id == account_id, mass_messages.c.id == after_id).scalar_subquery())
         statement = statement.where(
-            or_(mass_messages.c.sent_at < at, and_(mass_messages.c.sent_at == at, mass_messages.c.id < last_id))
+            or_(mass_messages.c.sent_at < at, and_(mass_messages.c.sent_at == at, mass_messages.c.id < after_id))
         )
     if query:
         escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -329,16 +333,17 @@ def oldest_saved(connection: Connection, account_id: str) -> MassMessage | None:
 
 
 def top_by_revenue(
-    connection: Connection, account_id: str, *, start: datetime | None, end: datetime | None
+    connection: Connection, account_id: str, *, start: datetime | None, until: datetime | None
 ) -> MassMessage | None:
+    """The paid message with most revenue sent in [start, until)."""
     statement = select(*_COLUMNS).where(
         mass_messages.c.account_id == account_id, mass_messages.c.sent_at.is_not(None),
         mass_messages.c.price_cents > 0, mass_messages.c.purchased_count > 0,
     )
     if start is not None:
         statement = statement.where(mass_messages.c.sent_at >= start)
-    if end is not None:
-        statement = statement.where(mass_messages.c.sent_at <= end)
+    if until is not None:
+        statement = statement.where(mass_messages.c.sent_at < until)
     row = connection.execute(
         statement.order_by(mass_messages.c.revenue_cents.desc(), mass_messages.c.sent_at.desc()).limit(1)
     ).first()
@@ -394,6 +399,18 @@ def claim_next(connection: Connection, worker: str, now: datetime, lease: timede
     if candidate is None:
         return None
     return claim(connection, candidate, worker, now, lease)
+
+
+def stamp_sent_at(connection: Connection, account_id: str, now: datetime) -> datetime:
+    """The date of an account's message that starts now: `now`, or a microsecond past the
+    account's latest, so no two of its messages share a date. The lock, held until this
+    transaction ends, also makes dates grow in commit order: a walk down the sent lists by date
+    (api/sent_pages.py) never has a message appear behind it. Serialises starts per account."""
+    lock(connection, f"massdm:sent-at:{account_id}")
+    latest = connection.execute(
+        select(func.max(mass_messages.c.sent_at)).where(mass_messages.c.account_id == account_id)
+    ).scalar_one_or_none()
+    return now if latest is None or latest < now else latest + timedelta(microseconds=1)
 
 
 def start(connection: Connection, message_id: int, worker: str, now: datetime, *,

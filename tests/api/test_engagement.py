@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from onlyfansapi import OnlyFansAPI, omit
 
 from massdm.api.state import state_of
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
@@ -109,12 +110,13 @@ def test_lists_show_sent_messages_newest_first_in_the_contract_item_shape(client
     assert (newest["id"], oldest["id"]) == (paid, free)
     assert set(oldest) == ITEM_KEYS and set(newest) == ITEM_KEYS | PAID_KEYS
     assert oldest == {
-        "id": free, "date": (T0).isoformat(), "responseType": "message", "text": "<p>Hello <b>free</b> fans</p>",
+        "id": free, "date": "2026-03-05T10:00:00.000000+00:00", "responseType": "message",
+        "text": "<p>Hello <b>free</b> fans</p>",
         "rawText": "Hello free fans", "giphyId": None, "isFree": True, "isMediaReady": True, "mediaCount": 0,
         "media": [], "previews": [], "isTip": False, "isReportedByMe": False, "viewedCount": 0, "sentCount": 3,
         "isCanceled": False, "template": "group", "canUnsend": True, "unsendSeconds": 1_000_000 - 120,
     }
-    assert newest["date"] == (T0 + timedelta(minutes=1)).isoformat()
+    assert newest["date"] == (T0 + timedelta(minutes=1)).isoformat(timespec="microseconds")
     assert (newest["isFree"], newest["price"], newest["purchasedCount"]) == (False, "9.99", 0)
     assert newest["canSendMessageToBuyers"] is False and newest["sentCount"] == 3
     assert newest["mediaCount"] == 1 and newest["media"][0]["id"] == media and newest["media"][0]["type"] == "photo"
@@ -207,10 +209,40 @@ def test_end_date_cursor_returns_every_message_once_even_within_one_second(clien
     assert [i["id"] for i in default["data"]["items"]] == expected[:10]
     assert parse_qs(urlsplit(default["_pagination"]["next_page"]).query)["limit"] == ["10"]
 
-    # a hand-made endDate (no beforeId) includes every message of that very second
+    # a hand-made endDate to the second includes every message of that very second, each of
+    # which has a date of its own, a microsecond apart
     inclusive = items(client, caller, endDate=q(crowded_at), limit=100)
     assert [i["id"] for i in inclusive] == expected[2:]
-    assert {i["date"] for i in inclusive[:25]} == {crowded_at.isoformat()}
+    dates = [datetime.fromisoformat(i["date"]) for i in inclusive[:25]]
+    assert dates == [crowded_at + timedelta(microseconds=n) for n in range(24, -1, -1)]
+    # an item's date as endDate is that exact instant, the item itself left out
+    for n in (0, 10, 24):
+        after = items(client, caller, endDate=inclusive[n]["date"], limit=100)
+        assert [i["id"] for i in after] == expected[3 + n:]
+
+
+def test_the_sdks_own_cursor_walks_every_message_once_even_many_within_one_second(client, app, caller, clock):
+    """The SDK exposes no `_pagination`: its user passes the oldest item's `date` as `end_date`."""
+    add_fans(client, caller, [1], clock)
+    expected = [send(client, caller, "alone")]
+    deliver(app, clock)
+    clock.advance(timedelta(seconds=1))
+    expected = [send(client, caller, f"crowd {n}") for n in range(14)][::-1] + expected
+    deliver(app, clock)  # 14 (over 3 pages of 4) start delivering at the very same instant
+    clock.advance(timedelta(seconds=1))
+    expected.insert(0, send(client, caller, "later"))
+    deliver(app, clock)
+
+    sdk = OnlyFansAPI(api_key=caller.api_key, base_url=BASE, http_client=client, max_retries=0)
+    for walk in (sdk.mass_messaging.retrieve_overview, sdk.engagement.messages.mass_messages.list):
+        seen, end_date = [], omit
+        for _ in range(len(expected)):
+            page = walk(caller.account, limit=4, end_date=end_date).data
+            seen += [item.id for item in page.items]
+            if not page.has_more:
+                break
+            end_date = page.items[-1].date
+        assert seen == expected, walk
 
 
 def test_next_page_encodes_end_date_as_the_seed_shows(client, app, caller, clock):

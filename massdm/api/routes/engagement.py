@@ -21,7 +21,7 @@ from massdm.api.schemas.engagement import (
     TopOut,
 )
 from massdm.api.schemas.mass_messaging import MessageItemOut, MessagePageOut
-from massdm.api.sent_pages import sent_page
+from massdm.api.sent_pages import CursorEndDate, sent_page
 from massdm.api.urls import media_urls, page_url, public_base
 from massdm.domain.ids import MAX_DB_ID
 from massdm.domain.messages import format_price
@@ -43,7 +43,7 @@ def mass_messages(
     request: Request,
     caller: Metered,
     start_date: StartDate = None,
-    end_date: EndDate = None,
+    end_date: CursorEndDate = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     query: Annotated[Text | None, Query(max_length=200)] = None,
     before_id: Annotated[int | None, Query(alias="beforeId", ge=1, le=MAX_DB_ID,

@@ -21,7 +21,7 @@ from massdm.api.schemas.mass_messaging import (
     QueueItemOut,
     QueueOut,
 )
-from massdm.api.sent_pages import sent_page
+from massdm.api.sent_pages import CursorEndDate, sent_page
 from massdm.api.transaction import RequestUnit, in_unit
 from massdm.api.uploads import Received, ReceivedFile, receive_form
 from massdm.domain import json_body
@@ -163,7 +163,7 @@ def overview(
     request: Request,
     caller: Metered,
     start_date: Annotated[str | None, Query(alias="startDate", description="Y-m-d H:i:s, UTC")] = None,
-    end_date: Annotated[str | None, Query(alias="endDate", description="Y-m-d H:i:s, UTC; inclusive")] = None,
+    end_date: CursorEndDate = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     query: Annotated[Text | None, Query(max_length=200)] = None,
     before_id: Annotated[int | None, Query(alias="beforeId", ge=1, le=MAX_DB_ID,

@@ -70,6 +70,12 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def iso_instant(moment: datetime) -> str:
+    """A sent message's date in the sent lists: to the microsecond, always with its fraction
+    (2025-01-01T01:01:01.000000+00:00), so that as an endDate it is that exact instant."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 class WireModel(BaseModel):
     """camelCase on the wire, snake_case in Python."""
 

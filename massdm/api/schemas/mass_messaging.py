@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
-from massdm.api.schemas.common import IdLike, Instant, Text, WireModel, iso
+from massdm.api.schemas.common import IdLike, Instant, Text, WireModel, iso, iso_instant
 from massdm.api.schemas.media import MediaOut, UrlOf
 from massdm.domain.messages import crop, format_price
 from massdm.services.mass_messaging import MessageDraft
@@ -215,7 +215,7 @@ class MessageItemOut(WireModel):
         assert state is not None
         paid = m.price_cents > 0
         return cls(
-            id=m.id, date=iso(state.date) or "", text=m.text, raw_text=m.raw_text, giphy_id=m.giphy_id,
+            id=m.id, date=iso_instant(state.date), text=m.text, raw_text=m.raw_text, giphy_id=m.giphy_id,
             is_free=not paid, is_media_ready=state.is_ready, media_count=len(view.media),
             media=[MediaOut.of(i, url_of) for i in view.media], previews=view.preview_ids,
             viewed_count=m.viewed_count, sent_count=m.sent_count, is_canceled=state.is_canceled,
