@@ -136,7 +136,7 @@ def test_automation_sends_the_oldest_saved_message_once_per_period(client, app, 
     assert saved_ids(client, creator) == [b, c]
     overview = call(client, creator, "GET", "/mass-messaging/overview")["data"]["items"]
     assert [(i["id"], i["rawText"], i["sentCount"]) for i in overview] == [(a, "A", 3)]
-    assert overview[0]["date"] == (start + timedelta(hours=6)).isoformat()
+    assert overview[0]["date"] == (start + timedelta(hours=6)).isoformat(timespec="microseconds")
     queue = call(client, creator, "GET", f"/mass-messaging/{a}")["data"]["queue"]
     assert (queue["isDone"], queue["isSavedForLater"], queue["sentCount"]) == (True, False, 3)
     assert [i["publishDateTime"] for i in saved(client, creator)["list"]] == [
