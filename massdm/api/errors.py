@@ -19,7 +19,7 @@ from massdm.api.caller import Caller, error_meta, route_cost
 from massdm.api.state import call_of, state_of
 from massdm.api.transaction import in_unit
 from massdm.domain import json_body
-from massdm.errors import InsufficientCredits, MassdmError, Unauthorized, ValidationFailed
+from massdm.errors import InsufficientCredits, MassdmError, NotFound, Unauthorized, ValidationFailed
 from massdm.services.accounts import has_valid_key
 
 log = logging.getLogger("massdm.api")
@@ -141,6 +141,22 @@ def validation_failed(exc: RequestValidationError | ValidationError, *, location
     return ValidationFailed(errors or {"body": ["The request is invalid."]})
 
 
+def _unknown_path_id(request: Request, exc: RequestValidationError) -> NotFound | None:
+    """An id in an /api path that is no id at all (`abc`, `1.5`, `0`, past 64 bits) names nothing that
+    can exist: a 404 like an unknown id's (and an account's or list's of the wrong form), whatever
+    else the request gets wrong. The fan side (/fan/v1) keeps its 422s: there an unknown fan is an
+    empty inbox, not a missing resource."""
+    if not request.url.path.startswith("/api/"):
+        return None
+    for error in exc.errors():
+        loc = tuple(error.get("loc", ()))
+        if len(loc) >= 2 and loc[0] == "path":
+            name = str(loc[1])
+            noun = name.removesuffix("_id").replace("_", " ")
+            return NotFound(f"No {noun} has the id {request.path_params.get(name, error.get('input'))}.")
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MassdmError)
     async def _massdm_error(request: Request, exc: MassdmError) -> JSONResponse:
@@ -152,6 +168,8 @@ def install_error_handlers(app: FastAPI) -> None:
             await _check_caller(request)
         except MassdmError as earlier:
             return render_error(request, earlier)
+        if (unknown := _unknown_path_id(request, exc)) is not None:
+            return render_error(request, unknown)
         if json_body.too_deep(exc.body):  # no route takes such a body: say why, as receive_form does
             return render_error(request, json_body.nested_too_deeply())
         return render_error(request, validation_failed(exc))

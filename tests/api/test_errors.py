@@ -6,6 +6,7 @@ import pytest
 
 from massdm.api.state import state_of
 from massdm.delivery.worker import DeliveryWorker
+from tests.api.routes import CONTRACT_ROUTES, MASSDM_ROUTES
 
 
 def _assert_contract_error(response, status: int) -> dict:
@@ -188,6 +189,23 @@ def test_an_account_id_that_cannot_exist_is_simply_not_found(client, caller, acc
                               json={"text": "hi", "userLists": ["fans"]} if method == "POST" else None)
     body = _assert_contract_error(response, 404)
     assert body["error"] == "NOT_FOUND" and body["message"].startswith("Account ")
+    assert body["_meta"]["_credits"]["used"] == 0
+
+
+# Every route under /api with an integer id in its path; the other placeholders filled with ids of the right form.
+_INTEGER_IDS = ("{message_id}", "{media_id}", "{user_id}", "{delivery_id}")
+INTEGER_ID_ROUTES = sorted((method, path) for method, path in CONTRACT_ROUTES | MASSDM_ROUTES
+                           if path.startswith("/api/") and any(name in path for name in _INTEGER_IDS))
+
+
+@pytest.mark.parametrize(("method", "path"), INTEGER_ID_ROUTES)
+@pytest.mark.parametrize("bad_id", ["abc", "1.5", "0", "-1", str(2**63)])
+def test_an_integer_id_in_the_path_that_cannot_exist_is_simply_not_found(client, caller, method, path, bad_id):
+    url = path.format(account=caller.account, list_id="1", webhook_id="wh_" + "0" * 32, message_id=bad_id,
+                      media_id=bad_id, user_id=bad_id, delivery_id=bad_id)
+    response = client.request(method, url, headers=caller.headers, json={} if method in ("POST", "PUT") else None)
+    body = _assert_contract_error(response, 404)
+    assert body["error"] == "NOT_FOUND" and bad_id in body["message"] and "errors" not in body
     assert body["_meta"]["_credits"]["used"] == 0
 
 
