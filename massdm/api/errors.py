@@ -15,12 +15,12 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from massdm.api.caller import Caller, error_meta, route_cost
+from massdm.api.caller import Caller, count_request, error_meta, route_cost
 from massdm.api.state import call_of, state_of
-from massdm.api.transaction import in_unit
+from massdm.api.transaction import RequestUnit, in_unit
 from massdm.domain import json_body
 from massdm.errors import InsufficientCredits, MassdmError, NotFound, Unauthorized, ValidationFailed
-from massdm.services.accounts import has_valid_key
+from massdm.services.accounts import find_key
 
 log = logging.getLogger("massdm.api")
 
@@ -58,11 +58,22 @@ def render_error(request: Request, exc: MassdmError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
-async def _has_valid_key(request: Request) -> bool:
-    if call_of(request).key is not None:
-        return True  # already authenticated
+async def count_unrouted(request: Request) -> None:
+    """Count a keyed request no route's caller counted (an unknown path, a wrong method, a body
+    refused before its route), so its error carries `_meta` like every other: 401 without a valid
+    key (of any scope), 429 over its limits. Nothing to do for a call already counted (or peeked)."""
+    call = call_of(request)
+    if call.limits is not None:
+        return
     header = request.headers.get("authorization")
-    return await in_unit(request, "read", lambda unit: has_valid_key(unit.connection, header))
+
+    def count(unit: RequestUnit) -> None:
+        key = call.key or find_key(unit.connection, header)
+        if key is None:
+            raise Unauthorized("no valid key")
+        count_request(request, key)
+
+    await in_unit(request, "read", count)
 
 
 async def _check_caller(request: Request) -> None:
@@ -177,12 +188,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if request.url.path.startswith("/api/"):
-            # Everything under /api needs a key, even paths that do not exist.
+            # Everything under /api needs a key, even paths that do not exist, and counts.
             try:
-                if not await _has_valid_key(request):
-                    return render_error(request, Unauthorized("no valid key"))
-            except MassdmError as unavailable:
-                return render_error(request, unavailable)
+                await count_unrouted(request)
+            except MassdmError as refused:
+                return render_error(request, refused)
         if isinstance(exc.__cause__, RecursionError):  # FastAPI's own body parse hit the nesting limit
             return render_error(request, json_body.nested_too_deeply())
         code, description = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "The request failed."))

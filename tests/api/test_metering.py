@@ -166,3 +166,37 @@ def test_every_enveloped_write_charges_one_credit_and_carries_meta(client, world
         assert payload["_meta"]["_cache"]["is_cached"] is False
         if path == "/user-lists" and method == "POST":
             list_id = payload["data"]["id"]
+
+
+def _error_meta(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert {"error", "message", "description", "_meta"} <= set(body), body
+    return body["_meta"]
+
+
+@pytest.mark.parametrize(("method", "path", "status", "note"), [
+    ("GET", "/api/nothing/here", 404, "Always"),
+    ("GET", "/api/{account}/no-such-resource", 404, "Always"),
+    ("PATCH", "/api/{account}/fans/all", 405, "Always"),
+    ("PUT", "/api/{account}/mass-messaging", 405, "Always"),
+])
+def test_a_request_no_route_takes_is_counted_and_its_error_carries_meta(client, world, method, path, status, note):
+    caller = world.caller(credits=7)
+    url = path.format(account=caller.account)
+    meta = _error_meta(client.request(method, url, headers=caller.headers), status)
+    assert meta["_credits"] == {"used": 0, "balance": 7, "note": note}
+    assert meta["_cache"] == {"is_cached": False, "note": "Cache disabled for this endpoint"}
+    assert meta["_rate_limits"]["remaining_minute"] == 999  # an authenticated request like any other
+    assert _error_meta(client.request(method, url, headers=caller.headers), status)["_rate_limits"][
+        "remaining_minute"] == 998
+
+
+def test_a_request_no_route_takes_still_needs_a_key_and_keeps_to_the_rate_limit(client, world):
+    response = client.patch("/api/whoami", headers={"Authorization": "Bearer massdm_nope"})
+    assert response.status_code == 401 and list(response.json()) == ["error"]
+    caller = world.caller(limit_minute=1)
+    assert client.get("/api/nothing/here", headers=caller.headers).status_code == 404
+    limited = client.get("/api/nothing/here", headers=caller.headers)
+    meta = _error_meta(limited, 429)
+    assert limited.json()["error"] == "RATE_LIMIT_EXCEEDED" and meta["_rate_limits"]["remaining_minute"] == 0
