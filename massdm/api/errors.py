@@ -1,7 +1,10 @@
 """The one renderer of error bodies, and the handlers that route every failure through it.
 
 FastAPI's validation errors, Starlette's 404/405 and unexpected exceptions all leave
-in the contract's shape; no framework-default body ever reaches a client.
+in the contract's shape; no framework-default body ever reaches a client. A request under /api
+is authenticated and counted whether a route takes it or not, and an error answered once its
+caller is counted carries `_meta` (401 and 402 keep their bare bodies) with the note of its
+endpoint ("Free endpoint" on a free one).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from massdm.api.caller import Caller, count_request, error_meta, route_cost
 from massdm.api.state import call_of, state_of
@@ -39,6 +43,23 @@ def _console_url(request: Request) -> str:
     return base.rstrip("/")
 
 
+def _route_of(request: Request) -> BaseRoute | None:
+    """The route a request is for: the one it was routed to or, for an answer given before
+    routing (by a middleware), the one routing will pick (a full match first, then a partial one:
+    the path's, for the wrong method)."""
+    routed = request.scope.get("route")
+    if routed is not None:
+        return routed
+    partial = None
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match == Match.FULL:
+            return route
+        if match == Match.PARTIAL and partial is None:
+            partial = route
+    return partial
+
+
 def render_error(request: Request, exc: MassdmError) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, Unauthorized):
@@ -52,7 +73,7 @@ def render_error(request: Request, exc: MassdmError) -> JSONResponse:
     body = {"error": exc.code, "message": exc.message, "description": exc.description}
     if exc.errors:
         body["errors"] = exc.errors
-    meta = error_meta(request)
+    meta = error_meta(request, _route_of(request))
     if meta is not None:
         body["_meta"] = meta
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
