@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from massdm.api.errors import render_error
+from massdm.api.errors import count_unrouted, render_error
 from massdm.api.state import call_of, state_of
 from massdm.api.transaction import in_unit
 from massdm.api.uploads import FORM_OVERHEAD
@@ -53,6 +53,8 @@ class BodyGuard:
             if has_body and scope["path"].startswith(_KEYED):
                 await _check_key(request)  # 401 before anything else, as everywhere under /api
             if declared is not None and declared.isdigit() and int(declared) > limit:
+                if scope["path"].startswith(_KEYED):
+                    await count_unrouted(request)  # refused before any route counted it
                 raise TooLarge(f"The request body is larger than {limit:,} bytes.")
         except MassdmError as error:
             await render_error(request, error)(scope, receive, send)

@@ -134,13 +134,15 @@ def rate_limits_meta(status: RateLimitStatus) -> RateLimits:
     )
 
 
-def error_meta(request: Request) -> dict[str, Any] | None:
-    """`_meta` of an error answer: nothing charged, the rate limits as counted (None before the
+def error_meta(request: Request, route: object) -> dict[str, Any] | None:
+    """`_meta` of an error answer on `route`: nothing charged, the note the route's successes carry
+    ("Always" where no route takes the request), the rate limits as counted (None before the
     caller is known)."""
     call = call_of(request)
     if call.key is None or call.limits is None:
         return None
-    meta = Meta(credits=Credits(used=0, balance=call.key.team_balance, note="Always"), cache=Cache(),
+    note = "Free endpoint" if is_free(route) else "Always"
+    meta = Meta(credits=Credits(used=0, balance=call.key.team_balance, note=note), cache=Cache(),
                 rate_limits=rate_limits_meta(call.limits))
     return meta.model_dump(mode="json")
 
@@ -178,6 +180,11 @@ def route_cost(route: object) -> int:
     dependant = getattr(route, "dependant", None)
     calls = [d.call for d in getattr(dependant, "dependencies", ())]
     return max((getattr(call, "massdm_cost", 0) for call in calls), default=0)
+
+
+def is_free(route: object) -> bool:
+    """Whether a route takes a caller that costs nothing (its `_meta` says "Free endpoint")."""
+    return takes_caller(route) and route_cost(route) == 0
 
 
 async def _streaming_caller(request: Request, account: Annotated[str, ACCOUNT_PATH]) -> Caller:

@@ -1,7 +1,10 @@
 """The one renderer of error bodies, and the handlers that route every failure through it.
 
 FastAPI's validation errors, Starlette's 404/405 and unexpected exceptions all leave
-in the contract's shape; no framework-default body ever reaches a client.
+in the contract's shape; no framework-default body ever reaches a client. A request under /api
+is authenticated and counted whether a route takes it or not, and an error answered once its
+caller is counted carries `_meta` (401 and 402 keep their bare bodies) with the note of its
+endpoint ("Free endpoint" on a free one).
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
-from massdm.api.caller import Caller, error_meta, route_cost
+from massdm.api.caller import Caller, count_request, error_meta, route_cost
 from massdm.api.state import call_of, state_of
-from massdm.api.transaction import in_unit
+from massdm.api.transaction import RequestUnit, in_unit
 from massdm.domain import json_body
-from massdm.errors import InsufficientCredits, MassdmError, Unauthorized, ValidationFailed
-from massdm.services.accounts import has_valid_key
+from massdm.errors import InsufficientCredits, MassdmError, NotFound, Unauthorized, ValidationFailed
+from massdm.services.accounts import find_key
 
 log = logging.getLogger("massdm.api")
 
@@ -39,6 +43,23 @@ def _console_url(request: Request) -> str:
     return base.rstrip("/")
 
 
+def _route_of(request: Request) -> BaseRoute | None:
+    """The route a request is for: the one it was routed to or, for an answer given before
+    routing (by a middleware), the one routing will pick (a full match first, then a partial one:
+    the path's, for the wrong method)."""
+    routed = request.scope.get("route")
+    if routed is not None:
+        return routed
+    partial = None
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match == Match.FULL:
+            return route
+        if match == Match.PARTIAL and partial is None:
+            partial = route
+    return partial
+
+
 def render_error(request: Request, exc: MassdmError) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, Unauthorized):
@@ -52,17 +73,28 @@ def render_error(request: Request, exc: MassdmError) -> JSONResponse:
     body = {"error": exc.code, "message": exc.message, "description": exc.description}
     if exc.errors:
         body["errors"] = exc.errors
-    meta = error_meta(request)
+    meta = error_meta(request, _route_of(request))
     if meta is not None:
         body["_meta"] = meta
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
-async def _has_valid_key(request: Request) -> bool:
-    if call_of(request).key is not None:
-        return True  # already authenticated
+async def count_unrouted(request: Request) -> None:
+    """Count a keyed request no route's caller counted (an unknown path, a wrong method, a body
+    refused before its route), so its error carries `_meta` like every other: 401 without a valid
+    key (of any scope), 429 over its limits. Nothing to do for a call already counted (or peeked)."""
+    call = call_of(request)
+    if call.limits is not None:
+        return
     header = request.headers.get("authorization")
-    return await in_unit(request, "read", lambda unit: has_valid_key(unit.connection, header))
+
+    def count(unit: RequestUnit) -> None:
+        key = call.key or find_key(unit.connection, header)
+        if key is None:
+            raise Unauthorized("no valid key")
+        count_request(request, key)
+
+    await in_unit(request, "read", count)
 
 
 async def _check_caller(request: Request) -> None:
@@ -141,6 +173,22 @@ def validation_failed(exc: RequestValidationError | ValidationError, *, location
     return ValidationFailed(errors or {"body": ["The request is invalid."]})
 
 
+def _unknown_path_id(request: Request, exc: RequestValidationError) -> NotFound | None:
+    """An id in an /api path that is no id at all (`abc`, `1.5`, `0`, past 64 bits) names nothing that
+    can exist: a 404 like an unknown id's (and an account's or list's of the wrong form), whatever
+    else the request gets wrong. The fan side (/fan/v1) keeps its 422s: there an unknown fan is an
+    empty inbox, not a missing resource."""
+    if not request.url.path.startswith("/api/"):
+        return None
+    for error in exc.errors():
+        loc = tuple(error.get("loc", ()))
+        if len(loc) >= 2 and loc[0] == "path":
+            name = str(loc[1])
+            noun = name.removesuffix("_id").replace("_", " ")
+            return NotFound(f"No {noun} has the id {request.path_params.get(name, error.get('input'))}.")
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MassdmError)
     async def _massdm_error(request: Request, exc: MassdmError) -> JSONResponse:
@@ -152,6 +200,8 @@ def install_error_handlers(app: FastAPI) -> None:
             await _check_caller(request)
         except MassdmError as earlier:
             return render_error(request, earlier)
+        if (unknown := _unknown_path_id(request, exc)) is not None:
+            return render_error(request, unknown)
         if json_body.too_deep(exc.body):  # no route takes such a body: say why, as receive_form does
             return render_error(request, json_body.nested_too_deeply())
         return render_error(request, validation_failed(exc))
@@ -159,12 +209,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if request.url.path.startswith("/api/"):
-            # Everything under /api needs a key, even paths that do not exist.
+            # Everything under /api needs a key, even paths that do not exist, and counts.
             try:
-                if not await _has_valid_key(request):
-                    return render_error(request, Unauthorized("no valid key"))
-            except MassdmError as unavailable:
-                return render_error(request, unavailable)
+                await count_unrouted(request)
+            except MassdmError as refused:
+                return render_error(request, refused)
         if isinstance(exc.__cause__, RecursionError):  # FastAPI's own body parse hit the nesting limit
             return render_error(request, json_body.nested_too_deeply())
         code, description = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "The request failed."))

@@ -158,10 +158,6 @@ def find_key(connection: Connection, authorization: str | None) -> ApiKey | None
         return None
 
 
-def has_valid_key(connection: Connection, authorization: str | None) -> bool:
-    return find_key(connection, authorization) is not None
-
-
 def get_account(connection: Connection, account_id: str) -> Account | None:
     """The account, or None if there is none by that id."""
     return account_store.get_account(connection, account_id) if is_account_id(account_id) else None

@@ -304,6 +304,21 @@ def test_chart_counts_sends_and_revenue_per_utc_day(client, app, caller, clock, 
     assert "endDate" in reversed_["errors"]
 
 
+def test_chart_counts_messages_in_integers_and_revenue_in_dollars(client, app, caller, clock, fan_headers):
+    """The SDK's MassMessageChartResponse types the messages' count and total as int: `2`, not `2.0`."""
+    add_fans(client, caller, [1], clock)
+    paid = send_paid(client, caller, "paid", 9.99, vault_id(client, caller))
+    send(client, caller, "free")
+    deliver(app, clock)
+    fan_does(client, fan_headers, 1, paid, "purchase")
+    data = get(client, caller, "/engagement/messages/mass-messages/chart")["data"]
+    sent, bought = data["group_messages"], data["group_messages_purchases"]
+    numbers = [point["count"] for point in sent["chart"]] + [sent["total"], sent["delta"]]
+    assert all(type(n) is int for n in numbers), numbers
+    assert sent["total"] == sent["delta"] == sent["chart"][-1]["count"] == 2
+    assert bought["chart"][-1]["count"] == pytest.approx(9.99) and bought["total"] == pytest.approx(9.99)
+
+
 def test_top_message_is_the_paid_message_that_earned_most(client, app, caller, clock, fan_headers):
     assert get(client, caller, "/engagement/messages/top-message")["data"] == {"purchases": None}
     add_fans(client, caller, [1, 2, 3, 4], clock)

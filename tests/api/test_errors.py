@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.routing import APIRoute
 
 from massdm.api.state import state_of
 from massdm.delivery.worker import DeliveryWorker
@@ -189,6 +190,31 @@ def test_an_account_id_that_cannot_exist_is_simply_not_found(client, caller, acc
     body = _assert_contract_error(response, 404)
     assert body["error"] == "NOT_FOUND" and body["message"].startswith("Account ")
     assert body["_meta"]["_credits"]["used"] == 0
+
+
+def _integer_id_routes(app) -> list[tuple[str, str, list[str]]]:
+    """(method, path, its integer path parameters) of every mounted route under /api that has one,
+    read from the app so that a route added later is covered too."""
+    found = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.path.startswith("/api/"):
+            continue
+        integers = [p.name for p in route.dependant.path_params if p.field_info.annotation is int]
+        found += [(method, route.path, integers) for method in sorted(route.methods) if integers]
+    return found
+
+
+@pytest.mark.parametrize("bad_id", ["abc", "1.5", "0", "-1", str(2**63)])
+def test_an_integer_id_in_the_path_that_cannot_exist_is_simply_not_found(app, client, caller, bad_id):
+    routes = _integer_id_routes(app)
+    assert len(routes) >= 7  # mass-messaging/{id} x3, buyers, vault media, a list's fan, redeliver
+    for method, path, integers in routes:
+        url = path.format(account=caller.account, list_id="1", webhook_id="wh_" + "0" * 32,
+                          **dict.fromkeys(integers, bad_id))
+        response = client.request(method, url, headers=caller.headers, json={} if method in ("POST", "PUT") else None)
+        body = _assert_contract_error(response, 404)
+        assert body["error"] == "NOT_FOUND" and bad_id in body["message"] and "errors" not in body, (method, path)
+        assert body["_meta"]["_credits"]["used"] == 0
 
 
 def test_a_malformed_account_id_with_a_bad_key_is_still_a_401(client):

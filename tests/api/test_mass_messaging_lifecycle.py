@@ -216,4 +216,4 @@ def test_unknown_and_foreign_messages_are_404(client, account, world):
         missing = client.request(method, f"/api/{account.account}/mass-messaging/987654", headers=account.headers)
         assert missing.status_code == 404 and missing.json()["error"] == "NOT_FOUND"
     bad = client.get(f"/api/{account.account}/mass-messaging/abc", headers=account.headers)
-    assert bad.status_code == 422 and "message_id" in bad.json()["errors"]
+    assert bad.status_code == 404 and bad.json()["message"] == "No message has the id abc."

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from massdm.api.state import state_of
+from massdm.services.accounts import create_api_key
+from massdm.store.db import transaction
 from tests.api.routes import account_routes
 
 ENVELOPED_GETS = [
@@ -166,3 +169,72 @@ def test_every_enveloped_write_charges_one_credit_and_carries_meta(client, world
         assert payload["_meta"]["_cache"]["is_cached"] is False
         if path == "/user-lists" and method == "POST":
             list_id = payload["data"]["id"]
+
+
+def _error_meta(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert {"error", "message", "description", "_meta"} <= set(body), body
+    return body["_meta"]
+
+
+@pytest.mark.parametrize(("method", "path", "status", "note"), [
+    ("GET", "/api/nothing/here", 404, "Always"),
+    ("GET", "/api/{account}/no-such-resource", 404, "Always"),
+    ("PATCH", "/api/{account}/fans/all", 405, "Always"),
+    ("PUT", "/api/{account}/mass-messaging", 405, "Always"),
+    ("DELETE", "/api/whoami", 405, "Free endpoint"),
+    ("PATCH", "/api/webhooks", 405, "Free endpoint"),
+])
+def test_a_request_no_route_takes_is_counted_and_its_error_carries_meta(client, world, method, path, status, note):
+    caller = world.caller(credits=7)
+    url = path.format(account=caller.account)
+    meta = _error_meta(client.request(method, url, headers=caller.headers), status)
+    assert meta["_credits"] == {"used": 0, "balance": 7, "note": note}
+    assert meta["_cache"] == {"is_cached": False, "note": "Cache disabled for this endpoint"}
+    assert meta["_rate_limits"]["remaining_minute"] == 999  # an authenticated request like any other
+    assert _error_meta(client.request(method, url, headers=caller.headers), status)["_rate_limits"][
+        "remaining_minute"] == 998
+
+
+def test_a_request_no_route_takes_still_needs_a_key_and_keeps_to_the_rate_limit(client, world):
+    response = client.patch("/api/whoami", headers={"Authorization": "Bearer massdm_nope"})
+    assert response.status_code == 401 and list(response.json()) == ["error"]
+    caller = world.caller(limit_minute=1)
+    assert client.get("/api/nothing/here", headers=caller.headers).status_code == 404
+    limited = client.get("/api/nothing/here", headers=caller.headers)
+    meta = _error_meta(limited, 429)
+    assert limited.json()["error"] == "RATE_LIMIT_EXCEEDED" and meta["_rate_limits"]["remaining_minute"] == 0
+
+
+def _fan_key(app, caller) -> dict[str, str]:
+    with transaction(state_of(app).engine) as connection:
+        issued = create_api_key(connection, team=caller.team, name="fan app", account_ids=[], limit_minute=1000,
+                                limit_day=None, now=state_of(app).clock.now(), scopes=frozenset({"fan"}))
+    return {"Authorization": f"Bearer {issued.api_key}"}
+
+
+NO_HOOK = "/api/webhooks/wh_" + "0" * 32
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "body", "status"), [
+    ("GET", NO_HOOK, {}, None, 404),
+    ("DELETE", NO_HOOK, {}, None, 404),
+    ("POST", f"{NO_HOOK}/deliveries/1/redeliver", {}, None, 404),
+    ("POST", "/api/webhooks", {}, {"events": []}, 422),
+    ("POST", "/api/webhooks", {"Idempotency-Key": ""}, {}, 400),  # answered before routing
+    ("POST", "/api/webhooks", {"Content-Length": "999999999"}, {}, 413),  # refused before the body is read
+    ("GET", "/fan/v1/1/messages/999999", "fan", None, 404),
+])
+def test_errors_of_free_endpoints_say_free_endpoint(client, app, world, method, path, headers, body, status):
+    caller = world.caller(credits=5)
+    sent = _fan_key(app, caller) if headers == "fan" else {**caller.headers, **headers}
+    response = client.request(method, path, headers=sent, json=body)
+    assert _error_meta(response, status)["_credits"] == {"used": 0, "balance": 5, "note": "Free endpoint"}
+
+
+def test_a_rate_limited_free_call_says_free_endpoint(client, world):
+    caller = world.caller(credits=5, limit_minute=1)
+    assert client.get("/api/whoami", headers=caller.headers).status_code == 200
+    meta = _error_meta(client.get("/api/whoami", headers=caller.headers), 429)
+    assert meta["_credits"] == {"used": 0, "balance": 5, "note": "Free endpoint"}

@@ -14,11 +14,12 @@ from massdm.api.schemas.engagement import (
     BuyerOut,
     BuyersOut,
     ChartOut,
-    ChartSeries,
     Link,
     Relationships,
     TopMessageOut,
     TopOut,
+    revenue_series,
+    sent_series,
 )
 from massdm.api.schemas.mass_messaging import MessageItemOut, MessagePageOut
 from massdm.api.sent_pages import CursorEndDate, sent_page
@@ -62,7 +63,7 @@ def mass_messages_chart(
 ) -> Envelope[ChartOut]:
     sent, revenue = engagement_service.chart(caller.connection, caller.account.id, start=start_date, end=end_date,
                                              with_total=with_total, now=caller.now)
-    data = ChartOut(group_messages=ChartSeries.of(sent, True), group_messages_purchases=ChartSeries.of(revenue, False))
+    data = ChartOut(group_messages=sent_series(sent), group_messages_purchases=revenue_series(revenue))
     return Envelope(data=data, meta=caller.charge())
 
 

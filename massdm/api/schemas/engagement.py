@@ -1,8 +1,14 @@
-"""Engagement on the wire (CONTRACT.md §4): the chart, the top message, buyers."""
+"""Engagement on the wire (CONTRACT.md §4): the chart, the top message, buyers.
+
+The chart counts messages in integers (the SDK types them `int`: `2`, never `2.0`) and purchases
+in USD, as numbers with cents.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -13,30 +19,37 @@ from massdm.domain.messages import format_price
 from massdm.services.engagement import Series
 from massdm.store.deliveries import Buyer
 
+N = TypeVar("N", int, float)
 
-class ChartPoint(BaseModel):
+
+class ChartPoint(BaseModel, Generic[N]):
     date: str
-    count: float
+    count: N
 
 
-class ChartSeries(BaseModel):
-    chart: list[ChartPoint]
-    total: float | None
-    delta: float | None
+class ChartSeries(BaseModel, Generic[N]):
+    chart: list[ChartPoint[N]]
+    total: N | None
+    delta: N | None
 
-    @classmethod
-    def of(cls, series: Series, as_int: bool) -> ChartSeries:
-        conv = (lambda v: int(v)) if as_int else (lambda v: round(v, 2))
-        return cls(
-            chart=[ChartPoint(date=d, count=conv(v)) for d, v in series.chart],
-            total=conv(series.total) if series.total is not None else None,
-            delta=conv(series.delta) if series.delta is not None else None,
-        )
+
+def _series(model: type[ChartSeries[N]], series: Series, number: Callable[[float], N]) -> ChartSeries[N]:
+    total, delta = series.total, series.delta
+    return model(chart=[ChartPoint(date=d, count=number(v)) for d, v in series.chart],
+                 total=None if total is None else number(total), delta=None if delta is None else number(delta))
+
+
+def sent_series(series: Series) -> ChartSeries[int]:
+    return _series(ChartSeries[int], series, round)
+
+
+def revenue_series(series: Series) -> ChartSeries[float]:
+    return _series(ChartSeries[float], series, lambda v: round(v, 2))
 
 
 class ChartOut(BaseModel):
-    group_messages: ChartSeries
-    group_messages_purchases: ChartSeries
+    group_messages: ChartSeries[int]
+    group_messages_purchases: ChartSeries[float]
 
 
 class Link(BaseModel):
