@@ -62,7 +62,7 @@ MASSDM_ROUTES: set[tuple[str, str]] = {
     ("POST", "/api/webhooks/{webhook_id}/test"),
 }
 
-_SAMPLE_IDS = {"{list_id}": "1", "{user_id}": "100001", "{media_id}": "1", "{message_id}": "1"}
+_SAMPLE_IDS = {"{list_id}": "1", "{user_id}": "100001", "{media_id}": "1", "{message_id}": "1", "{queue_id}": "1"}
 
 
 def account_routes() -> list[tuple[str, str]]:
