@@ -82,6 +82,12 @@ class WireModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
 
 
+class SuccessOut(WireModel):
+    """`{"success": true}`: what a deletion answers."""
+
+    success: bool = True
+
+
 class Credits(BaseModel):
     used: int
     balance: int

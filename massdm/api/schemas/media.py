@@ -1,4 +1,5 @@
-"""Media on the wire (CONTRACT.md §6): the media object and the bare upload object.
+"""Media on the wire (CONTRACT.md §6): the media object, the bare upload object and its status, and
+the media ids a vault call names.
 
 The upload object carries every field of the SDK's `MediaUploadResponse` under the provider's own
 names (snake_case and camelCase mixed, as the provider sends them)."""
@@ -6,12 +7,16 @@ names (snake_case and camelCase mixed, as the provider sends them)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from massdm.api.schemas.common import WireModel, iso
+from massdm.api.schemas.common import IdLike, WireModel, iso
+from massdm.domain.media import upload_cost
 from massdm.store.media import MediaItem, StoredFile
+
+MAX_MEDIA_IDS = 1000  # media ids one vault call may name
 
 UrlOf = Callable[[StoredFile], str]  # where a stored file is served, as an absolute URL
 
@@ -134,3 +139,25 @@ class UploadOut(BaseModel):
             vault_id=item.id,
             media=media,
         )
+
+
+class MediaIdsIn(WireModel):
+    """`{"mediaIds": [...]}`: vault media ids, as numbers or numeric strings."""
+
+    media_ids: Annotated[list[IdLike], Field(min_length=1, max_length=MAX_MEDIA_IDS,
+                                             description=f"1 to {MAX_MEDIA_IDS} vault media ids.")]
+
+
+class UploadStatusOut(BaseModel):
+    """The bare status of an upload. massdm finishes every upload before answering it, so a known one
+    is always `completed`, with what it cost."""
+
+    status: Literal["completed"] = "completed"
+    prefixed_id: str
+    credits_used: int
+    media: UploadOut  # what the upload itself answered
+
+    @classmethod
+    def of(cls, item: MediaItem, url_of: UrlOf, *, creator_id: int, max_bytes: int) -> UploadStatusOut:
+        return cls(prefixed_id=item.upload_id, credits_used=upload_cost(item.size),
+                   media=UploadOut.of(item, url_of, creator_id=creator_id, max_bytes=max_bytes))
