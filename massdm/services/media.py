@@ -26,8 +26,17 @@ from massdm.store import messages as message_store
 from massdm.store import vault_lists as vault_list_store
 from massdm.store.db import lock
 from massdm.store.media import MediaItem, StoredFile
+from massdm.store.vault_lists import VaultList
 
 UNRECOGNISED = "The file is not a recognised photo, GIF, video or audio file."
+
+
+@dataclass(frozen=True)
+class VaultMedia:
+    """A vault item as the vault shows it: with the vault lists it is in."""
+
+    item: MediaItem
+    lists: list[VaultList]
 
 
 @dataclass(frozen=True)
@@ -144,20 +153,22 @@ def list_vault(
     offset: int,
     newest_first: bool = True,
     in_list: int | None = None,
-) -> tuple[list[MediaItem], bool]:
+) -> tuple[list[VaultMedia], bool]:
     """A page of the vault, or of one vault list's media (404 if the account has no such list)."""
     if in_list is not None and vault_list_store.get_list(connection, account_id, in_list) is None:
         raise NotFound(f"Vault list {in_list} was not found.")
-    return media_store.page_media(
+    items, has_more = media_store.page_media(
         connection, account_id, type=type, limit=limit, offset=offset, newest_first=newest_first, in_list=in_list
     )
+    holding = vault_list_store.lists_holding(connection, [i.id for i in items])
+    return [VaultMedia(i, holding[i.id]) for i in items], has_more
 
 
-def get_vault_item(connection: Connection, account_id: str, media_id: int) -> MediaItem:
+def get_vault_item(connection: Connection, account_id: str, media_id: int) -> VaultMedia:
     item = media_store.get_media(connection, account_id, media_id)
     if item is None or not item.in_vault:
         raise NotFound(f"Media {media_id} was not found in the vault.")
-    return item
+    return VaultMedia(item, vault_list_store.lists_holding(connection, [item.id])[item.id])
 
 
 def vault_items(connection: Connection, account_id: str, media_ids: list[int]) -> list[MediaItem]:

@@ -91,6 +91,23 @@ def remove_media(connection: Connection, list_id: int, media_ids: list[int]) -> 
     ).rowcount
 
 
+def lists_holding(connection: Connection, media_ids: list[int]) -> dict[int, list[VaultList]]:
+    """For each media item, the lists it is in, oldest list first (every item named has an entry)."""
+    holding: dict[int, list[VaultList]] = {media_id: [] for media_id in media_ids}
+    if not media_ids:
+        return holding
+    rows = connection.execute(
+        select(vault_list_media.c.media_id, *vault_lists.c)
+        .join(vault_lists, vault_lists.c.id == vault_list_media.c.list_id)
+        .where(vault_list_media.c.media_id.in_(media_ids))
+        .order_by(vault_lists.c.id)
+    ).all()
+    for row in rows:
+        values = dict(row._mapping)
+        holding[values.pop("media_id")].append(VaultList(**values))
+    return holding
+
+
 def drop_media(connection: Connection, media_ids: list[int]) -> None:
     """Take media out of every list (they were deleted from the vault)."""
     if media_ids:

@@ -142,7 +142,7 @@ def list_vault(
         in_list=in_list,
     )
     to_url = media_urls(request)
-    data = MediaPageOut(list=[MediaOut.of(i, to_url) for i in items], has_more=has_more)
+    data = MediaPageOut(list=[MediaOut.of(v.item, to_url, v.lists) for v in items], has_more=has_more)
     next_page = page_url(request, offset=offset + limit, limit=limit) if has_more else None
     return PagedEnvelope.page(data, next_page, caller.charge())
 
@@ -153,8 +153,8 @@ def get_vault_media(
     caller: Metered,
     media_id: Annotated[int, Path(ge=1, le=MAX_DB_ID, description="The vault media id.")],
 ) -> Envelope[MediaOut]:
-    item = media_service.get_vault_item(caller.connection, caller.account.id, media_id)
-    return Envelope(data=MediaOut.of(item, media_urls(request)), meta=caller.charge())
+    found = media_service.get_vault_item(caller.connection, caller.account.id, media_id)
+    return Envelope(data=MediaOut.of(found.item, media_urls(request), found.lists), meta=caller.charge())
 
 
 @router.delete(

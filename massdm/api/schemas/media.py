@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from massdm.api.schemas.common import IdLike, WireModel, iso
 from massdm.domain.media import upload_cost
 from massdm.store.media import MediaItem, StoredFile
+from massdm.store.vault_lists import VaultList
 
 MAX_MEDIA_IDS = 1000  # media ids one vault call may name
 
@@ -44,6 +45,16 @@ class CountersOut(WireModel):
     tips_summ: int = 0
 
 
+class ListStateOut(WireModel):
+    """A vault list the item is in (the vault shows them; the fan side never does)."""
+
+    id: int
+    type: str = "custom"
+    name: str
+    has_media: bool = True
+    can_add_media: bool = True
+
+
 class MediaOut(WireModel):
     """The provider's media object; `thumb`, `preview` and `squarePreview` are null where none exists
     (audio, or video without ffmpeg)."""
@@ -60,12 +71,12 @@ class MediaOut(WireModel):
     files: FilesOut
     video_sources: dict[str, str | None] = Field(default_factory=lambda: dict.fromkeys(("240", "720")))
     counters: CountersOut = Field(default_factory=CountersOut)
-    list_states: list[dict[str, object]] = Field(default_factory=list)
+    list_states: list[ListStateOut] = Field(default_factory=list)
     has_posts: bool = False
     release_forms: list[dict[str, object]] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, item: MediaItem, url_of: UrlOf) -> MediaOut:
+    def of(cls, item: MediaItem, url_of: UrlOf, lists: list[VaultList] | None = None) -> MediaOut:
         def file_out(stored: StoredFile | None) -> FileOut | None:
             if stored is None:
                 return None
@@ -86,6 +97,7 @@ class MediaOut(WireModel):
                 preview=file_out(item.file("preview")),
                 square_preview=file_out(item.file("squarePreview")),
             ),
+            list_states=[ListStateOut(id=v.id, name=v.name) for v in lists or ()],
         )
 
 
