@@ -76,7 +76,7 @@ FREE_ACCOUNT_ROUTES: set[tuple[str, str]] = {
     ("GET", "/api/{account}/media/uploads/{upload}/status"),
 }
 
-_SAMPLE_IDS = {"{list_id}": "1", "{user_id}": "100001", "{media_id}": "1", "{message_id}": "1",
+_SAMPLE_IDS = {"{list_id}": "1", "{user_id}": "100001", "{media_id}": "1", "{message_id}": "1", "{queue_id}": "1",
                "{upload}": "ofapi_media_" + "0" * 32}
 
 
