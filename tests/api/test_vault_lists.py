@@ -262,3 +262,25 @@ def test_unknown_list_ids_are_404(client, caller):
                      _add(client, caller, 424242, [item]),
                      _remove(client, caller, 424242, [item])):
         assert "Vault list 424242" in _error(response, 404, "NOT_FOUND")["message"]
+
+
+def test_vault_media_name_the_lists_they_are_in(client, caller):
+    item, loose = _upload(client, caller), _upload(client, caller)
+    vip, best = _create(client, caller), _create(client, caller, "Best")
+    for list_id in (best, vip):
+        _add(client, caller, list_id, [item["vault_id"]])
+
+    def states(media_id: int) -> list[dict]:
+        one = client.get(f"/api/{caller.account}/media/vault/{media_id}", headers=caller.headers).json()["data"]
+        page = client.get(f"/api/{caller.account}/media/vault", headers=caller.headers).json()["data"]["list"]
+        assert next(m for m in page if m["id"] == media_id)["listStates"] == one["listStates"]
+        return one["listStates"]
+
+    assert states(item["vault_id"]) == [
+        {"id": vip, "type": "custom", "name": "VIP", "hasMedia": True, "canAddMedia": True},
+        {"id": best, "type": "custom", "name": "Best", "hasMedia": True, "canAddMedia": True},
+    ]
+    assert states(loose["vault_id"]) == []
+    _remove(client, caller, vip, [item["vault_id"]])
+    client.delete(f"{_lists(caller)}/{best}", headers=caller.headers)
+    assert states(item["vault_id"]) == []
