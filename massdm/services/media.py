@@ -183,8 +183,9 @@ def vault_items(connection: Connection, account_id: str, media_ids: list[int]) -
 
 
 def vault_lock(connection: Connection, account_id: str) -> None:
-    """Serialise the writes that must agree on what is in the account's vault (a deletion, and adding
-    media to a list), so no list ever gains an item deleted at the same moment."""
+    """Serialise the writes that must agree on what the account's vault holds (deleting media,
+    deleting a list, adding media to a list), so no list gains an item, and no item a list, that is
+    being deleted at the same moment."""
     lock(connection, f"massdm:vault:{account_id}")
 
 

@@ -107,12 +107,15 @@ def rename_list(connection: Connection, account_id: str, list_id: int, name: str
 
 def delete_list(connection: Connection, account_id: str, list_id: int) -> None:
     """The list goes; its media stay in the vault."""
+    media_service.vault_lock(connection, account_id)  # not while media are being added to it
     list_store.delete_list(connection, _require(connection, account_id, list_id).id)
 
 
 def add_media(connection: Connection, account_id: str, list_id: int, media_ids: list[int], now: datetime) -> ListView:
+    """Under the vault's lock: neither the list nor the media can be deleted between the checks and
+    the insert."""
+    media_service.vault_lock(connection, account_id)
     vault_list = _require(connection, account_id, list_id)
-    media_service.vault_lock(connection, account_id)  # no deletion between the check and the insert
     items = media_service.vault_items(connection, account_id, media_ids)
     list_store.add_media(connection, vault_list.id, account_id, [i.id for i in items], now)
     return _view(connection, account_id, vault_list)
