@@ -259,6 +259,6 @@ def test_upload_status_of_unknown_foreign_malformed_or_deleted_uploads_is_404(cl
                    "ofapi_media_" + "A" * 32):
         response = client.get(f"/api/{caller.account}/media/uploads/{upload}/status", headers=caller.headers)
         body = _assert_error(response, 404, "NOT_FOUND")
-        assert body["_meta"]["_credits"]["note"] == "Always"
+        assert body["_meta"]["_credits"]["note"] == "Free endpoint"
     assert client.get(f"/api/{stranger.account}/media/uploads/{foreign}/status",
                       headers=stranger.headers).status_code == 200
