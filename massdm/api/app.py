@@ -30,6 +30,7 @@ from massdm.api.routes import (
     saved_for_later,
     schedule_queue,
     user_lists,
+    vault_lists,
     webhooks,
 )
 from massdm.api.routing import index_routes
@@ -117,8 +118,10 @@ def create_app(
     _add_routes(app, health.router)
     if settings.bench_routes:
         _add_routes(app, bench.router)
-    for router in (identity.router, fans.router, user_lists.router, media.router, saved_for_later.router,
-                   engagement.router, fan_inbox.router, webhooks.router, schedule_queue.router):
+    # vault lists before media: `/media/vault/lists` is theirs, not a media id of `/media/vault/{media_id}`
+    for router in (identity.router, fans.router, user_lists.router, vault_lists.router, media.router,
+                   saved_for_later.router, engagement.router, fan_inbox.router, webhooks.router,
+                   schedule_queue.router):
         _add_routes(app, router)
     _add_routes(app, mass_messaging.router)
     # Stored files, at stable URLs; names are random, so listing is impossible and guessing hopeless.

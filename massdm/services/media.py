@@ -1,4 +1,10 @@
-"""Media: take an upload in (type it, measure it, make its variants, charge for it) and read the vault."""
+"""Media: take an upload in (type it, measure it, make its variants, charge for it), read the vault and
+delete from it.
+
+Deleting is for the vault only: a deleted item leaves vault reads, vault lists and upload status,
+and can never be attached to a message again, but every message that already holds it keeps it,
+so fans who received it still see it (its row and files stay).
+"""
 
 from __future__ import annotations
 
@@ -16,9 +22,21 @@ from massdm.media.images import NotAnImage, image_size, render_variants
 from massdm.media.probe import AvTools, poster_frame, probe
 from massdm.media.storage import MediaStore
 from massdm.store import media as media_store
+from massdm.store import messages as message_store
+from massdm.store import vault_lists as vault_list_store
+from massdm.store.db import lock
 from massdm.store.media import MediaItem, StoredFile
+from massdm.store.vault_lists import VaultList
 
 UNRECOGNISED = "The file is not a recognised photo, GIF, video or audio file."
+
+
+@dataclass(frozen=True)
+class VaultMedia:
+    """A vault item as the vault shows it: with the vault lists it is in."""
+
+    item: MediaItem
+    lists: list[VaultList]
 
 
 @dataclass(frozen=True)
@@ -134,17 +152,60 @@ def list_vault(
     limit: int,
     offset: int,
     newest_first: bool = True,
-) -> tuple[list[MediaItem], bool]:
-    return media_store.page_media(
-        connection, account_id, type=type, limit=limit, offset=offset, newest_first=newest_first
+    in_list: int | None = None,
+) -> tuple[list[VaultMedia], bool]:
+    """A page of the vault, or of one vault list's media (404 if the account has no such list)."""
+    if in_list is not None and vault_list_store.get_list(connection, account_id, in_list) is None:
+        raise NotFound(f"Vault list {in_list} was not found.")
+    items, has_more = media_store.page_media(
+        connection, account_id, type=type, limit=limit, offset=offset, newest_first=newest_first, in_list=in_list
     )
+    holding = vault_list_store.lists_holding(connection, [i.id for i in items])
+    return [VaultMedia(i, holding[i.id]) for i in items], has_more
 
 
-def get_vault_item(connection: Connection, account_id: str, media_id: int) -> MediaItem:
+def get_vault_item(connection: Connection, account_id: str, media_id: int) -> VaultMedia:
     item = media_store.get_media(connection, account_id, media_id)
-    if item is None:
+    if item is None or not item.in_vault:
         raise NotFound(f"Media {media_id} was not found in the vault.")
-    return item
+    return VaultMedia(item, vault_list_store.lists_holding(connection, [item.id])[item.id])
+
+
+def vault_items(connection: Connection, account_id: str, media_ids: list[int]) -> list[MediaItem]:
+    """These items of the account's vault, in the order asked (each once); 404 naming every id that
+    is not in it (another account's, deleted, or never made)."""
+    wanted = list(dict.fromkeys(media_ids))
+    found = {m.id: m for m in media_store.media_by_ids(connection, account_id, wanted) if m.in_vault}
+    missing = [str(m) for m in wanted if m not in found]
+    if missing:
+        raise NotFound(f"Media not found in the vault: {', '.join(missing)}.")
+    return [found[m] for m in wanted]
+
+
+def vault_lock(connection: Connection, account_id: str) -> None:
+    """Serialise the writes that must agree on what the account's vault holds (deleting media,
+    deleting a list, adding media to a list), so no list gains an item, and no item a list, that is
+    being deleted at the same moment."""
+    lock(connection, f"massdm:vault:{account_id}")
+
+
+def delete_from_vault(connection: Connection, account_id: str, media_ids: list[int], now: datetime) -> list[int]:
+    """Delete items from the vault and from every vault list: all of them, or none (404 naming those
+    not in the vault). Messages that hold them keep them. Returns the ids deleted."""
+    vault_lock(connection, account_id)
+    items = vault_items(connection, account_id, media_ids)
+    deleted = media_store.mark_deleted(connection, account_id, [i.id for i in items], now)
+    vault_list_store.drop_media(connection, deleted)
+    return deleted
+
+
+def upload_status(connection: Connection, account_id: str, upload_id: str) -> MediaItem:
+    """The vault item an upload made. Uploads finish before their request answers, so a known one is
+    always complete; an id of another account, of media deleted since, or not of massdm's form is 404."""
+    found = media_store.media_by_upload_ids(connection, account_id, [upload_id]) if is_upload_id(upload_id) else []
+    if not found or not found[0].in_vault:
+        raise NotFound(f"Upload {upload_id} was not found.")
+    return found[0]
 
 
 def attach_media(
@@ -159,8 +220,9 @@ def attach_media(
     """Resolve media references for a message, in order, and attach the upload ids among them.
 
     A reference is an `ofapi_media_...` upload id (usable by one message only; the message
-    that holds it may name it again) or a vault id (reusable). Unknown references and uploads
-    held by another message are a 422 naming them; nothing is attached unless all are good.
+    that holds it may name it again) or a vault id (reusable). Unknown references, uploads
+    held by another message and media deleted from the vault (unless this message already
+    holds it) are a 422 naming them; nothing is attached unless all are good.
     """
     uploads = [r for r in refs if isinstance(r, str) and is_upload_id(r)]
     vault_ids: list[int] = []
@@ -179,6 +241,7 @@ def attach_media(
     bad += [str(v) for v in vault_ids if v not in by_id]
     if bad:
         raise ValidationFailed.field(field, f"Unknown media: {', '.join(dict.fromkeys(bad))}.")
+    _refuse_deleted(connection, {**by_upload, **{str(k): v for k, v in by_id.items()}}, message_id, field)
     used = [u for u in uploads if by_upload[u].upload_claimed_by not in (None, message_id)]
     used += [u for u in dict.fromkeys(uploads) if uploads.count(u) > 1]
     if used:
@@ -189,6 +252,19 @@ def attach_media(
         lost = sorted(set(uploads) - set(claimed))
         raise ValidationFailed.field(field, f"Already attached to a message: {', '.join(lost)}.")
     return [by_upload[r] if isinstance(r, str) and r in by_upload else by_id[_checked_id(r)] for r in refs]
+
+
+def _refuse_deleted(connection: Connection, by_ref: dict[str, MediaItem], message_id: int, field: str) -> None:
+    """422 naming the references to media deleted from the vault, unless the message already holds
+    that media (an edit keeping what it had)."""
+    deleted = {ref: item for ref, item in by_ref.items() if not item.in_vault}
+    if not deleted:
+        return
+    held = {media_id for media_id, _ in message_store.media_of(connection, [message_id])[message_id]}
+    refused = [ref for ref, item in deleted.items() if item.id not in held]
+    if refused:
+        raise ValidationFailed.field(field, f"Deleted from the vault, so no longer attachable to a message: "
+                                            f"{', '.join(refused)}.")
 
 
 def _checked_id(ref: str | int) -> int:

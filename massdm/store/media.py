@@ -1,4 +1,8 @@
-"""Media items (the vault) and their stored files."""
+"""Media items (the vault) and their stored files.
+
+An item deleted from the vault keeps its row and files (`deleted_at` set): the messages that hold it
+still show it. Vault pages and counts leave it out; reads by id return it, marked, for callers to judge.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from massdm.store.hot import HotStatement
-from massdm.store.tables import media, media_files
+from massdm.store.tables import media, media_files, vault_list_media
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,12 @@ class MediaItem:
     created_at: datetime
     upload_claimed_at: datetime | None
     upload_claimed_by: int | None
+    deleted_at: datetime | None = None
     files: tuple[StoredFile, ...] = ()
+
+    @property
+    def in_vault(self) -> bool:
+        return self.deleted_at is None
 
     def file(self, variant: str) -> StoredFile | None:
         return next((f for f in self.files if f.variant == variant), None)
@@ -46,7 +55,7 @@ class MediaItem:
 _COLUMNS = (
     media.c.id, media.c.account_id, media.c.upload_id, media.c.type, media.c.mime, media.c.file_name,
     media.c.size, media.c.width, media.c.height, media.c.duration, media.c.is_ready, media.c.has_error,
-    media.c.created_at, media.c.upload_claimed_at, media.c.upload_claimed_by,
+    media.c.created_at, media.c.upload_claimed_at, media.c.upload_claimed_by, media.c.deleted_at,
 )
 
 
@@ -91,12 +100,13 @@ def insert_media(
 
 
 def _with_files(connection: Connection, rows) -> list[MediaItem]:  # noqa: ANN001
-    items = [MediaItem(*row) for row in rows]
+    items = [MediaItem(**row._mapping) for row in rows]
     if not items:
         return []
     by_media: dict[int, list[StoredFile]] = {}
-    for media_id, *rest in _FILES_OF.all(connection, media_ids=[i.id for i in items]):
-        by_media.setdefault(media_id, []).append(StoredFile(*rest))
+    for row in _FILES_OF.all(connection, media_ids=[i.id for i in items]):
+        file = dict(row._mapping)
+        by_media.setdefault(file.pop("media_id"), []).append(StoredFile(**file))
     return [replace(i, files=tuple(by_media.get(i.id, ()))) for i in items]
 
 
@@ -108,14 +118,29 @@ def page_media(
     limit: int,
     offset: int,
     newest_first: bool = True,
+    in_list: int | None = None,
 ) -> tuple[list[MediaItem], bool]:
-    """Vault items in upload order (newest first by default); and whether more follow."""
-    statement = select(*_COLUMNS).where(media.c.account_id == account_id)
+    """Vault items (not deleted) in upload order (newest first by default), only those of vault list
+    `in_list` if given; and whether more follow."""
+    statement = select(*_COLUMNS).where(media.c.account_id == account_id, media.c.deleted_at.is_(None))
     if type is not None:
         statement = statement.where(media.c.type == type)
+    if in_list is not None:
+        statement = statement.join(vault_list_media, vault_list_media.c.media_id == media.c.id).where(
+            vault_list_media.c.list_id == in_list)
     order = media.c.id.desc() if newest_first else media.c.id.asc()
     rows = connection.execute(statement.order_by(order).limit(limit + 1).offset(offset)).all()
     return _with_files(connection, rows[:limit]), len(rows) > limit
+
+
+def count_by_type(connection: Connection, account_id: str) -> dict[str, int]:
+    """How many items of each type the vault holds (deleted ones left out)."""
+    rows = connection.execute(
+        select(media.c.type, func.count())
+        .where(media.c.account_id == account_id, media.c.deleted_at.is_(None))
+        .group_by(media.c.type)
+    ).all()
+    return {kind: count for kind, count in rows}
 
 
 def get_media(connection: Connection, account_id: str, media_id: int) -> MediaItem | None:
@@ -169,6 +194,20 @@ def release_uploads(connection: Connection, message_id: int, keep: list[str]) ->
     if keep:
         statement = statement.where(media.c.upload_id.not_in(keep))
     connection.execute(statement.values(upload_claimed_by=None, upload_claimed_at=None))
+
+
+def mark_deleted(connection: Connection, account_id: str, media_ids: list[int], now: datetime) -> list[int]:
+    """Take items out of the vault (their rows and files stay for the messages that hold them);
+    returns the ids this call deleted. One guarded statement: an item is deleted once."""
+    if not media_ids:
+        return []
+    deleted = connection.execute(
+        update(media)
+        .where(media.c.account_id == account_id, media.c.id.in_(media_ids), media.c.deleted_at.is_(None))
+        .values(deleted_at=now)
+        .returning(media.c.id)
+    ).scalars()
+    return list(deleted)
 
 
 def set_ready(connection: Connection, media_id: int, ready: bool) -> None:

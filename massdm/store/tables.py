@@ -181,6 +181,9 @@ media = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("upload_claimed_at", UTCDateTime, nullable=True),  # when the upload id was attached to a message
     Column("upload_claimed_by", BigInteger, nullable=True),  # the mass message it was attached to
+    # Deleted from the vault: gone from vault reads and lists, never attached again; the messages that
+    # hold it keep it (fans who received it still see it), so the row and its files stay.
+    Column("deleted_at", UTCDateTime, nullable=True),
     Index("ix_media_account_type", "account_id", "type", "id"),
 )
 
@@ -193,6 +196,26 @@ media_files = Table(
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
     Column("size", BigInteger, nullable=False),
+)
+
+# The creator's own folders of vault media (the provider's custom vault lists).
+vault_lists = Table(
+    "vault_lists",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Which vault media a list holds. Deleting media from the vault deletes its rows here.
+vault_list_media = Table(
+    "vault_list_media",
+    metadata,
+    Column("list_id", BigId, ForeignKey("vault_lists.id", ondelete="CASCADE"), primary_key=True),
+    Column("media_id", BigId, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True),
+    Column("added_at", UTCDateTime, nullable=False),
+    Index("ix_vault_list_media_media", "media_id"),
 )
 
 mass_messages = Table(
@@ -423,6 +446,8 @@ __all__ = [
     "user_list_members",
     "media",
     "media_files",
+    "vault_lists",
+    "vault_list_media",
     "mass_messages",
     "mass_message_user_ids",
     "mass_message_media",

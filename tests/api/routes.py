@@ -21,6 +21,15 @@ CONTRACT_ROUTES: set[tuple[str, str]] = {
     ("POST", "/api/{account}/media/upload"),
     ("GET", "/api/{account}/media/vault"),
     ("GET", "/api/{account}/media/vault/{media_id}"),
+    ("DELETE", "/api/{account}/media/vault/delete-media"),
+    ("GET", "/api/{account}/media/vault/lists"),
+    ("POST", "/api/{account}/media/vault/lists"),
+    ("GET", "/api/{account}/media/vault/lists/{list_id}"),
+    ("PUT", "/api/{account}/media/vault/lists/{list_id}"),
+    ("DELETE", "/api/{account}/media/vault/lists/{list_id}"),
+    ("POST", "/api/{account}/media/vault/lists/{list_id}/media"),
+    ("DELETE", "/api/{account}/media/vault/lists/{list_id}/media"),
+    ("GET", "/api/{account}/media/uploads/{upload}/status"),
     ("POST", "/api/{account}/mass-messaging"),
     ("GET", "/api/{account}/mass-messaging"),
     ("GET", "/api/{account}/mass-messaging/overview"),
@@ -62,14 +71,21 @@ MASSDM_ROUTES: set[tuple[str, str]] = {
     ("POST", "/api/webhooks/{webhook_id}/test"),
 }
 
-_SAMPLE_IDS = {"{list_id}": "1", "{user_id}": "100001", "{media_id}": "1", "{message_id}": "1", "{queue_id}": "1"}
+# Routes under /api/{account} that cost nothing (the provider documents them as free).
+FREE_ACCOUNT_ROUTES: set[tuple[str, str]] = {
+    ("GET", "/api/{account}/media/uploads/{upload}/status"),
+}
+
+_SAMPLE_IDS = {"{list_id}": "1", "{user_id}": "100001", "{media_id}": "1", "{message_id}": "1", "{queue_id}": "1",
+               "{upload}": "ofapi_media_" + "0" * 32}
 
 
-def account_routes() -> list[tuple[str, str]]:
-    """Every route under /api/{account}, with sample ids filled in and `{account}` left open."""
+def account_routes(*, metered_only: bool = False) -> list[tuple[str, str]]:
+    """Every route under /api/{account} (only the metered ones, if asked), with sample ids filled in
+    and `{account}` left open."""
     routes = []
     for method, path in sorted(CONTRACT_ROUTES | MASSDM_ROUTES):
-        if not path.startswith("/api/{account}"):
+        if not path.startswith("/api/{account}") or (metered_only and (method, path) in FREE_ACCOUNT_ROUTES):
             continue
         for placeholder, value in _SAMPLE_IDS.items():
             path = path.replace(placeholder, value)

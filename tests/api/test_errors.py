@@ -209,8 +209,8 @@ def test_an_integer_id_in_the_path_that_cannot_exist_is_simply_not_found(app, cl
     routes = _integer_id_routes(app)
     assert len(routes) >= 7  # mass-messaging/{id} x3, buyers, vault media, a list's fan, redeliver
     for method, path, integers in routes:
-        url = path.format(account=caller.account, list_id="1", webhook_id="wh_" + "0" * 32,
-                          **dict.fromkeys(integers, bad_id))
+        url = path.format(**{"account": caller.account, "list_id": "1", "webhook_id": "wh_" + "0" * 32,
+                             **dict.fromkeys(integers, bad_id)})  # a vault list's list_id is an integer
         response = client.request(method, url, headers=caller.headers, json={} if method in ("POST", "PUT") else None)
         body = _assert_contract_error(response, 404)
         assert body["error"] == "NOT_FOUND" and bad_id in body["message"] and "errors" not in body, (method, path)

@@ -1,4 +1,7 @@
-"""Media (CONTRACT.md §6): uploads, the vault, and the stored files themselves."""
+"""Media (CONTRACT.md §6): uploads and their status, the vault and deleting from it.
+
+Deleting media takes it out of the vault and its lists, never out of the messages that hold it.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from massdm.api.caller import Caller, Metered, StreamingCaller
+from massdm.api.caller import Caller, Free, Metered, StreamingCaller
 from massdm.api.responses import ERRORS
 from massdm.api.routing import UnitOfWorkRoute
-from massdm.api.schemas.common import Envelope, PagedEnvelope
-from massdm.api.schemas.media import MediaOut, MediaPageOut, UploadOut
+from massdm.api.schemas.common import Envelope, PagedEnvelope, SuccessOut
+from massdm.api.schemas.media import MediaIdsIn, MediaOut, MediaPageOut, UploadOut, UploadStatusOut
 from massdm.api.state import AppState
 from massdm.api.transaction import RequestUnit, in_unit
 from massdm.api.uploads import ReceivedFile, receive_form
@@ -130,12 +133,16 @@ def list_vault(
         Literal["recent", "most-liked", "highest-tips"],
         Query(description="Sort field; massdm has no likes or tips yet, so every field orders by upload time."),
     ] = "recent",
+    in_list: Annotated[
+        int | None, Query(alias="list", ge=1, le=MAX_DB_ID, description="Only the media of this vault list.")
+    ] = None,
 ) -> PagedEnvelope[MediaPageOut]:
     items, has_more = media_service.list_vault(
-        caller.connection, caller.account.id, type=type, limit=limit, offset=offset, newest_first=sort == "desc"
+        caller.connection, caller.account.id, type=type, limit=limit, offset=offset, newest_first=sort == "desc",
+        in_list=in_list,
     )
     to_url = media_urls(request)
-    data = MediaPageOut(list=[MediaOut.of(i, to_url) for i in items], has_more=has_more)
+    data = MediaPageOut(list=[MediaOut.of(v.item, to_url, v.lists) for v in items], has_more=has_more)
     next_page = page_url(request, offset=offset + limit, limit=limit) if has_more else None
     return PagedEnvelope.page(data, next_page, caller.charge())
 
@@ -146,5 +153,36 @@ def get_vault_media(
     caller: Metered,
     media_id: Annotated[int, Path(ge=1, le=MAX_DB_ID, description="The vault media id.")],
 ) -> Envelope[MediaOut]:
-    item = media_service.get_vault_item(caller.connection, caller.account.id, media_id)
-    return Envelope(data=MediaOut.of(item, media_urls(request)), meta=caller.charge())
+    found = media_service.get_vault_item(caller.connection, caller.account.id, media_id)
+    return Envelope(data=MediaOut.of(found.item, media_urls(request), found.lists), meta=caller.charge())
+
+
+@router.delete(
+    "/api/{account}/media/vault/delete-media",
+    response_model=Envelope[SuccessOut],
+    summary="Delete media from the vault",
+    description="`mediaIds`: 1 to 1,000 vault ids, all of this account's vault or none is deleted (404 naming "
+    "the others). Deleted media leave the vault and its lists and can no longer be attached to a message; "
+    "messages that hold them keep them, so fans who received them still see them.",
+)
+def delete_vault_media(body: MediaIdsIn, caller: Metered) -> Envelope[SuccessOut]:
+    media_service.delete_from_vault(caller.connection, caller.account.id, [int(i) for i in body.media_ids],
+                                    caller.now)
+    return Envelope(data=SuccessOut(), meta=caller.charge())
+
+
+@router.get(
+    "/api/{account}/media/uploads/{upload}/status",
+    response_model=UploadStatusOut,
+    summary="Upload status",
+    description="Free. The bare status of an upload by its `prefixed_id`; massdm finishes an upload before "
+    "answering it, so a known upload is always `completed`.",
+)
+def get_upload_status(
+    request: Request,
+    upload: Annotated[str, Path(description="The upload's `prefixed_id`, `ofapi_media_` + 32 hex.")],
+    caller: Free,
+) -> UploadStatusOut:
+    item = media_service.upload_status(caller.connection, caller.account.id, upload)
+    return UploadStatusOut.of(item, media_urls(request), creator_id=caller.account.onlyfans_id,
+                              max_bytes=caller.state.settings.media_max_bytes)

@@ -9,12 +9,11 @@ from fastapi import APIRouter, Path, Query, Request
 from massdm.api.caller import Metered
 from massdm.api.responses import ERRORS
 from massdm.api.routing import UnitOfWorkRoute
-from massdm.api.schemas.common import Envelope, PagedEnvelope
+from massdm.api.schemas.common import Envelope, PagedEnvelope, SuccessOut
 from massdm.api.schemas.fans import UserOut
 from massdm.api.schemas.user_lists import (
     AddUsersSkipOut,
     RemoveUserOut,
-    SuccessOut,
     UserListAddUsers,
     UserListCreate,
     UserListOut,

@@ -27,15 +27,16 @@ Text = Annotated[str, AfterValidator(_clean_text)]
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]  # an id as JSON (or a path) gives it: a number in range
 
 
-def _positive_id(value: int | str) -> int:
-    parsed = parse_db_id(value)
+def _positive_id(value: object) -> int:
+    parsed = parse_db_id(value) if isinstance(value, int | str) else None
     if parsed is None:
         raise ValueError(f"must be a positive integer id (1..{MAX_DB_ID})")
     return parsed
 
 
-# Numeric ids arrive as ints or strings ("123"); either way they become an int in range.
-IdLike = Annotated[int | str, AfterValidator(_positive_id)]
+# Numeric ids arrive as ints or strings ("123"); either way they become an int in range. Read before
+# pydantic's lax coercion, which would take `true` for 1 and `1.0` for 1.
+IdLike = Annotated[int | str, BeforeValidator(_positive_id)]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -80,6 +81,12 @@ class WireModel(BaseModel):
     """camelCase on the wire, snake_case in Python."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class SuccessOut(WireModel):
+    """`{"success": true}`: what a deletion answers."""
+
+    success: bool = True
 
 
 class Credits(BaseModel):

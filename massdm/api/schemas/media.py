@@ -1,4 +1,5 @@
-"""Media on the wire (CONTRACT.md §6): the media object and the bare upload object.
+"""Media on the wire (CONTRACT.md §6): the media object, the bare upload object and its status, and
+the media ids a vault call names.
 
 The upload object carries every field of the SDK's `MediaUploadResponse` under the provider's own
 names (snake_case and camelCase mixed, as the provider sends them)."""
@@ -6,12 +7,17 @@ names (snake_case and camelCase mixed, as the provider sends them)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from massdm.api.schemas.common import WireModel, iso
+from massdm.api.schemas.common import IdLike, WireModel, iso
+from massdm.domain.media import upload_cost
 from massdm.store.media import MediaItem, StoredFile
+from massdm.store.vault_lists import VaultList
+
+MAX_MEDIA_IDS = 1000  # media ids one vault call may name
 
 UrlOf = Callable[[StoredFile], str]  # where a stored file is served, as an absolute URL
 
@@ -39,6 +45,16 @@ class CountersOut(WireModel):
     tips_summ: int = 0
 
 
+class ListStateOut(WireModel):
+    """A vault list the item is in (the vault shows them; the fan side never does)."""
+
+    id: int
+    type: str = "custom"
+    name: str
+    has_media: bool = True
+    can_add_media: bool = True
+
+
 class MediaOut(WireModel):
     """The provider's media object; `thumb`, `preview` and `squarePreview` are null where none exists
     (audio, or video without ffmpeg)."""
@@ -55,12 +71,12 @@ class MediaOut(WireModel):
     files: FilesOut
     video_sources: dict[str, str | None] = Field(default_factory=lambda: dict.fromkeys(("240", "720")))
     counters: CountersOut = Field(default_factory=CountersOut)
-    list_states: list[dict[str, object]] = Field(default_factory=list)
+    list_states: list[ListStateOut] = Field(default_factory=list)
     has_posts: bool = False
     release_forms: list[dict[str, object]] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, item: MediaItem, url_of: UrlOf) -> MediaOut:
+    def of(cls, item: MediaItem, url_of: UrlOf, lists: list[VaultList] | None = None) -> MediaOut:
         def file_out(stored: StoredFile | None) -> FileOut | None:
             if stored is None:
                 return None
@@ -81,6 +97,7 @@ class MediaOut(WireModel):
                 preview=file_out(item.file("preview")),
                 square_preview=file_out(item.file("squarePreview")),
             ),
+            list_states=[ListStateOut(id=v.id, name=v.name) for v in lists or ()],
         )
 
 
@@ -134,3 +151,25 @@ class UploadOut(BaseModel):
             vault_id=item.id,
             media=media,
         )
+
+
+class MediaIdsIn(WireModel):
+    """`{"mediaIds": [...]}`: vault media ids, as numbers or numeric strings."""
+
+    media_ids: Annotated[list[IdLike], Field(min_length=1, max_length=MAX_MEDIA_IDS,
+                                             description=f"1 to {MAX_MEDIA_IDS} vault media ids.")]
+
+
+class UploadStatusOut(BaseModel):
+    """The bare status of an upload. massdm finishes every upload before answering it, so a known one
+    is always `completed`, with what it cost."""
+
+    status: Literal["completed"] = "completed"
+    prefixed_id: str
+    credits_used: int
+    media: UploadOut  # what the upload itself answered
+
+    @classmethod
+    def of(cls, item: MediaItem, url_of: UrlOf, *, creator_id: int, max_bytes: int) -> UploadStatusOut:
+        return cls(prefixed_id=item.upload_id, credits_used=upload_cost(item.size),
+                   media=UploadOut.of(item, url_of, creator_id=creator_id, max_bytes=max_bytes))

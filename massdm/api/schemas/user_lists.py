@@ -107,7 +107,3 @@ class RemoveUserOut(WireModel):
 class AddUsersSkipOut(WireModel):
     added: list[int]
     failed: dict[str, str]
-
-
-class SuccessOut(WireModel):
-    success: bool = True
