@@ -10,10 +10,15 @@ marks the position right after it, so a client walking offsets 0, 50, 100, … (
 way) seeks every time; a jump far from any mark skips forward GRID rows at a time, marking each
 step, so later jumps near it are short.
 
-When a mark holds: it was made at the account's current audience version (store.fan_tallies),
-every statement of this page read that same version (checked again after the last one; at READ
-COMMITTED a change committed meanwhile makes the page fall back to one plain statement), and, for
-listings that move with the clock, no fan before the mark crossed a boundary since the mark's time.
+A listing may be narrowed by targeting filters (domain.fan_targeting): more conditions on the same
+index, whose columns they all test, so skipping stays in the index.
+
+When a mark holds: it was made at the listing's current version (the account's audience version,
+store.fan_tallies, and for a listing filtered by total spend also its spend version,
+store.fan_spend), every statement of this page read that same version (checked again after the last
+one; at READ COMMITTED a change committed meanwhile makes the page fall back to one plain statement),
+and, for listings that move with the clock, no fan before the mark crossed a boundary since the
+mark's time.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from functools import cached_property
 
 from sqlalchemy import BigInteger, ColumnElement, Connection, Row, Select, bindparam, exists, select, tuple_
 
-from massdm.store import fan_tallies
+from massdm.domain.fan_targeting import NO_TARGETING, Targeting
+from massdm.store import fan_spend, fan_tallies
 from massdm.store.fans import (
     FAN_COLUMNS,
     Fan,
@@ -33,8 +39,9 @@ from massdm.store.fans import (
     listing_condition,
     search_condition,
     system_list_flags,
+    targeting_conditions,
 )
-from massdm.store.page_marks import MARKS, Key, Mark, PageMarks, database_of
+from massdm.store.page_marks import MARKS, Key, Mark, PageMarks, Version, database_of
 from massdm.store.tables import fans, user_list_members
 from massdm.store.types import UTCDateTime
 
@@ -49,6 +56,7 @@ class Listing:
     filter: str = "all"  # all | active | expired | a system list id other than "fans" (which is "active")
     members_of: int | None = None  # a custom list: its members (filter "all")
     query: str | None = None  # search within username/name
+    targeting: Targeting = NO_TARGETING  # the account's fans only (not with members_of)
 
     @classmethod
     def of_system_list(cls, account_id: str, list_id: str) -> Listing:
@@ -56,7 +64,7 @@ class Listing:
 
     @property
     def moves_with_time(self) -> bool:
-        return self.filter in _EXPIRY_BOUND
+        return self.filter in _EXPIRY_BOUND or self.targeting.min_duration is not None
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,14 @@ def _source(listing: Listing, now: datetime) -> _Source:
         where.append(condition)
     if listing.query:
         where.append(search_condition(listing.query))
+    where += targeting_conditions(listing.targeting, now)
     return _Source((fans.c.subscribed_at, fans.c.id), tuple(where), False)
+
+
+def _version(connection: Connection, listing: Listing) -> Version:
+    """What the listing's rows depend on, as this statement sees it: the spend version only if it reads spend."""
+    audience = fan_tallies.read_version(connection, listing.account_id)
+    return audience, fan_spend.read_version(connection, listing.account_id) if listing.targeting.reads_spend else 0
 
 
 def _ordered(statement: Select, source: _Source) -> Select:
@@ -128,18 +143,28 @@ def _still_holds(connection: Connection, listing: Listing, mark: Mark, now: date
     """Whether no fan before `mark` joined or left the listing between the mark's time and now.
 
     Only the passage of time is in question (the version says the rows are the same), and time
-    moves fans across one boundary: a subscription ending in (mark.at, now]. One range of
+    moves fans across two boundaries. A subscription ending in (mark.at, now]: one range of
     ix_fans_account_expiry, narrowed to fans at or before the mark's key. (`recent` also loses fans
     as they age past 24 hours, but those go oldest first: once one before the mark has gone, so has
-    every fan after it, and the page from the mark is empty, as the plain query's is.)
+    every fan after it, and the page from the mark is empty, as the plain query's is.) And, with a
+    minimum duration D, a subscription reaching D: a fan who started in (mark.at - D, now - D] may
+    have joined, and would stand before every mark (it started after every fan already in), so any
+    such start voids the mark: one range of ix_fans_account_order. (Duration alone never makes a fan
+    leave: one that ends had lasted D already or was not in.)
     """
     if now < mark.at:  # the clock went back: nothing is known
         return False
     if now == mark.at or mark.after is None:
         return True
-    ended = exists().where(fans.c.account_id == listing.account_id, fans.c.expires_at > mark.at,
-                           fans.c.expires_at <= now, tuple_(fans.c.subscribed_at, fans.c.id) >= mark.after)
-    return not connection.execute(select(ended)).scalar()
+    mine, crossed = fans.c.account_id == listing.account_id, []
+    if listing.filter in _EXPIRY_BOUND:
+        crossed.append(exists().where(mine, fans.c.expires_at > mark.at, fans.c.expires_at <= now,
+                                      tuple_(fans.c.subscribed_at, fans.c.id) >= mark.after))
+    duration = listing.targeting.min_duration
+    if duration is not None:
+        crossed.append(exists().where(mine, fans.c.subscribed_at > mark.at - duration,
+                                      fans.c.subscribed_at <= now - duration))
+    return not any(connection.execute(select(condition)).scalar() for condition in crossed)
 
 
 def page_listing(
@@ -159,7 +184,7 @@ def page_listing(
     """
     scope = (database_of(connection.engine), listing)
     source = _source(listing, now)
-    version = fan_tallies.read_version(connection, listing.account_id)
+    version = _version(connection, listing)
     origin = Mark(0, None, version, now)
     start = marks.nearest(scope, version, offset) or origin
     made: list[Mark] = []
@@ -185,7 +210,7 @@ def page_listing(
         if not skip or first is not None:
             bound = (tuple_(*source.key) <= first,) if skip else _after(source, start)
             rows = _rows(connection, source, bound, limit=limit, now=now, system_list_ids=system_list_ids)
-    if fan_tallies.read_version(connection, listing.account_id) != version:
+    if _version(connection, listing) != version:
         # A change committed while this page was read (PostgreSQL at READ COMMITTED): the marks may
         # describe other rows than the ones seen, so answer with one plain statement: one snapshot.
         rows = _rows(connection, source, (), offset=offset, limit=limit, now=now, system_list_ids=system_list_ids)

@@ -1,6 +1,6 @@
 """Page marks: where positions of a fan listing are, kept in process memory so deep offsets seek.
 
-A mark says: in this listing, at audience version `version` and at time `at`, the rows before
+A mark says: in this listing, at version `version` and at time `at`, the rows before
 `position` are exactly the rows whose order key is ≥ `after` (the key of the row at position − 1).
 A page at offset K ≥ position is then found by seeking to `after` and skipping K − position rows,
 instead of skipping K. Whether a mark still holds is decided by store.fan_pages; this module only
@@ -28,20 +28,22 @@ CAPACITY = 100_000
 RECENT = 32
 
 Key = tuple[datetime, int]  # (subscribed_at, fan id): the listing order, descending
+# (audience version, spend version): what the listing's rows depend on (store.fan_pages); both only grow.
+Version = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
 class Mark:
     position: int
     after: Key | None  # None only at position 0
-    version: int
+    version: Version
     at: datetime
 
 
 class _ListingMarks:
     __slots__ = ("version", "grid", "buckets", "recent")
 
-    def __init__(self, version: int) -> None:
+    def __init__(self, version: Version) -> None:
         self.version = version
         self.grid: dict[int, Mark] = {}  # stretch number (position // grid) -> its lowest mark
         self.buckets: list[int] = []  # the grid's keys, sorted
@@ -65,7 +67,7 @@ class PageMarks:
     def __len__(self) -> int:
         return self._size
 
-    def nearest(self, scope: Hashable, version: int, position: int) -> Mark | None:
+    def nearest(self, scope: Hashable, version: Version, position: int) -> Mark | None:
         """The mark of `version` with the highest position not above `position`, if any."""
         with self._lock:
             marks = self._listings.get(scope)
