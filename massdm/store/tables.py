@@ -117,6 +117,9 @@ fans = Table(
 Index("ix_fans_account_order", fans.c.account_id, fans.c.subscribed_at.desc(), fans.c.id.desc(), fans.c.expires_at,
       fans.c.auto_renew, fans.c.following, fans.c.muted, fans.c.tagged, fans.c.friend, fans.c.online,
       fans.c.total_spent_cents, fans.c.tips_cents, fans.c.term_seconds)
+# The narrow ranges: a page of rare big spenders or tippers is read from these, not skipped to (store.fan_pages).
+Index("ix_fans_account_spend", fans.c.account_id, fans.c.total_spent_cents)
+Index("ix_fans_account_tips", fans.c.account_id, fans.c.tips_cents)
 
 # Bumped by every purchase, in the purchase's transaction (store.fan_spend): page marks of listings filtered
 # by total spend hold only while it stays put. Apart from fan_tallies so purchases never wait for fan writes.

@@ -89,6 +89,11 @@ class AudienceMachine(RuleBasedStateMachine):
         self.account = world.account(world.team())
         self.model = AudienceModel()
         self.marks = PageMarks(grid=3, recent=4, capacity=40)
+        self.narrow = fan_pages.NARROW  # these few fans are always a narrow range: 0 reads them through the marks
+
+    @rule()
+    def switch_plans(self) -> None:
+        self.narrow = 0 if self.narrow else fan_pages.NARROW
 
     # --- writes ---------------------------------------------------------------------------
 
@@ -168,7 +173,8 @@ class AudienceMachine(RuleBasedStateMachine):
         now = self.clock.now()
         with transaction(self.engine) as connection:
             fans, has_more = fan_pages.page_listing(connection, listing, offset=offset, limit=limit, now=now,
-                                                    system_list_ids=SYSTEM_LIST_IDS, marks=self.marks)
+                                                    system_list_ids=SYSTEM_LIST_IDS, marks=self.marks,
+                                                    narrow=self.narrow)
         expected, expected_more = self.model.page(listing, now, offset, limit)
         assert [f.id for f in fans] == expected, (listing, offset, limit)
         assert has_more == expected_more, (listing, offset, limit)
@@ -210,6 +216,7 @@ class AudienceMachine(RuleBasedStateMachine):
     @rule(data=st.data(), limit=st.integers(min_value=1, max_value=3), pages=st.integers(1, 4))
     def walk_while_fans_buy(self, data: st.DataObject, limit: int, pages: int) -> None:
         """Marks made before purchases are used after them: a listing by total spend must not trust them."""
+        self.narrow = 0
         status, targeting = data.draw(st.sampled_from([t for t in TARGETED if t[1].reads_spend]))
         listing = Listing(self.account, status, targeting=targeting)
         offset = 0
@@ -308,8 +315,9 @@ def account(engine) -> str:
 
 
 def _ids(engine, listing: Listing, offset: int, limit: int, now: datetime, marks: PageMarks) -> list[int]:
-    with transaction(engine) as connection:
-        fans, _ = fan_pages.page_listing(connection, listing, offset=offset, limit=limit, now=now, marks=marks)
+    with transaction(engine) as connection:  # narrow=0: through the marks, however few the fans
+        fans, _ = fan_pages.page_listing(connection, listing, offset=offset, limit=limit, now=now, marks=marks,
+                                         narrow=0)
     return [f.id for f in fans]
 
 

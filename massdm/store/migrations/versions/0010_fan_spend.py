@@ -9,7 +9,8 @@ Create Date: 2026-12-08
   open-ended), back-filled: purchases from the purchase rows, terms from the dates;
 - fan_spend_versions: bumped by every purchase, so page marks of spend-filtered listings know;
 - ix_fans_account_order gains online, total_spent_cents, tips_cents and term_seconds, so every
-  targeting filter is tested in the index that pages skip and seek in.
+  targeting filter is tested in the index that pages skip and seek in; ix_fans_account_spend and
+  ix_fans_account_tips (account, amount) hold the narrow ranges a page of rare spenders is read from.
 
 (Numbered 0010 while 0009 is written elsewhere; the merge re-chains.)
 """
@@ -58,9 +59,13 @@ def upgrade() -> None:
     # Indexes with DESC columns are made outside batch mode: batch's table copy cannot carry them.
     op.drop_index('ix_fans_account_order', table_name='fans')
     op.create_index('ix_fans_account_order', 'fans', _NEW_ORDER, unique=False)
+    op.create_index('ix_fans_account_spend', 'fans', ['account_id', 'total_spent_cents'], unique=False)
+    op.create_index('ix_fans_account_tips', 'fans', ['account_id', 'tips_cents'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_fans_account_tips', table_name='fans')
+    op.drop_index('ix_fans_account_spend', table_name='fans')
     op.drop_index('ix_fans_account_order', table_name='fans')
     op.drop_table('fan_spend_versions')
     with op.batch_alter_table('fans', schema=None) as batch_op:
