@@ -54,18 +54,8 @@ from sqlalchemy import (
 from massdm.domain.fan_targeting import NO_TARGETING, Targeting
 from massdm.store import fan_spend, fan_tallies
 from massdm.store.dialect import unindexed
-from massdm.store.fans import (
-    FAN_COLUMNS,
-    Fan,
-    Range,
-    duration_ceiling,
-    fan_from_row,
-    listing_condition,
-    narrow_ranges,
-    search_condition,
-    system_list_flags,
-    targeting_conditions,
-)
+from massdm.store.fan_targeting import Range, duration_ceiling, narrow_ranges, targeting_conditions
+from massdm.store.fans import FAN_COLUMNS, Fan, fan_from_row, listing_condition, search_condition, system_list_flags
 from massdm.store.page_marks import MARKS, Key, Mark, PageMarks, Version, database_of
 from massdm.store.tables import fans, user_list_members
 from massdm.store.types import UTCDateTime
