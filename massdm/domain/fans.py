@@ -25,7 +25,18 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "muted": ("muted",),
     "tagged": ("tagged",),
     "friend": ("friend", "friends"),
+    "online": ("online", "is_online", "isOnline"),
+    "tips_cents": ("tips", "tips_summ", "tipsSumm"),  # USD, like the API's tipsSumm
+    "subscriptions_cents": ("subscriptions", "subscribes_summ", "subscribesSumm"),  # USD
 }
+
+
+def listing_status(endpoint: FanStatus, fan_type: FanStatus | None) -> FanStatus | None:
+    """The fans a listing shows when `type` narrows its endpoint's: the endpoint's own status, or the
+    one `type` names on /fans/all; None when the two contradict (`/fans/active?type=expired`)."""
+    if fan_type is None or fan_type == "all" or fan_type == endpoint:
+        return endpoint
+    return fan_type if endpoint == "all" else None
 
 
 def parse_flag(raw: str, field: str) -> bool:

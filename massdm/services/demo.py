@@ -33,8 +33,10 @@ class DemoWorld:
 
 
 def demo_fans(count: int, now: datetime) -> list[FanRecord]:
-    """`count` fans with varied, reproducible state: active and expired, renewing or not, flagged."""
+    """`count` fans with varied, reproducible state: active and expired, renewing or not, flagged, some
+    online, most having spent nothing and a few a lot (for filter[...] to find)."""
     rng = random.Random(20261122)
+    spend = random.Random(20261208)  # apart, so the states above stay what they were
     fans = []
     for n in range(count):
         fan_id = FIRST_FAN_ID + n
@@ -58,6 +60,9 @@ def demo_fans(count: int, now: datetime) -> list[FanRecord]:
                 muted=rng.random() < 0.05,
                 tagged=rng.random() < 0.1,
                 friend=rng.random() < 0.05,
+                online=spend.random() < 0.05,
+                tips_cents=spend.choice((0,) * 7 + (500, 2_500, 25_000)),
+                subscriptions_cents=spend.choice((0, 0, 999, 2_997, 11_988)),
             )
         )
     return fans

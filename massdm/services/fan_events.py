@@ -1,8 +1,8 @@
 """Recording a platform's batch of fan events (views and purchases) at once, by the single calls' rules.
 
 The whole batch is one transaction: the deliveries' views and purchases, the purchase rows, the
-messages' counters (from exactly the rows changed, so counters always equal rows) and the
-`messages.ppv.unlocked` events the single purchase call writes, one per purchase.
+messages' counters and the buyers' spend (both from exactly the rows changed, so they always equal
+the rows) and the `messages.ppv.unlocked` events the single purchase call writes, one per purchase.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from massdm.domain.fan_events import FanEvent, Outcomes
 from massdm.domain.webhooks import PPV_UNLOCKED
 from massdm.store import accounts as account_store
 from massdm.store import fan_events as event_store
+from massdm.store import fan_spend
 from massdm.store import fans as fan_store
 from massdm.store import messages as message_store
 from massdm.store.fan_events import Bought
@@ -40,6 +41,7 @@ def record_events(connection: Connection, events: Sequence[FanEvent], account_id
     purchase_ids = event_store.insert_purchases(connection, bought,
                                                 {m.id: m.price_cents for m in messages.values()})
     message_store.add_counters_many(connection, _deltas(viewed, bought, messages))
+    fan_spend.add_purchases(connection, _spent(bought, messages))
     _announce(connection, bought, purchase_ids, messages, now)
 
     applied = rules.applied_events(batch, viewed=viewed, purchased={(b.message_id, b.fan_id) for b in bought})
@@ -56,6 +58,14 @@ def _deltas(viewed: set[tuple[int, int]], bought: list[Bought], messages: dict[i
                         revenue_cents=sales[m] * messages[m].price_cents if sales[m] else 0)
         for m in views.keys() | sales.keys()
     }
+
+
+def _spent(bought: list[Bought], messages: dict[int, MassMessage]) -> Counter[fan_spend.Buyer]:
+    """What each buyer spent in this batch, in cents."""
+    spent: Counter[fan_spend.Buyer] = Counter()
+    for b in bought:
+        spent[(b.account_id, b.fan_id)] += messages[b.message_id].price_cents
+    return spent
 
 
 def _announce(connection: Connection, bought: list[Bought], purchase_ids: list[int],

@@ -2,7 +2,7 @@
 
 A view counts once per fan and a purchase once per fan; each updates the message's
 counters in the same transaction as the fan's own row, so the counters always equal
-the per-fan facts.
+the per-fan facts. A purchase also adds its price to the buyer's spend there (store.fan_spend).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from massdm.errors import Conflict, NotFound, ValidationFailed
 from massdm.services.mass_messaging import Policy, describe
 from massdm.store import accounts as account_store
 from massdm.store import deliveries as delivery_store
+from massdm.store import fan_spend
 from massdm.store import fans as fan_store
 from massdm.store import messages as message_store
 from massdm.store.deliveries import Delivery
@@ -94,6 +95,7 @@ def purchase(
     viewed = delivery_store.mark_viewed(connection, message_id, fan_id, now)
     message_store.add_counters(connection, message_id, purchased_count=1, revenue_cents=message.price_cents,
                                viewed_count=1 if viewed else 0)
+    fan_spend.add_purchases(connection, {(message.account_id, fan_id): message.price_cents})
 
     def unlocked() -> dict:
         account = account_store.get_account(connection, message.account_id)

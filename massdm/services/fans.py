@@ -19,8 +19,10 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
+from massdm.domain import fan_targeting
 from massdm.domain import fans as fan_rules
 from massdm.domain.audience import SYSTEM_LISTS
+from massdm.domain.fan_targeting import NO_TARGETING, Targeting
 from massdm.domain.fans import FanStatus
 from massdm.errors import ValidationFailed
 from massdm.store import fan_pages
@@ -76,11 +78,12 @@ def list_fans(
     limit: int,
     offset: int,
     now: datetime,
+    targeting: Targeting = NO_TARGETING,
 ) -> FanPage:
-    fans, has_more = fan_pages.page_listing(
-        connection, Listing(account_id, status, query=query or None), offset=offset, limit=limit, now=now,
-        system_list_ids=SYSTEM_LIST_IDS,
-    )
+    """A page of the account's fans of `status`, searched and narrowed by `targeting`, newest first."""
+    listing = Listing(account_id, status, query=query or None, targeting=targeting)
+    fans, has_more = fan_pages.page_listing(connection, listing, offset=offset, limit=limit, now=now,
+                                            system_list_ids=SYSTEM_LIST_IDS)
     return FanPage(describe_fans(connection, account_id, fans), has_more)
 
 
@@ -140,6 +143,9 @@ def _record_from_row(row: dict[str, str], columns: dict[str, str]) -> FanRecord:
         muted=fan_rules.parse_flag(cell("muted"), "muted"),
         tagged=fan_rules.parse_flag(cell("tagged"), "tagged"),
         friend=fan_rules.parse_flag(cell("friend"), "friend"),
+        online=fan_rules.parse_flag(cell("online"), "online"),
+        tips_cents=fan_targeting.parse_usd(cell("tips_cents"), "tips"),
+        subscriptions_cents=fan_targeting.parse_usd(cell("subscriptions_cents"), "subscriptions"),
         provided=frozenset(columns),
     )
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import ColumnElement, Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 
 def upsert(connection: Connection, table: Table):  # noqa: ANN201 - dialect-specific Insert
@@ -11,3 +13,11 @@ def upsert(connection: Connection, table: Table):  # noqa: ANN201 - dialect-spec
     if connection.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def unindexed(connection: Connection, column: ColumnElement) -> ColumnElement:
+    """`column`, written so SQLite's planner cannot read it from an index (its no-op unary `+`), for an
+    ORDER BY that must not pick the index that gives the order; PostgreSQL plans by statistics: as is."""
+    if connection.dialect.name == "sqlite":
+        return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+    return column

@@ -52,6 +52,11 @@ def read_version(connection: Connection, account_id: str) -> int:
     return connection.execute(_READ_VERSION, {"account_id": account_id}).scalar() or 0
 
 
+def fan_count(connection: Connection, account_id: str) -> int:
+    """How many fans the account has, every status (kept, not counted)."""
+    return connection.execute(select(fan_tallies.c.fans).where(fan_tallies.c.account_id == account_id)).scalar() or 0
+
+
 def begin_change(connection: Connection, account_id: str) -> int:
     """Mark this transaction as changing the account's audience: bump its version, holding the row's lock.
 

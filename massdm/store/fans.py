@@ -1,14 +1,17 @@
 """Fans of an account, and the system lists derived from their state.
 
 Paging them lives in store.fan_pages, the counts kept about them in store.fan_tallies (which
-`upsert_fans` keeps in step).
+`upsert_fans` keeps in step), the targeting filters on them in store.fan_targeting, what purchases
+add to their spend in store.fan_spend. Two columns are derived, and every write keeps them:
+`total_spent_cents` (purchases + tips + subscriptions) and `term_seconds` (the length of a
+subscription that has an end).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
@@ -33,13 +36,21 @@ class Fan:
     muted: bool
     tagged: bool
     friend: bool
+    online: bool
+    purchases_cents: int
+    tips_cents: int
+    subscriptions_cents: int
+    total_spent_cents: int
     created_at: datetime
     updated_at: datetime
     system_lists: frozenset[str] = frozenset()  # filled by fan_from_row(…, system_list_ids)
 
 
 _STATE = tuple(FanState.__dataclass_fields__)
-UPDATABLE = ("username", "name", "subscribed_at", "expires_at", "auto_renew", "following", "muted", "tagged", "friend")
+UPDATABLE = ("username", "name", "subscribed_at", "expires_at", "auto_renew", "following", "muted", "tagged", "friend",
+             "online", "tips_cents", "subscriptions_cents")
+_SPEND = ("tips_cents", "subscriptions_cents")  # the parts of the total the platform states
+_DATES = ("subscribed_at", "expires_at")  # what term_seconds is derived from
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,9 @@ class FanRecord:
     muted: bool
     tagged: bool
     friend: bool
+    online: bool = False
+    tips_cents: int = 0
+    subscriptions_cents: int = 0
     provided: frozenset[str] = frozenset(UPDATABLE)
 
 
@@ -75,6 +89,11 @@ FAN_COLUMNS = (
     fans.c.muted,
     fans.c.tagged,
     fans.c.friend,
+    fans.c.online,
+    fans.c.purchases_cents,
+    fans.c.tips_cents,
+    fans.c.subscriptions_cents,
+    fans.c.total_spent_cents,
     fans.c.created_at,
     fans.c.updated_at,
 )
@@ -182,12 +201,16 @@ def existing_fan_ids(connection: Connection, account_id: str, fan_ids: Iterable[
 
 
 def _stored_states(connection: Connection, account_id: str, fan_ids: list[int]) -> dict[int, FanState]:
+    """The batch's known fans as they are, locked in id order (PostgreSQL): purchases, which add to fans'
+    spend without the account's tally lock, lock fans in that order too, so neither waits on the other
+    in a circle."""
     states: dict[int, FanState] = {}
-    for chunk in _chunks(fan_ids):
+    for chunk in _chunks(sorted(fan_ids)):
         for row in connection.execute(
-            select(fans.c.id, *(fans.c[name] for name in _STATE)).where(
-                fans.c.account_id == account_id, fans.c.id.in_(chunk)
-            )
+            select(fans.c.id, *(fans.c[name] for name in _STATE))
+            .where(fans.c.account_id == account_id, fans.c.id.in_(chunk))
+            .order_by(fans.c.id)
+            .with_for_update()
         ):
             values = row._mapping
             states[values["id"]] = FanState(**{name: values[name] for name in _STATE})
@@ -219,7 +242,7 @@ def upsert_fans(connection: Connection, account_id: str, records: list[FanRecord
     for record in by_id.values():
         groups.setdefault(record.provided, []).append(record)
     for provided, group in groups.items():
-        _upsert_group(connection, account_id, group, provided, now)
+        _upsert_group(connection, account_id, group, provided, written, now)
     fan_tallies.add_changes(connection, account_id, stored.values(), written.values())
     user_lists.copy_subscription_dates(connection, account_id, {
         fan_id: written[fan_id].subscribed_at
@@ -228,33 +251,44 @@ def upsert_fans(connection: Connection, account_id: str, records: list[FanRecord
     return len(by_id) - len(stored), len(stored)
 
 
+def _term_seconds(state: FanState) -> int | None:
+    """How long the subscription lasts, in whole seconds (the floor), if it has an end."""
+    if state.expires_at is None:
+        return None
+    return (state.expires_at - state.subscribed_at) // timedelta(seconds=1)
+
+
 def _upsert_group(
-    connection: Connection, account_id: str, records: list[FanRecord], provided: frozenset[str], now: datetime
+    connection: Connection, account_id: str, records: list[FanRecord], provided: frozenset[str],
+    written: dict[int, FanState], now: datetime,
 ) -> None:
+    """One statement for records that provide the same fields; the derived columns follow what changes.
+
+    A known fan's purchases stay as they are: the total is recomputed in SQL from the stored
+    purchases and the tips and subscriptions as they are after this write.
+    """
     rows = [
         {
             "account_id": account_id,
-            "id": r.id,
-            "username": r.username,
-            "name": r.name,
-            "subscribed_at": r.subscribed_at,
-            "expires_at": r.expires_at,
-            "auto_renew": r.auto_renew,
-            "following": r.following,
-            "muted": r.muted,
-            "tagged": r.tagged,
-            "friend": r.friend,
+            **{name: getattr(r, name) for name in ("id", *UPDATABLE)},
+            "purchases_cents": 0,
+            "total_spent_cents": r.tips_cents + r.subscriptions_cents,
+            "term_seconds": _term_seconds(written[r.id]),
             "created_at": now,
             "updated_at": now,
         }
         for r in records
     ]
     statement = upsert(connection, fans)
-    changing = [name for name in UPDATABLE if name in provided] + ["updated_at"]
-    statement = statement.on_conflict_do_update(
-        index_elements=[fans.c.account_id, fans.c.id],
-        set_={name: statement.excluded[name] for name in changing},
-    )
+    excluded = statement.excluded
+    changes: dict[str, ColumnElement] = {name: excluded[name] for name in UPDATABLE if name in provided}
+    changes["updated_at"] = excluded.updated_at
+    if provided & set(_DATES):
+        changes["term_seconds"] = excluded.term_seconds
+    if provided & set(_SPEND):
+        tips, subscriptions = (excluded[n] if n in provided else fans.c[n] for n in _SPEND)
+        changes["total_spent_cents"] = fans.c.purchases_cents + tips + subscriptions
+    statement = statement.on_conflict_do_update(index_elements=[fans.c.account_id, fans.c.id], set_=changes)
     connection.execute(statement, rows)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -97,14 +98,37 @@ fans = Table(
     Column("friend", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Targeting (domain/fan_targeting.py). Server defaults only: a row written without them (raw SQL, an
+    # older revision's INSERT) is offline and has spent nothing.
+    Column("online", Boolean, nullable=False, server_default=false()),  # as the platform states it
+    Column("purchases_cents", BigInteger, nullable=False, server_default="0"),  # massdm's purchases, kept by each
+    Column("tips_cents", BigInteger, nullable=False, server_default="0"),  # as the platform states it
+    Column("subscriptions_cents", BigInteger, nullable=False, server_default="0"),  # as the platform states it
+    Column("total_spent_cents", BigInteger, nullable=False, server_default="0"),  # always the sum of the three
+    # expires_at - subscribed_at in whole seconds (NULL when open-ended): how long a subscription that has
+    # ended lasted, for filter[duration] without date arithmetic in SQL. store.fans.upsert_fans keeps it.
+    Column("term_seconds", BigInteger, nullable=True),
     # Who expires when: the exact edge of the expiry tallies, and whether time changed a listing.
     Index("ix_fans_account_expiry", "account_id", "expires_at", "auto_renew"),
 )
 
-# The listing order, newest subscription first, with what the status and system-list filters test:
-# pages skip and seek in this index alone (store.fan_pages).
+# The listing order, newest subscription first, with what the status, system-list and targeting filters
+# test: pages skip and seek in this index alone (store.fan_pages).
 Index("ix_fans_account_order", fans.c.account_id, fans.c.subscribed_at.desc(), fans.c.id.desc(), fans.c.expires_at,
-      fans.c.auto_renew, fans.c.following, fans.c.muted, fans.c.tagged, fans.c.friend)
+      fans.c.auto_renew, fans.c.following, fans.c.muted, fans.c.tagged, fans.c.friend, fans.c.online,
+      fans.c.total_spent_cents, fans.c.tips_cents, fans.c.term_seconds)
+# The narrow ranges: a page of rare big spenders or tippers is read from these, not skipped to (store.fan_pages).
+Index("ix_fans_account_spend", fans.c.account_id, fans.c.total_spent_cents)
+Index("ix_fans_account_tips", fans.c.account_id, fans.c.tips_cents)
+
+# Bumped by every purchase, in the purchase's transaction (store.fan_spend): page marks of listings filtered
+# by total spend hold only while it stays put. Apart from fan_tallies so purchases never wait for fan writes.
+fan_spend_versions = Table(
+    "fan_spend_versions",
+    metadata,
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
 
 # Counts kept per account, maintained by every fan write (store.fan_tallies). `version` is bumped by every
 # change to the account's fans or custom-list membership; the row is also the lock that serialises them.
@@ -442,6 +466,7 @@ __all__ = [
     "fans",
     "fan_tallies",
     "fan_expiry_tallies",
+    "fan_spend_versions",
     "user_lists",
     "user_list_members",
     "media",

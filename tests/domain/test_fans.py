@@ -43,3 +43,13 @@ def test_text_limits():
     for bad in ("", "  ", "x" * 201, "a\x00b"):
         with pytest.raises(ValueError):
             fans.check_text(bad, "username", required=True)
+
+
+@pytest.mark.parametrize(("endpoint", "fan_type", "status"), [
+    ("all", None, "all"), ("all", "all", "all"), ("all", "active", "active"), ("all", "expired", "expired"),
+    ("active", None, "active"), ("active", "all", "active"), ("active", "active", "active"),
+    ("active", "expired", None),
+    ("expired", "expired", "expired"), ("expired", "all", "expired"), ("expired", "active", None),
+])
+def test_type_narrows_the_endpoints_fans_and_a_contradiction_is_none(endpoint, fan_type, status):
+    assert fans.listing_status(endpoint, fan_type) == status

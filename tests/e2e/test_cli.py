@@ -120,6 +120,27 @@ def test_fans_import_is_idempotent_and_shows_progress(tmp_path, cli_client):
     assert [u["username"] for u in expired] == ["bob"]
 
 
+def test_fans_import_takes_spend_and_online_for_targeting(tmp_path, cli_client):
+    account = json.loads(massdm(tmp_path, "accounts", "create", "--name", "Alice", "--json").stdout)["id"]
+    key = json.loads(massdm(tmp_path, "keys", "create", "--json").stdout)["api_key"]
+    (tmp_path / "fans.csv").write_text("id,username,subscribed_at,tips,subscriptions,online\n"
+                                       "1,alice,2026-01-01T00:00:00Z,120.50,30,yes\n"
+                                       "2,bob,2026-01-02T00:00:00Z,0,9.99,no\n")
+    massdm(tmp_path, "fans", "import", "--account", account, "fans.csv")
+    (tmp_path / "tips.csv").write_text("id,username,subscribed_at,tips\n2,bob,2026-01-02T00:00:00Z,200\n")
+    massdm(tmp_path, "fans", "import", "--account", account, "tips.csv")
+
+    client, headers = cli_client(), {"Authorization": f"Bearer {key}"}
+
+    def listed(query: str) -> list[tuple]:
+        users = client.get(f"/api/{account}/fans/all?{query}", headers=headers).json()["data"]["list"]
+        return [(u["username"], u["subscribedOnData"]["tipsSumm"], u["subscribedOnData"]["totalSumm"]) for u in users]
+
+    assert listed("filter[tips]=100") == [("bob", 200, 209.99), ("alice", 120.5, 150.5)]
+    assert listed("filter[online]=1") == [("alice", 120.5, 150.5)]
+    assert listed("filter[total_spent]=151") == [("bob", 200, 209.99)]
+
+
 def test_a_bad_row_imports_nothing_and_names_its_line(tmp_path, cli_client):
     account = json.loads(massdm(tmp_path, "accounts", "create", "--name", "Alice", "--json").stdout)["id"]
     key = json.loads(massdm(tmp_path, "keys", "create", "--json").stdout)["api_key"]

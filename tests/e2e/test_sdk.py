@@ -95,6 +95,49 @@ def test_fans_list_all_active_expired(sdk_world):
     assert [(u.id, u.name) for u in searched] == [(501, "Alice")]
 
 
+def test_fans_targeting_through_the_sdk(sdk_world, server):
+    """filter and type exactly as the SDK sends them (filter[total_spent]=…), spend read back from its types."""
+    client, _, team = sdk_world
+    account = server.world.account(team, "SDK Targeting")
+    now = datetime.now(UTC)
+    fans = [
+        {"id": 601, "username": "whale", "subscribedAt": (now - timedelta(days=200)).isoformat(), "tipsSumm": 300,
+         "subscribesSumm": 59.94},
+        {"id": 602, "username": "lapsed", "subscribedAt": (now - timedelta(days=100)).isoformat(),
+         "expiresAt": (now - timedelta(days=20)).isoformat(), "tipsSumm": 15},
+        {"id": 603, "username": "newcomer", "subscribedAt": (now - timedelta(days=3)).isoformat(), "online": True},
+    ]
+    response = httpx.post(f"{server.base_url}/api/{account}/fans", json=fans,
+                          headers={"Authorization": f"Bearer {client.api_key}"})
+    assert response.status_code == 200, response.text
+
+    def names(page) -> list[str]:
+        return [u.username for u in page.data.list]
+
+    assert names(client.fans.list_all(account, filter={"total_spent": 100})) == ["whale"]
+    never = client.fans.list_all(account, filter={"max_total_spent": 0})
+    assert names(never) == ["newcomer"]
+    assert never.data.model_extra["_source"]["is_complete"] is True
+    assert names(client.fans.list_all(account, filter={"tips": 10, "duration": 2})) == ["lapsed", "whale"]
+    assert names(client.fans.list_active(account, filter={"online": 1})) == ["newcomer"]
+    assert names(client.fans.list_active(account, filter={"online": 0})) == ["whale"]
+    assert names(client.fans.list_all(account, type="expired", filter={"max_total_spent": 20.5})) == ["lapsed"]
+    assert names(client.fans.list_expired(account, filter={"duration": 3})) == []  # lapsed lasted 80 days
+    whale = client.fans.list_all(account, filter={"total_spent": 100}).data.list[0].subscribed_on_data
+    assert (whale.total_summ, whale.tips_summ, whale.subscribes_summ, whale.messages_summ) == (359.94, 300, 59.94, 0)
+
+    import onlyfansapi
+
+    with pytest.raises(onlyfansapi.UnprocessableEntityError) as dotted:
+        client.fans.list_all(account, extra_query={"filter.total_spent": 100})
+    assert list(dotted.value.body["errors"]) == ["filter.total_spent"]
+    with pytest.raises(onlyfansapi.UnprocessableEntityError) as both:
+        client.fans.list_all(account, filter={"max_total_spent": 0, "online": 1})
+    assert list(both.value.body["errors"]) == ["filter[max_total_spent]"]
+    with pytest.raises(onlyfansapi.UnprocessableEntityError):
+        client.fans.list_active(account, type="expired")
+
+
 def test_sdk_sees_errors_as_its_exceptions(sdk_world, server):
     client, account, _ = sdk_world
     import onlyfansapi

@@ -1,15 +1,19 @@
 """Batches of fan events that overlap, applied at once, still count each view and purchase exactly once.
 
 On PostgreSQL (READ COMMITTED) the batches really run together, with single purchases between
-them: each event must be applied by exactly one of them, no two batches may deadlock, and the
-messages' counters must equal the rows afterwards.
+them and the platform restating fans' tips meanwhile: each event must be applied by exactly one of
+them, no two writers may deadlock, and the messages' counters and the fans' spend must equal the
+rows afterwards.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
 
 from massdm.clock import ManualClock
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
@@ -25,6 +29,7 @@ from massdm.store import fans as fan_store
 from massdm.store import messages as message_store
 from massdm.store.db import create_store_engine, migrate, transaction
 from massdm.store.fans import FanRecord
+from massdm.store.tables import fans, purchases
 from tests.backends import database_url
 from tests.conftest import World
 
@@ -80,7 +85,26 @@ def test_overlapping_batches_apply_each_event_once_and_keep_counters_true(tmp_pa
         except BaseException as error:  # noqa: BLE001 - reported below
             failures.append(error)
 
+    tips: dict[int, int] = {}
+
+    def restate_tips() -> None:
+        """The platform upserts tips for fans in no particular order, while they buy."""
+        rng = random.Random(99)
+        try:
+            for _ in range(6):
+                ids = rng.sample(range(1, FANS + 1), 150)
+                records = [FanRecord(id=i, username=f"fan{i}", name=f"Fan {i}", subscribed_at=BASE, expires_at=None,
+                                     auto_renew=True, following=False, muted=False, tagged=False, friend=False,
+                                     tips_cents=rng.choice([0, 100, 2500]), provided=frozenset({"tips_cents"}))
+                           for i in ids]
+                with transaction(engine) as connection:
+                    fan_store.upsert_fans(connection, account, records, clock.now())
+                tips.update({r.id: r.tips_cents for r in records})
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
     threads = [threading.Thread(target=report, args=(seed,)) for seed in range(4)]
+    threads.append(threading.Thread(target=restate_tips))
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -105,3 +129,14 @@ def test_overlapping_batches_apply_each_event_once_and_keep_counters_true(tmp_pa
     paid_views = sum(1 for m, _ in views if m == messages[1])
     assert paid_views <= paid["viewed"] <= paid_views + len(bought)
     assert len(views) > 100 and len(bought) > 50  # the batches really overlapped on live pairs
+
+    spent = Counter(f for _, f in bought)
+    with transaction(engine) as connection:
+        rows = connection.execute(select(fans.c.id, fans.c.purchases_cents, fans.c.tips_cents,
+                                         fans.c.total_spent_cents).where(fans.c.account_id == account)).all()
+        by_rows = dict(connection.execute(select(purchases.c.fan_id, func.sum(purchases.c.amount_cents))
+                                          .group_by(purchases.c.fan_id)).all())
+    assert {r.id: r.purchases_cents for r in rows if r.purchases_cents} == {f: 500 * n for f, n in spent.items()}
+    assert {f: int(c) for f, c in by_rows.items()} == {f: 500 * n for f, n in spent.items()}
+    assert all(r.total_spent_cents == r.purchases_cents + r.tips_cents for r in rows)
+    assert {r.id: r.tips_cents for r in rows if r.id in tips} == tips

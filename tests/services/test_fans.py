@@ -56,3 +56,25 @@ def test_many_bad_rows_are_summarised_and_a_missing_column_is_named(tmp_path):
     assert len(refused.value.problems) == 21 and refused.value.problems[-1] == "... and 10 more"
     with pytest.raises(fan_service.CsvImportError, match="missing required column.*subscribed_at"):
         fan_service.check_csv(_csv(tmp_path, "id,username\n1,alice\n"))
+
+
+def test_spend_and_online_columns_are_read_in_usd_and_checked(tmp_path):
+    path = _csv(tmp_path, "id,username,subscribed_at,tips,subscribesSumm,online\n"
+                "1,alice,2026-01-01T00:00:00Z,12.50,9.99,yes\n"
+                "2,bob,2026-01-01T00:00:00Z,,0,0\n")
+    [[alice, bob]] = list(fan_service.csv_batches(path))
+    assert (alice.tips_cents, alice.subscriptions_cents, alice.online) == (1250, 999, True)
+    assert (bob.tips_cents, bob.subscriptions_cents, bob.online) == (0, 0, False)
+    assert {"tips_cents", "subscriptions_cents", "online"} <= alice.provided
+    bad = _csv(tmp_path, "id,username,subscribed_at,tips_summ,subscriptions,is_online\n"
+               "1,a,2026-01-01T00:00:00Z,-1,0,no\n"
+               "2,b,2026-01-01T00:00:00Z,1.234,0,no\n"
+               "3,c,2026-01-01T00:00:00Z,lots,0,no\n"
+               "4,d,2026-01-01T00:00:00Z,1,NaN,no\n"
+               "5,e,2026-01-01T00:00:00Z,1,2,sometimes\n")
+    with pytest.raises(fan_service.CsvImportError) as refused:
+        fan_service.check_csv(bad)
+    problems = refused.value.problems
+    assert [p.split(":")[0] for p in problems] == ["line 2", "line 3", "line 4", "line 5", "line 6"]
+    assert "tips" in problems[0] and "two decimal places" in problems[1] and "not an amount" in problems[2]
+    assert "subscriptions" in problems[3] and "online" in problems[4]

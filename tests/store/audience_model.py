@@ -1,13 +1,14 @@
 """A model of an account's fans and custom lists in plain Python: what pages and counts must be.
 
-It restates the definitions (domain.audience, docs/fans-and-lists.md) without SQL, so the store's
-seeks, marks and kept tallies are checked against something that shares none of their code.
+It restates the definitions (domain.audience, domain.fan_targeting, docs/fans-and-lists.md) without
+SQL, so the store's seeks, marks and kept tallies are checked against something that shares none of
+their code.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from massdm.domain.audience import RECENT_WINDOW, SYSTEM_LISTS
 from massdm.store.fan_pages import Listing
@@ -28,6 +29,19 @@ class ModelFan:
     muted: bool
     tagged: bool
     friend: bool
+    online: bool
+    tips_cents: int
+    subscriptions_cents: int
+    purchases_cents: int = 0
+
+    @property
+    def total_spent_cents(self) -> int:
+        return self.purchases_cents + self.tips_cents + self.subscriptions_cents
+
+    def lasted(self, now: datetime) -> timedelta:
+        """How long the subscription has run by `now`: to its end if that has passed."""
+        end = self.expires_at if self.expires_at is not None and self.expires_at <= now else now
+        return end - self.subscribed_at
 
 
 @dataclass
@@ -41,7 +55,12 @@ class AudienceModel:
             values = {name: getattr(record, name) for name in UPDATABLE}
             if known is not None:
                 values = {name: values[name] if name in record.provided else getattr(known, name) for name in UPDATABLE}
-            self.fans[record.id] = ModelFan(id=record.id, **values)
+            self.fans[record.id] = ModelFan(id=record.id, **values,
+                                            purchases_cents=known.purchases_cents if known else 0)
+
+    def buy(self, fan_id: int, cents: int) -> None:
+        fan = self.fans[fan_id]
+        self.fans[fan_id] = replace(fan, purchases_cents=fan.purchases_cents + cents)
 
     def in_system_list(self, fan: ModelFan, list_id: str, now: datetime) -> bool:
         active = fan.expires_at is None or fan.expires_at > now
@@ -62,6 +81,8 @@ class AudienceModel:
         if listing.query and not (listing.query.lower() in fan.username.lower()
                                   or listing.query.lower() in fan.name.lower()):
             return False
+        if not self._targeted(fan, listing, now):
+            return False
         if listing.filter == "all":
             return True
         if listing.filter == "active":
@@ -69,6 +90,15 @@ class AudienceModel:
         if listing.filter == "expired":
             return not self.in_system_list(fan, "fans", now)
         return self.in_system_list(fan, listing.filter, now)
+
+    @staticmethod
+    def _targeted(fan: ModelFan, listing: Listing, now: datetime) -> bool:
+        t = listing.targeting
+        return ((t.min_spent_cents is None or fan.total_spent_cents >= t.min_spent_cents)
+                and (t.max_spent_cents is None or fan.total_spent_cents <= t.max_spent_cents)
+                and (t.min_tips_cents is None or fan.tips_cents >= t.min_tips_cents)
+                and (t.online is None or fan.online == t.online)
+                and (t.min_duration is None or fan.lasted(now) >= t.min_duration))
 
     def listing(self, listing: Listing, now: datetime) -> list[ModelFan]:
         chosen = [f for f in self.fans.values() if self._in(f, listing, now)]

@@ -1,10 +1,11 @@
 """Pages found from marks and counts kept by deltas equal the plain definitions, whatever happens.
 
-A state machine writes fans (new and known ids, flags and dates changing, expiries past, future
-and none, ties on subscribed_at), edits custom lists and moves the clock across expiries and the
-24-hour `recent` boundary (and sometimes back); after every step the kept counts must equal a
-count from scratch, and pages read at random offsets, by walking offsets as the SDK does, and by
-jumps, must equal the plain ORDER BY … OFFSET of a model. Marks are kept in a small PageMarks
+A state machine writes fans (new and known ids, flags, dates and spend changing, expiries past,
+future and none, ties on subscribed_at), records purchases, edits custom lists and moves the clock
+across expiries, the 24-hour `recent` boundary and minimum durations (and sometimes back); after
+every step the kept counts and spend must equal a count from scratch, and pages read at random
+offsets, by walking offsets as the SDK does, and by jumps, of plain and targeted listings, must
+equal the plain ORDER BY … OFFSET of a model. Marks are kept in a small PageMarks
 (grid of 3) so that seeking, laying marks along long skips and evicting all happen at these sizes.
 """
 
@@ -19,14 +20,15 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import Engine, event, select
 
 from massdm.clock import ManualClock
-from massdm.store import fan_pages, fan_tallies
+from massdm.domain.fan_targeting import Targeting
+from massdm.store import fan_pages, fan_spend, fan_tallies
 from massdm.store import fans as fan_store
 from massdm.store import user_lists as list_store
 from massdm.store.db import create_store_engine, migrate, transaction
 from massdm.store.fan_pages import Listing
 from massdm.store.fans import UPDATABLE, FanRecord
 from massdm.store.page_marks import PageMarks
-from massdm.store.tables import user_list_members
+from massdm.store.tables import fans, user_list_members
 from tests.backends import ON_POSTGRES, database_url
 from tests.conftest import World
 from tests.store.audience_model import SYSTEM_LIST_IDS, AudienceModel
@@ -44,6 +46,14 @@ CLOCK_STEPS = st.sampled_from([timedelta(0), timedelta(microseconds=1), timedelt
                                timedelta(hours=1), timedelta(hours=22), timedelta(hours=24), timedelta(days=2),
                                timedelta(seconds=-1)])
 FILTERS = ("all", "active", "expired", *SYSTEM_LIST_IDS)
+CENTS = st.sampled_from([0, 0, 1, 250, 500])
+# Targeted listings: spend bounds that purchases cross, durations the clock's steps cross.
+TARGETED = (("all", Targeting(min_spent_cents=500)), ("all", Targeting(max_spent_cents=0)),
+            ("active", Targeting(min_spent_cents=1, max_spent_cents=750)),
+            ("all", Targeting(min_tips_cents=250, online=False)), ("all", Targeting(online=True)),
+            ("all", Targeting(min_duration=timedelta(hours=24))),
+            ("active", Targeting(min_duration=timedelta(days=2), max_spent_cents=500)),
+            ("expired", Targeting(min_duration=timedelta(hours=1))))
 
 
 @st.composite
@@ -61,6 +71,9 @@ def fan_records(draw, now: datetime) -> FanRecord:
         muted=draw(st.booleans()),
         tagged=draw(st.booleans()),
         friend=draw(st.booleans()),
+        online=draw(st.booleans()),
+        tips_cents=draw(CENTS),
+        subscriptions_cents=draw(CENTS),
         provided=draw(st.one_of(st.just(frozenset(UPDATABLE)),
                                 st.frozensets(st.sampled_from(UPDATABLE)).map(lambda p: p | {"username"}))),
     )
@@ -76,6 +89,11 @@ class AudienceMachine(RuleBasedStateMachine):
         self.account = world.account(world.team())
         self.model = AudienceModel()
         self.marks = PageMarks(grid=3, recent=4, capacity=40)
+        self.narrow = fan_pages.NARROW  # these few fans are always a narrow range: 0 reads them through the marks
+
+    @rule()
+    def switch_plans(self) -> None:
+        self.narrow = 0 if self.narrow else fan_pages.NARROW
 
     # --- writes ---------------------------------------------------------------------------
 
@@ -88,6 +106,16 @@ class AudienceMachine(RuleBasedStateMachine):
         ids = {r.id for r in records}
         assert (created, updated) == (len(ids - known), len(ids & known))
         self.model.upsert(records)
+
+    @precondition(lambda self: self.model.fans)
+    @rule(data=st.data())
+    def buy(self, data: st.DataObject) -> None:
+        bought = data.draw(st.dictionaries(st.sampled_from(sorted(self.model.fans)), st.sampled_from([1, 250, 499]),
+                                           min_size=1, max_size=3))
+        with transaction(self.engine) as connection:
+            fan_spend.add_purchases(connection, {(self.account, f): cents for f, cents in bought.items()})
+        for fan_id, cents in bought.items():
+            self.model.buy(fan_id, cents)
 
     @rule()
     def create_list(self) -> None:
@@ -138,13 +166,15 @@ class AudienceMachine(RuleBasedStateMachine):
         fixed = [Listing(self.account, f) for f in FILTERS if f != "fans"]
         fixed += [Listing.of_system_list(self.account, "fans"), Listing(self.account, query="1"),
                   Listing(self.account, "active", query="AN")]
+        fixed += [Listing(self.account, status, targeting=targeting) for status, targeting in TARGETED]
         return st.sampled_from(fixed + [Listing(self.account, members_of=i) for i in sorted(self.model.lists)])
 
     def _check_page(self, listing: Listing, offset: int, limit: int) -> bool:
         now = self.clock.now()
         with transaction(self.engine) as connection:
             fans, has_more = fan_pages.page_listing(connection, listing, offset=offset, limit=limit, now=now,
-                                                    system_list_ids=SYSTEM_LIST_IDS, marks=self.marks)
+                                                    system_list_ids=SYSTEM_LIST_IDS, marks=self.marks,
+                                                    narrow=self.narrow)
         expected, expected_more = self.model.page(listing, now, offset, limit)
         assert [f.id for f in fans] == expected, (listing, offset, limit)
         assert has_more == expected_more, (listing, offset, limit)
@@ -182,6 +212,23 @@ class AudienceMachine(RuleBasedStateMachine):
             offset += limit
         self._check_page(listing, limit, limit)
 
+    @precondition(lambda self: self.model.fans)
+    @rule(data=st.data(), limit=st.integers(min_value=1, max_value=3), pages=st.integers(1, 4))
+    def walk_while_fans_buy(self, data: st.DataObject, limit: int, pages: int) -> None:
+        """Marks made before purchases are used after them: a listing by total spend must not trust them."""
+        self.narrow = 0
+        status, targeting = data.draw(st.sampled_from([t for t in TARGETED if t[1].reads_spend]))
+        listing = Listing(self.account, status, targeting=targeting)
+        offset = 0
+        for _ in range(pages):
+            if not self._check_page(listing, offset, limit):
+                break
+            offset += limit
+        self.buy(data)
+        while self._check_page(listing, offset, limit):
+            offset += limit
+        self._check_page(listing, limit, limit)
+
     # --- kept counts ----------------------------------------------------------------------
 
     @invariant()
@@ -195,6 +242,17 @@ class AudienceMachine(RuleBasedStateMachine):
                     select(user_list_members.c.fan_id, user_list_members.c.subscribed_at)
                     .where(user_list_members.c.list_id == list_id)).all())
                 assert copied == {f: self.model.fans[f].subscribed_at for f in members}
+
+    @invariant()
+    def spend_and_terms_equal_the_model(self) -> None:
+        with transaction(self.engine) as connection:
+            rows = connection.execute(select(fans.c.id, fans.c.purchases_cents, fans.c.tips_cents,
+                                             fans.c.subscriptions_cents, fans.c.total_spent_cents, fans.c.term_seconds,
+                                             fans.c.online).where(fans.c.account_id == self.account)).all()
+        assert {r.id: tuple(r)[1:] for r in rows} == {
+            f.id: (f.purchases_cents, f.tips_cents, f.subscriptions_cents, f.total_spent_cents,
+                   None if f.expires_at is None else (f.expires_at - f.subscribed_at) // timedelta(seconds=1), f.online)
+            for f in self.model.fans.values()}
 
     @invariant()
     def marks_stay_within_their_bound(self) -> None:
@@ -257,8 +315,9 @@ def account(engine) -> str:
 
 
 def _ids(engine, listing: Listing, offset: int, limit: int, now: datetime, marks: PageMarks) -> list[int]:
-    with transaction(engine) as connection:
-        fans, _ = fan_pages.page_listing(connection, listing, offset=offset, limit=limit, now=now, marks=marks)
+    with transaction(engine) as connection:  # narrow=0: through the marks, however few the fans
+        fans, _ = fan_pages.page_listing(connection, listing, offset=offset, limit=limit, now=now, marks=marks,
+                                         narrow=0)
     return [f.id for f in fans]
 
 
@@ -284,7 +343,7 @@ def test_a_mark_still_holds_when_only_fans_after_it_change_with_time(engine, acc
     assert _ids(engine, active, 0, 2, BASE, marks) == [1, 2]
     later = BASE + timedelta(hours=2)
     assert _ids(engine, active, 2, 2, later, marks) == [4]  # fan 3 expired after the mark: it holds
-    assert marks.nearest((fan_pages.database_of(engine), active), 1, 2).at == later  # checked up to now
+    assert marks.nearest((fan_pages.database_of(engine), active), (1, 0), 2).at == later  # checked up to now
 
 
 def test_recent_fans_leave_by_expiring_and_by_ageing_and_pages_follow(engine, account):
@@ -296,6 +355,28 @@ def test_recent_fans_leave_by_expiring_and_by_ageing_and_pages_follow(engine, ac
     assert _ids(engine, recent, 1, 1, later, marks) == [3]
     assert _ids(engine, recent, 2, 1, later, marks) == []
     assert _ids(engine, recent, 0, 5, later, marks) == [2, 3]
+
+
+def test_a_mark_is_not_used_once_a_fan_before_it_has_lasted_the_minimum_duration(engine, account):
+    _write(engine, account, *(_fan(i, BASE - timedelta(hours=h)) for i, h in ((1, 23), (2, 25), (3, 26), (4, 27))))
+    marks, lasting = PageMarks(), Listing(account, targeting=Targeting(min_duration=timedelta(hours=24)))
+    assert [_ids(engine, lasting, n, 1, BASE, marks) for n in range(3)] == [[2], [3], [4]]
+    later = BASE + timedelta(hours=2)  # fan 1 has lasted 25 hours: it comes first now
+    assert _ids(engine, lasting, 1, 1, later, marks) == [2]
+    assert _ids(engine, lasting, 0, 5, later, marks) == [1, 2, 3, 4]
+
+
+def test_a_purchase_voids_the_marks_of_spend_listings_only(engine, account):
+    _write(engine, account, *(_fan(i, BASE - timedelta(minutes=i)) for i in range(1, 6)))
+    marks, never, everyone = PageMarks(), Listing(account, targeting=Targeting(max_spent_cents=0)), Listing(account)
+    assert [_ids(engine, never, n, 2, BASE, marks) for n in (0, 2)] == [[1, 2], [3, 4]]
+    assert _ids(engine, everyone, 2, 2, BASE, marks) == [3, 4]
+    with transaction(engine) as connection:
+        fan_spend.add_purchases(connection, {(account, 2): 300})
+    assert _ids(engine, never, 2, 2, BASE, marks) == [4, 5]  # fan 2 has spent: everyone after it moved up
+    scope = (fan_pages.database_of(engine), everyone)
+    assert marks.nearest(scope, (1, 0), 4) is not None  # the plain listing's marks are still good
+    assert _ids(engine, everyone, 2, 2, BASE, marks) == [3, 4]
 
 
 def test_a_clock_that_went_back_voids_the_marks(engine, account):

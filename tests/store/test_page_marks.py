@@ -60,3 +60,18 @@ def test_marks_stay_within_capacity_dropping_the_least_recently_used_listings(wr
         assert len(marks) <= 50 or len({w[0] for w in writes}) == 1
         assert marks.nearest(listing, 1, position).position == position  # just remembered, so still there
     assert len(marks) <= 50 + 8 + 25  # one listing alone may hold its grid (capacity // 2) and its recent marks
+
+
+def test_a_listings_plan_is_kept_beside_its_marks_for_its_version_only():
+    marks = PageMarks(capacity=3)
+    marks.remember("rare", [_mark(10, version=(1, 0))])
+    marks.remember_plan("rare", (1, 0), "tips")
+    assert marks.plan("rare", (1, 0)) == "tips" and marks.plan("rare", (1, 1)) is None
+    assert marks.nearest("rare", (1, 0), 10).position == 10 and len(marks) == 2  # a plan counts as a mark
+    marks.remember_plan("rare", (0, 9), "order")  # from an older snapshot: ignored
+    assert marks.plan("rare", (1, 0)) == "tips"
+    marks.remember_plan("rare", (1, 1), "order")  # a purchase since: the old plan and marks are void
+    assert marks.plan("rare", (1, 1)) == "order" and marks.nearest("rare", (1, 1), 10) is None and len(marks) == 1
+    for listing in ("a", "b", "c"):
+        marks.remember_plan(listing, (1, 0), "order")
+    assert len(marks) == 3 and marks.plan("rare", (1, 1)) is None  # the least recently used went first
