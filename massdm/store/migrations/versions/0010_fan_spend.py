@@ -1,7 +1,7 @@
 """fan spend: what each fan spent and whether it is online, for filter[...] on the fan listings
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-08
 
 - fans.online, purchases_cents, tips_cents, subscriptions_cents, total_spent_cents (server defaults:
@@ -11,8 +11,6 @@ Create Date: 2026-12-08
 - ix_fans_account_order gains online, total_spent_cents, tips_cents and term_seconds, so every
   targeting filter is tested in the index that pages skip and seek in; ix_fans_account_spend and
   ix_fans_account_tips (account, amount) hold the narrow ranges a page of rare spenders is read from.
-
-(Numbered 0010 while 0009 is written elsewhere; the merge re-chains.)
 """
 
 from alembic import op
@@ -20,7 +18,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
