@@ -15,9 +15,10 @@ def upsert(connection: Connection, table: Table):  # noqa: ANN201 - dialect-spec
     return sqlite.insert(table)
 
 
-def unindexed(connection: Connection, column: ColumnElement) -> ColumnElement:
+def unindexed(connection: Connection | str, column: ColumnElement) -> ColumnElement:
     """`column`, written so SQLite's planner cannot read it from an index (its no-op unary `+`), for an
-    ORDER BY that must not pick the index that gives the order; PostgreSQL plans by statistics: as is."""
-    if connection.dialect.name == "sqlite":
+    ORDER BY that must not pick the index that gives the order; PostgreSQL plans by statistics: as is.
+    `connection` may be the dialect's name instead, for conditions built before a statement is run."""
+    if (connection if isinstance(connection, str) else connection.dialect.name) == "sqlite":
         return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
     return column

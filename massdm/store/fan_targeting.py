@@ -35,9 +35,10 @@ def narrow_ranges(targeting: Targeting) -> dict[Range, ColumnElement[bool]]:
     return _bounds(targeting, lambda name: fans.c[name])
 
 
-def targeting_conditions(connection: Connection, targeting: Targeting, now: datetime, *, read: Range | None = None
+def targeting_conditions(connection: Connection | str, targeting: Targeting, now: datetime, *, read: Range | None = None
                          ) -> list[ColumnElement[bool]]:
-    """The listing filters as conditions on the `fans` row, every one on a column of ix_fans_account_order.
+    """The listing filters as conditions on the `fans` row, every one on a column of ix_fans_account_order
+    (`connection`: or just its dialect's name).
 
     A spend or tips bound is written `column + 0` (which no index can read), except the one a narrow
     index is to `read`: so the planner keeps to the listing order, as it must when the range is wide;

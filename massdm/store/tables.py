@@ -165,6 +165,8 @@ user_lists = Table(
     Column("is_pinned_to_feed", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("member_count", BigInteger, nullable=False, server_default="0"),  # kept by member add/remove/clear
+    # A smart list's filter (domain.smart_lists.to_document); NULL for a list of chosen members.
+    Column("filter", JSON(none_as_null=True), nullable=True),
 )
 
 user_list_members = Table(
@@ -338,6 +340,8 @@ purchases = Table(
     Column("purchased_at", UTCDateTime, nullable=False),
     UniqueConstraint("message_id", "fan_id", name="uq_purchases_message_fan"),
     Index("ix_purchases_account_time", "account_id", "purchased_at"),
+    # A fan's purchases in a window: what a smart list's purchase conditions probe, fan by fan.
+    Index("ix_purchases_account_fan_time", "account_id", "fan_id", "purchased_at"),
 )
 
 saved_for_later_settings = Table(

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, literal, select, update
 
+from massdm.domain.smart_lists import SmartFilter, from_document, to_document
 from massdm.store import fan_tallies
 from massdm.store.dialect import upsert
 from massdm.store.tables import fans, user_list_members, user_lists
@@ -30,22 +31,43 @@ class CustomList:
     name: str
     is_pinned_to_feed: bool
     created_at: datetime
-    member_count: int = 0
+    member_count: int = 0  # of a list of members; a smart list's is counted when read (store.smart_lists)
+    filter: SmartFilter | None = None  # a smart list's; None for a list of chosen members
 
 
 def _list(row) -> CustomList:  # noqa: ANN001
     values = row._mapping
+    document = values["filter"]
     return CustomList(values["id"], values["account_id"], values["name"], values["is_pinned_to_feed"],
-                      values["created_at"], values["member_count"])
+                      values["created_at"], values["member_count"],
+                      None if document is None else from_document(document))
 
 
-def create_list(connection: Connection, account_id: str, name: str, now: datetime) -> CustomList:
+def create_list(connection: Connection, account_id: str, name: str, now: datetime,
+                smart: SmartFilter | None = None) -> CustomList:
     list_id = connection.execute(
         insert(user_lists)
-        .values(account_id=account_id, name=name, is_pinned_to_feed=False, created_at=now, member_count=0)
+        .values(account_id=account_id, name=name, is_pinned_to_feed=False, created_at=now, member_count=0,
+                filter=None if smart is None else to_document(smart))
         .returning(user_lists.c.id)
     ).scalar_one()
-    return CustomList(list_id, account_id, name, False, now, 0)
+    return CustomList(list_id, account_id, name, False, now, 0, smart)
+
+
+def set_filter(connection: Connection, list_id: int, smart: SmartFilter) -> None:
+    """Give a smart list a new filter (a list of members never becomes one: the service checks)."""
+    connection.execute(update(user_lists).where(user_lists.c.id == list_id).values(filter=to_document(smart)))
+
+
+def smart_filters(connection: Connection, account_id: str, list_ids: list[int]) -> dict[int, SmartFilter]:
+    """The filters of those of these lists of the account that are smart lists."""
+    if not list_ids:
+        return {}
+    rows = connection.execute(
+        select(user_lists.c.id, user_lists.c.filter)
+        .where(user_lists.c.account_id == account_id, user_lists.c.id.in_(list_ids), user_lists.c.filter.is_not(None))
+    ).all()
+    return {row.id: from_document(row.filter) for row in rows}
 
 
 def get_list(connection: Connection, account_id: str, list_id: int) -> CustomList | None:
