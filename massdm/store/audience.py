@@ -2,6 +2,8 @@
 
 audience = (members of `userLists` ∪ `userIds`) − members of `excludedLists`,
            restricted to fans subscribed since `subscribed_since` (if given);
+a smart list's members are its filter's condition on the fan row (store.smart_lists), judged at
+the send time like the system lists';
 eligible = the audience members who can receive now (an active subscription).
 When a message is counted, its eligible fans are split in fan-id order into ranges of
 `chunk size` fans (delivery_chunks), each delivered by INSERT … SELECT in one transaction
@@ -10,16 +12,20 @@ by whichever worker claims it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, and_, case, false, func, insert, literal, not_, or_, select
 
 from massdm.domain.audience import parse_list_id
+from massdm.domain.smart_lists import SmartFilter
+from massdm.store import smart_lists
 from massdm.store.dialect import upsert
 from massdm.store.fans import active_condition, custom_list_condition, system_list_condition
 from massdm.store.messages import MassMessage
 from massdm.store.tables import deliveries, delivery_chunks, fans, mass_message_user_ids
+from massdm.store.user_lists import smart_filters
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class Audience:
     subscribed_since: datetime | None
     at: datetime  # the moment list membership and subscriptions are judged at
     names_fans: bool = True  # whether userIds name anyone (if not, the per-fan lookup is skipped)
+    smart: Mapping[int, SmartFilter] = field(default_factory=dict)  # the filters of the smart lists among them
+    dialect: str = "sqlite"  # the conditions are written for it (store.fan_targeting keeps indexes apart)
 
 
 def for_message(
@@ -44,16 +52,23 @@ def for_message(
     def refs(raw: list) -> tuple[str | int, ...]:
         return tuple(r for r in (parse_list_id(x) for x in raw) if r is not None)
 
+    chosen = tuple(lists) if lists is not None else refs(message.user_lists)
+    left_out = tuple(excluded) if excluded is not None else refs(message.excluded_lists)
+    custom = sorted({ref for ref in (*chosen, *left_out) if isinstance(ref, int)})
     return Audience(
-        account_id=message.account_id, message_id=message.id,
-        lists=tuple(lists) if lists is not None else refs(message.user_lists),
-        excluded=tuple(excluded) if excluded is not None else refs(message.excluded_lists),
+        account_id=message.account_id, message_id=message.id, lists=chosen, excluded=left_out,
         subscribed_since=message.subscribed_since, at=at, names_fans=names_fans,
+        smart=smart_filters(connection, message.account_id, custom), dialect=connection.dialect.name,
     )
 
 
-def _member_of(ref: str | int, at: datetime) -> ColumnElement[bool]:
-    return system_list_condition(ref, at) if isinstance(ref, str) else custom_list_condition(ref)
+def _member_of(audience: Audience, ref: str | int) -> ColumnElement[bool]:
+    if isinstance(ref, str):
+        return system_list_condition(ref, audience.at)
+    smart = audience.smart.get(ref)
+    if smart is None:
+        return custom_list_condition(ref)
+    return smart_lists.member_condition(audience.dialect, smart, audience.at, message_id=audience.message_id)
 
 
 def requested(audience: Audience) -> ColumnElement[bool]:
@@ -62,11 +77,11 @@ def requested(audience: Audience) -> ColumnElement[bool]:
         .where(mass_message_user_ids.c.message_id == audience.message_id, mass_message_user_ids.c.fan_id == fans.c.id)
         .exists()
     )
-    members = [_member_of(ref, audience.at) for ref in audience.lists]
+    members = [_member_of(audience, ref) for ref in audience.lists]
     chosen = or_(false(), picked_ids, *members) if audience.names_fans else or_(false(), *members)
     conditions = [fans.c.account_id == audience.account_id, chosen]
     if audience.excluded:
-        conditions.append(not_(or_(false(), *(_member_of(ref, audience.at) for ref in audience.excluded))))
+        conditions.append(not_(or_(false(), *(_member_of(audience, ref) for ref in audience.excluded))))
     if audience.subscribed_since is not None:
         conditions.append(fans.c.subscribed_at >= audience.subscribed_since)
     return and_(*conditions)
