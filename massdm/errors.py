@@ -56,6 +56,16 @@ class SystemListError(MassdmError):
         self.errors = {"list_id": [message]}
 
 
+class SmartListError(MassdmError):
+    status_code = 422
+    code = "SMART_LIST"
+    description = "A smart list's members are the fans its filter selects; they cannot be added or removed by hand."
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.errors = {"list_id": [message]}
+
+
 class Unauthorized(MassdmError):
     status_code = 401
     code = "UNAUTHORIZED"

@@ -46,11 +46,14 @@ def list_user_lists(
     return PagedEnvelope.page(data, next_page, caller.charge())
 
 
-@router.post("/api/{account}/user-lists", response_model=Envelope[UserListOut], summary="Create a user list")
+@router.post("/api/{account}/user-lists", response_model=Envelope[UserListOut], summary="Create a user list",
+             description="With `filter` (massdm's own), a smart list: its members are the fans the filter selects "
+                         "when it is read or a message goes out; none can be added or removed by hand.")
 def create_user_list(
     body: UserListCreate, caller: Metered
 ) -> Envelope[UserListOut]:
-    view = list_service.create_list(caller.connection, caller.account.id, body.name, caller.now)
+    view = list_service.create_list(caller.connection, caller.account.id, body.name, caller.now,
+                                    None if body.filter is None else body.filter.smart())
     return Envelope(data=UserListOut.of(view), meta=caller.charge())
 
 
@@ -68,7 +71,7 @@ def update_user_list(
 ) -> Envelope[UserListOut]:
     view = list_service.update_list(
         caller.connection, caller.account.id, list_id, name=body.name, is_pinned_to_feed=body.is_pinned_to_feed,
-        now=caller.now,
+        now=caller.now, smart=None if body.filter is None else body.filter.smart(),
     )
     return Envelope(data=UserListOut.of(view), meta=caller.charge())
 
