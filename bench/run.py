@@ -26,6 +26,8 @@ Prints a table, then as its last line one JSON object {"name": ratio, ...}.
 | events_batch_rate | the same as events/s                            | (an absolute figure, events/s)             | ≥ 100000 |
 | events_floor  | the same views recorded on the driver: pairs into a  | the same as events_batch                   | report |
 |               | temporary table, one guarded UPDATE … RETURNING      |                                            |        |
+| smartlist_plan| planning a send (count + chunks, in-process, SQLite) | the same through a plain custom list of    | ≤ 1.5  |
+|               | through a smart list selecting 200k of 260k fans     | the same 200k fans, same file              |        |
 | api_floor     | req/s of bench/floor_app.py's raw-driver metered GET | req/s of the constant route, same server  | report |
 | view_floor    | views/s of bench/floor_app.py's raw-driver view      | req/s of the constant route, same server  | report |
 """  # noqa: E501 - a table, wider than a line
@@ -41,7 +43,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -55,6 +57,12 @@ from bench import harness
 from bench.harness import Creator, Database
 from massdm.clock import SystemClock
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
+from massdm.domain.smart_lists import SmartFilter
+from massdm.store import audience as audience_store
+from massdm.store import messages as message_store
+from massdm.store import user_lists as list_store
+from massdm.store.db import transaction
+from massdm.store.messages import NewMessage
 from massdm.store.types import UTCDateTime
 
 console = Console(stderr=True)
@@ -84,12 +92,13 @@ class Sizes:
     seconds: float  # each wrk run
     latency_runs: int
     event_fans: int  # fans a message is delivered to for events_batch (one view each per round)
+    smart_fans: int  # fans a smartlist_plan message is planned for
 
 
 FULL = Sizes(fanout=1_000_000, stats_large=10_000_000, stats_small=10_000, seconds=5, latency_runs=31,
-             event_fans=200_000)
+             event_fans=200_000, smart_fans=200_000)
 QUICK = Sizes(fanout=100_000, stats_large=300_000, stats_small=10_000, seconds=2, latency_runs=11,
-              event_fans=50_000)
+              event_fans=50_000, smart_fans=50_000)
 
 
 # --- fan-out --------------------------------------------------------------------------------
@@ -523,6 +532,94 @@ def events_batch(directory: Path, sizes: Sizes) -> list[Result]:
                    "views/s", base)]
 
 
+# --- smart lists --------------------------------------------------------------------------------
+
+SMART_FILTER = SmartFilter(min_spent_cents=5000, not_bought_within_days=30, not_messaged_within_hours=12)
+
+
+def _smart_world(database: Database, selected: int) -> tuple[str, int, int]:
+    """An account where SMART_FILTER keeps `selected` fans of 13/10 as many, each left-out fan failing
+    one condition (spent $10, bought 5 days ago, messaged 2 hours ago); every fan has a purchase (60
+    days ago for the kept) and an older delivery, so each probe finds rows to judge. Returns the
+    account, the smart list and a plain custom list of exactly the fans the smart list holds."""
+    total = selected * 13 // 10
+    who = harness.creator(database, total, name="smart")
+    now = datetime.now(UTC)
+    with transaction(database.engine) as c:
+        old = [message_store.insert_message(c, NewMessage(
+            account_id=who.account, text=f"old {n}", raw_text=f"old {n}", locked_text=False, price_cents=500,
+            giphy_id=None, release_forms={}, user_lists=["fans"], excluded_lists=[], subscribed_since=None,
+            created_at=now, saved_for_later=False, scheduled_at=None, due_at=None)) for n in range(2)]
+        values = {"a": who.account, "old": old[0], "recent": old[1], "now": now}
+        c.execute(text("UPDATE fans SET total_spent_cents = CASE WHEN id % 13 = 0 THEN 1000 ELSE 6000 END, "
+                       "purchases_cents = CASE WHEN id % 13 = 0 THEN 1000 ELSE 6000 END WHERE account_id = :a"),
+                  values)
+        c.execute(text("INSERT INTO purchases (message_id, account_id, fan_id, amount_cents, purchased_at) "
+                       "SELECT :old, account_id, id, total_spent_cents, CASE WHEN id % 13 = 1 THEN :bought_recently "
+                       "ELSE :bought_long_ago END FROM fans WHERE account_id = :a")
+                  .bindparams(bindparam("bought_recently", type_=UTCDateTime()),
+                              bindparam("bought_long_ago", type_=UTCDateTime())),
+                  {**values, "bought_recently": now - timedelta(days=5), "bought_long_ago": now - timedelta(days=60)})
+        c.execute(text("INSERT INTO deliveries (message_id, fan_id, account_id, delivered_at) "
+                       "SELECT :old, id, account_id, :long_ago FROM fans WHERE account_id = :a")
+                  .bindparams(bindparam("long_ago", type_=UTCDateTime())),
+                  {**values, "long_ago": now - timedelta(days=3)})
+        c.execute(text("INSERT INTO deliveries (message_id, fan_id, account_id, delivered_at) "
+                       "SELECT :recent, id, account_id, :lately FROM fans WHERE account_id = :a AND id % 13 = 2")
+                  .bindparams(bindparam("lately", type_=UTCDateTime())), {**values, "lately": now - timedelta(hours=2)})
+        smart = list_store.create_list(c, who.account, "lapsed big spenders", now, SMART_FILTER).id
+        plain = list_store.create_list(c, who.account, "the same fans", now).id
+        c.execute(text("INSERT INTO user_list_members (list_id, fan_id, account_id, added_at, subscribed_at) "
+                       "SELECT :plain, id, account_id, :now, subscribed_at FROM fans "
+                       "WHERE account_id = :a AND id % 13 NOT IN (0, 1, 2)")
+                  .bindparams(bindparam("now", type_=UTCDateTime())),
+                  {**values, "plain": plain})
+        c.execute(text("UPDATE user_lists SET member_count = :n WHERE id = :plain"), {"n": selected, "plain": plain})
+    return who.account, smart, plain
+
+
+def _plan_once(database: Database, account: str, list_id: int) -> tuple[float, int, int]:
+    """What the worker does to plan a due message (DeliveryWorker._plan): its audience counted and split
+    into chunks, timed from the message's row to the last chunk; then rolled back, so every run is alike."""
+    now = datetime.now(UTC)
+    with database.engine.connect() as c:
+        c.begin()
+        message_id = message_store.insert_message(c, NewMessage(
+            account_id=account, text="plan", raw_text="plan", locked_text=False, price_cents=0, giphy_id=None,
+            release_forms={}, user_lists=[str(list_id)], excluded_lists=[], subscribed_since=None, created_at=now,
+            saved_for_later=False, scheduled_at=None, due_at=now))
+        message = message_store.get_message_by_id(c, message_id)
+        assert message is not None
+        started = time.perf_counter()
+        audience = audience_store.for_message(c, message, now)
+        size, can_receive = audience_store.count(c, audience)
+        chunks = audience_store.plan_chunks(c, audience, WorkerConfig().chunk_size)
+        seconds = time.perf_counter() - started
+        c.rollback()
+    return seconds, can_receive, chunks
+
+
+def smartlist_plan(directory: Path, sizes: Sizes) -> list[Result]:
+    """Planning through the smart list against planning through the plain list of the same fans, three
+    runs each, alternated; the best of each counts."""
+    database = harness.sqlite_database(directory, "smart")
+    try:
+        account, smart, plain = _smart_world(database, sizes.smart_fans)
+        runs: dict[str, list[float]] = {"smart": [], "plain": []}
+        for _ in range(3):
+            for name, list_id in (("plain", plain), ("smart", smart)):
+                seconds, receivers, chunks = _plan_once(database, account, list_id)
+                if receivers != sizes.smart_fans:
+                    raise RuntimeError(f"{name} list: {receivers} fans planned, not {sizes.smart_fans}")
+                runs[name].append(seconds)
+    finally:
+        database.drop()
+    smart_s, plain_s = min(runs["smart"]), min(runs["plain"])
+    return [Result("smartlist_plan", smart_s / plain_s, "≤ 1.5",
+                   f"smart list: {sizes.smart_fans:,} fans in {smart_s * 1000:.0f} ms ({chunks} chunks)",
+                   f"plain list: {plain_s * 1000:.0f} ms")]
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -574,6 +671,9 @@ def main() -> None:
             steps.append(("fan_pages", lambda: fan_pages(directory, sizes)))
         if wanted("events_batch", "events_batch_rate"):
             steps.append(("events_batch", lambda: events_batch(directory, sizes)))
+
+        if wanted("smartlist_plan"):
+            steps.append(("smartlist_plan", lambda: smartlist_plan(directory, sizes)))
 
         for name, step in steps:
             console.log(f"running {name}")
