@@ -33,6 +33,7 @@ from massdm.services import mass_messaging as message_service
 from massdm.services.mass_messaging import Policy
 from massdm.store import audience as audience_store
 from massdm.store import delivery_chunks as chunk_store
+from massdm.store import message_claims as claim_store
 from massdm.store import messages as message_store
 from massdm.store.db import relax_durability, transaction
 from massdm.store.delivery_chunks import Chunk
@@ -101,7 +102,7 @@ class DeliveryWorker:
         """Plan this message if it is due, then deliver whatever chunks of it are free; False if none were."""
         worked = False
         with transaction(self.engine) as connection:
-            message = message_store.claim(connection, message_id, self.name, self.clock.now(), self.config.lease)
+            message = claim_store.claim(connection, message_id, self.name, self.clock.now(), self.config.lease)
         if message is not None:
             self._plan(message)
             worked = True
@@ -143,7 +144,7 @@ class DeliveryWorker:
         self._housekeeping_at = time.monotonic() + self.config.poll_interval
         now = self.clock.now()
         with transaction(self.engine) as connection:
-            recovered = chunk_store.recover_expired(connection, now) + message_store.recover_expired(connection, now)
+            recovered = chunk_store.recover_expired(connection, now) + claim_store.recover_expired(connection, now)
         if recovered:
             metrics.LEASE_RECOVERIES.inc(recovered)
             log.warning("recovered %s expired lease(s) of workers that died or stalled", recovered)
@@ -152,7 +153,7 @@ class DeliveryWorker:
 
     def _claim_message(self) -> MassMessage | None:
         with transaction(self.engine) as connection:
-            return message_store.claim_next(connection, self.name, self.clock.now(), self.config.lease)
+            return claim_store.claim_next(connection, self.name, self.clock.now(), self.config.lease)
 
     def _give_back_ahead(self) -> None:
         """Release a chunk claimed ahead, so another worker need not wait out its lease."""
@@ -169,11 +170,11 @@ class DeliveryWorker:
         """Fix the audience (its size and who cannot receive) and split it into chunks, in one transaction."""
         now = self.clock.now()
         with transaction(self.engine) as connection:
-            sent_at = message.sent_at or message_store.stamp_sent_at(connection, message.account_id, now)
+            sent_at = message.sent_at or claim_store.stamp_sent_at(connection, message.account_id, now)
             audience = audience_store.for_message(connection, message, sent_at)
             size, can_receive = audience_store.count(connection, audience)
             if can_receive == 0:
-                if message_store.start(connection, message.id, self.name, now, sent_at=sent_at, total=size,
+                if claim_store.start(connection, message.id, self.name, now, sent_at=sent_at, total=size,
                                        skipped=size, error="The audience is empty: nobody in it could receive "
                                        "the message."):
                     message_service.announce_delivery(connection, message.id, finished=True, now=now,
@@ -181,7 +182,7 @@ class DeliveryWorker:
                                                       progress_every=self.config.progress_every)
                     log.warning("message %s: empty audience", message.id)
                 return
-            if not message_store.start(connection, message.id, self.name, now, sent_at=sent_at, total=size,
+            if not claim_store.start(connection, message.id, self.name, now, sent_at=sent_at, total=size,
                                        skipped=size - can_receive):
                 log.info("message %s: canceled or taken over while being planned", message.id)
                 return
@@ -216,13 +217,13 @@ class DeliveryWorker:
                                               through=chunk.through_fan_id, now=now)
             if not chunk_store.complete(connection, chunk, self.name, inserted, now):
                 raise LeaseLost()
-            sent = message_store.add_delivered(connection, chunk.message_id, inserted)
+            sent = claim_store.add_delivered(connection, chunk.message_id, inserted)
             if sent is None:
                 raise LeaseLost()
             # The message row is locked by now, so the last chunk to commit sees every other one done.
             finished = not chunk_store.any_open(connection, chunk.message_id)
             if finished:
-                message_store.finish(connection, chunk.message_id, now)
+                claim_store.finish(connection, chunk.message_id, now)
                 log.info("message %s: delivered to %s fans", chunk.message_id, sent)
             # Webhook events commit with the chunk: both happen, or neither (and the chunk is delivered again).
             outbox.record_fans_reached(connection, account_id=message.account_id, message_id=chunk.message_id,

@@ -19,6 +19,7 @@ from massdm.services import media as media_service
 from massdm.store import audience as audience_store
 from massdm.store import fans as fan_store
 from massdm.store import media as media_store
+from massdm.store import message_claims as claim_store
 from massdm.store import message_views
 from massdm.store import messages as message_store
 from massdm.store import user_lists as list_store
@@ -93,7 +94,7 @@ def announce_delivery(connection: Connection, message_id: int, *, finished: bool
         return
     if finished:
         announce(connection, message, now, policy, event=QUEUE_FINISHED)
-    elif outbox.listens(connection, message.account_id, QUEUE_UPDATED) and message_store.take_progress_turn(
+    elif outbox.listens(connection, message.account_id, QUEUE_UPDATED) and claim_store.take_progress_turn(
             connection, message_id, now, progress_every):
         announce(connection, message, now, policy)
 

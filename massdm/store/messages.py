@@ -1,16 +1,18 @@
-"""Mass messages: the message rows, their audience spec and media, and the worker's claims on them."""
+"""Mass messages: the message rows, their audience spec and media, their reads and counters.
+
+The worker's claims on them (planning, send date, start, finish) are in store/message_claims.py.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from massdm.domain.queue import MessageFacts
-from massdm.store.db import lock
 from massdm.store.hot import HotStatement
-from massdm.store.tables import mass_message_media, mass_message_user_ids, mass_messages, media
+from massdm.store.tables import mass_message_media, mass_message_user_ids, mass_messages
 
 
 @dataclass(frozen=True)
@@ -56,15 +58,8 @@ class MassMessage:
         return self.sent_at is not None
 
 
-_COLUMNS = tuple(getattr(mass_messages.c, f.name) for f in fields(MassMessage))
-_OPEN = and_(mass_messages.c.finished_at.is_(None), mass_messages.c.canceled_at.is_(None))
-# A message waits while any of its media is still being processed.
-_MEDIA_READY = ~(
-    select(mass_message_media.c.media_id)
-    .join(media, media.c.id == mass_message_media.c.media_id)
-    .where(mass_message_media.c.message_id == mass_messages.c.id, media.c.is_ready.is_(False))
-    .exists()
-)
+COLUMNS = tuple(getattr(mass_messages.c, f.name) for f in fields(MassMessage))
+OPEN = and_(mass_messages.c.finished_at.is_(None), mass_messages.c.canceled_at.is_(None))
 
 
 # Statements of the read paths every queue, inbox and view request takes, built once.
@@ -79,20 +74,20 @@ _MEDIA_REFS = HotStatement(
     .where(mass_message_media.c.message_id.in_(_IDS))
     .order_by(mass_message_media.c.message_id, mass_message_media.c.position)
 )
-_BY_ACCOUNT_AND_ID_SELECT = select(*_COLUMNS).where(
+_BY_ACCOUNT_AND_ID_SELECT = select(*COLUMNS).where(
     mass_messages.c.account_id == bindparam("account_id"), mass_messages.c.id == bindparam("message_id")
 )
 _BY_ACCOUNT_AND_ID = HotStatement(_BY_ACCOUNT_AND_ID_SELECT)
 _BY_ACCOUNT_AND_ID_LOCKED = HotStatement(_BY_ACCOUNT_AND_ID_SELECT.with_for_update())
-_BY_ID = HotStatement(select(*_COLUMNS).where(mass_messages.c.id == bindparam("message_id")))
-_BY_IDS = HotStatement(select(*_COLUMNS).where(mass_messages.c.id.in_(_IDS)))
+_BY_ID = HotStatement(select(*COLUMNS).where(mass_messages.c.id == bindparam("message_id")))
+_BY_IDS = HotStatement(select(*COLUMNS).where(mass_messages.c.id.in_(_IDS)))
 _QUEUE = HotStatement(
-    select(*_COLUMNS)
+    select(*COLUMNS)
     .where(
         mass_messages.c.account_id == bindparam("account_id"),
         mass_messages.c.saved_for_later.is_(False),
         or_(
-            and_(_OPEN, mass_messages.c.due_at.is_not(None)),
+            and_(OPEN, mass_messages.c.due_at.is_not(None)),
             mass_messages.c.sent_at >= bindparam("sent_since"),
             mass_messages.c.canceled_at >= bindparam("sent_since"),
         ),
@@ -102,7 +97,7 @@ _QUEUE = HotStatement(
 )
 
 
-def _message(row) -> MassMessage:  # noqa: ANN001
+def message_from_row(row) -> MassMessage:  # noqa: ANN001
     return MassMessage(**row._mapping)
 
 
@@ -221,25 +216,25 @@ def get_message(connection: Connection, account_id: str, message_id: int, *, loc
     """The message; with `lock`, its row stays locked until the transaction ends (edits, cancels)."""
     statement = _BY_ACCOUNT_AND_ID_LOCKED if lock else _BY_ACCOUNT_AND_ID
     row = statement.first(connection, account_id=account_id, message_id=message_id)
-    return _message(row) if row else None
+    return message_from_row(row) if row else None
 
 
 def get_message_by_id(connection: Connection, message_id: int) -> MassMessage | None:
     row = _BY_ID.first(connection, message_id=message_id)
-    return _message(row) if row else None
+    return message_from_row(row) if row else None
 
 
 def messages_by_ids(connection: Connection, message_ids: list[int]) -> dict[int, MassMessage]:
     if not message_ids:
         return {}
     rows = _BY_IDS.all(connection, message_ids=message_ids)
-    return {row.id: _message(row) for row in rows}
+    return {row.id: message_from_row(row) for row in rows}
 
 
 def list_queue(connection: Connection, account_id: str, *, sent_since: datetime, limit: int) -> list[MassMessage]:
     """Pending, scheduled and recently sent (or canceled) messages, newest first; not saved-for-later ones."""
     rows = _QUEUE.all(connection, account_id=account_id, sent_since=sent_since, limit=limit)
-    return [_message(r) for r in rows]
+    return [message_from_row(r) for r in rows]
 
 
 def page_sent(
@@ -259,7 +254,7 @@ def page_sent(
     among messages that share a date (rows stamped before `stamp_sent_at` may). An id that is
     not one of the account's sent messages matches nothing.
     """
-    statement = select(*_COLUMNS).where(mass_messages.c.account_id == account_id, mass_messages.c.sent_at.is_not(None))
+    statement = select(*COLUMNS).where(mass_messages.c.account_id == account_id, mass_messages.c.sent_at.is_not(None))
     if start is not None:
         statement = statement.where(mass_messages.c.sent_at >= start)
     if until is not None:
@@ -276,30 +271,30 @@ def page_sent(
     rows = connection.execute(
         statement.order_by(mass_messages.c.sent_at.desc(), mass_messages.c.id.desc()).limit(limit + 1)
     ).all()
-    return [_message(r) for r in rows[:limit]], len(rows) > limit
+    return [message_from_row(r) for r in rows[:limit]], len(rows) > limit
 
 
 def page_saved(connection: Connection, account_id: str, *, limit: int, offset: int) -> tuple[list[MassMessage], bool]:
     rows = connection.execute(
-        select(*_COLUMNS)
-        .where(mass_messages.c.account_id == account_id, mass_messages.c.saved_for_later.is_(True), _OPEN)
+        select(*COLUMNS)
+        .where(mass_messages.c.account_id == account_id, mass_messages.c.saved_for_later.is_(True), OPEN)
         .order_by(mass_messages.c.created_at, mass_messages.c.id)
         .limit(limit + 1)
         .offset(offset)
     ).all()
-    return [_message(r) for r in rows[:limit]], len(rows) > limit
+    return [message_from_row(r) for r in rows[:limit]], len(rows) > limit
 
 
 def count_saved(connection: Connection, account_id: str) -> int:
     return connection.execute(
         select(func.count()).select_from(mass_messages)
-        .where(mass_messages.c.account_id == account_id, mass_messages.c.saved_for_later.is_(True), _OPEN)
+        .where(mass_messages.c.account_id == account_id, mass_messages.c.saved_for_later.is_(True), OPEN)
     ).scalar_one()
 
 
 # Scheduled and not started: what the scheduling queue shows besides saved messages (few per account).
 def _scheduled_within(account_id: str, start: datetime, end: datetime):  # noqa: ANN202 - a SQL condition
-    return and_(mass_messages.c.account_id == account_id, mass_messages.c.saved_for_later.is_(False), _OPEN,
+    return and_(mass_messages.c.account_id == account_id, mass_messages.c.saved_for_later.is_(False), OPEN,
                 mass_messages.c.sent_at.is_(None), mass_messages.c.scheduled_at >= start,
                 mass_messages.c.scheduled_at < end)
 
@@ -308,10 +303,10 @@ def scheduled_between(connection: Connection, account_id: str, start: datetime, 
                       ) -> list[MassMessage]:
     """Messages scheduled in [start, end) that have not started sending, soonest first."""
     rows = connection.execute(
-        select(*_COLUMNS).where(_scheduled_within(account_id, start, end))
+        select(*COLUMNS).where(_scheduled_within(account_id, start, end))
         .order_by(mass_messages.c.scheduled_at, mass_messages.c.id).limit(limit)
     ).all()
-    return [_message(r) for r in rows]
+    return [message_from_row(r) for r in rows]
 
 
 def scheduled_times(connection: Connection, account_id: str, start: datetime, end: datetime) -> list[datetime]:
@@ -336,7 +331,7 @@ def top_by_revenue(
     connection: Connection, account_id: str, *, start: datetime | None, until: datetime | None
 ) -> MassMessage | None:
     """The paid message with most revenue sent in [start, until)."""
-    statement = select(*_COLUMNS).where(
+    statement = select(*COLUMNS).where(
         mass_messages.c.account_id == account_id, mass_messages.c.sent_at.is_not(None),
         mass_messages.c.price_cents > 0, mass_messages.c.purchased_count > 0,
     )
@@ -347,7 +342,7 @@ def top_by_revenue(
     row = connection.execute(
         statement.order_by(mass_messages.c.revenue_cents.desc(), mass_messages.c.sent_at.desc()).limit(1)
     ).first()
-    return _message(row) if row else None
+    return message_from_row(row) if row else None
 
 
 def sent_per_day(connection: Connection, account_id: str, start: datetime, end: datetime) -> dict[str, int]:
@@ -360,108 +355,6 @@ def sent_per_day(connection: Connection, account_id: str, start: datetime, end: 
         .group_by(day)
     ).all()
     return {str(row.day): int(row.sent) for row in rows}
-
-
-# --- the worker's side ------------------------------------------------------------------
-# A message is claimed only to count its audience and plan its chunks (total = -1 until then);
-# the chunks themselves are claimed in store/delivery_chunks.py.
-
-_PLANNABLE = and_(_OPEN, mass_messages.c.total < 0, _MEDIA_READY)
-
-
-def _unheld(now: datetime):  # noqa: ANN202 - a SQL condition
-    return or_(mass_messages.c.claimed_by.is_(None), mass_messages.c.lease_until < now)
-
-
-def claim(connection: Connection, message_id: int, worker: str, now: datetime, lease: timedelta) -> MassMessage | None:
-    """Take this message for planning if it is due, not yet planned and nobody holds it."""
-    claimed = connection.execute(
-        update(mass_messages)
-        .where(mass_messages.c.id == message_id, _PLANNABLE, mass_messages.c.due_at <= now, _unheld(now))
-        .values(claimed_by=worker, lease_until=now + lease)
-        .returning(*_COLUMNS)
-    ).first()
-    return _message(claimed) if claimed else None
-
-
-def claim_next(connection: Connection, worker: str, now: datetime, lease: timedelta) -> MassMessage | None:
-    """Take the oldest due message that still needs planning and nobody holds.
-
-    The guarded UPDATE makes the claim atomic: two workers can never hold the same message.
-    """
-    candidate = connection.execute(
-        select(mass_messages.c.id)
-        .where(_PLANNABLE, mass_messages.c.due_at <= now, _unheld(now))
-        .order_by(mass_messages.c.due_at, mass_messages.c.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    ).scalar_one_or_none()
-    if candidate is None:
-        return None
-    return claim(connection, candidate, worker, now, lease)
-
-
-def stamp_sent_at(connection: Connection, account_id: str, now: datetime) -> datetime:
-    """The date of an account's message that starts now: `now`, or a microsecond past the
-    account's latest, so no two of its messages share a date. The lock, held until this
-    transaction ends, also makes dates grow in commit order: a walk down the sent lists by date
-    (api/sent_pages.py) never has a message appear behind it. Serialises starts per account."""
-    lock(connection, f"massdm:sent-at:{account_id}")
-    latest = connection.execute(
-        select(func.max(mass_messages.c.sent_at)).where(mass_messages.c.account_id == account_id)
-    ).scalar_one_or_none()
-    return now if latest is None or latest < now else latest + timedelta(microseconds=1)
-
-
-def start(connection: Connection, message_id: int, worker: str, now: datetime, *,
-          sent_at: datetime, total: int, skipped: int, error: str | None = None) -> bool:
-    """Record the counted audience and hand the message over to its chunks; with an error it ends here.
-
-    False if the worker no longer holds an open message (canceled or taken over): roll back.
-    """
-    values: dict[str, object] = {"sent_at": sent_at, "total": total, "skipped_count": skipped,
-                                 "claimed_by": None, "lease_until": None}
-    if error is not None:
-        values.update(error=error, finished_at=now)
-    result = connection.execute(
-        update(mass_messages)
-        .where(mass_messages.c.id == message_id, mass_messages.c.claimed_by == worker, _OPEN)
-        .values(**values)
-    )
-    return result.rowcount == 1
-
-
-def add_delivered(connection: Connection, message_id: int, delivered: int) -> int | None:
-    """Count a delivered chunk; the new sent count, or None if the message is no longer open.
-
-    The UPDATE locks the message row, so chunk commits of one message pass here one at a time.
-    """
-    return connection.execute(
-        update(mass_messages)
-        .where(mass_messages.c.id == message_id, _OPEN)
-        .values(sent_count=mass_messages.c.sent_count + delivered)
-        .returning(mass_messages.c.sent_count)
-    ).scalar_one_or_none()
-
-
-def take_progress_turn(connection: Connection, message_id: int, now: datetime, every: timedelta) -> bool:
-    """Whether delivery progress may be announced now: at most once per `every` per message, however
-    many workers commit its chunks (the guarded UPDATE lets one of them through)."""
-    return connection.execute(
-        update(mass_messages)
-        .where(mass_messages.c.id == message_id,
-               or_(mass_messages.c.progress_event_at.is_(None), mass_messages.c.progress_event_at <= now - every))
-        .values(progress_event_at=now)
-    ).rowcount == 1
-
-
-def finish(connection: Connection, message_id: int, now: datetime) -> bool:
-    """End delivery: total becomes the truth (sent + skipped), should membership have moved meanwhile."""
-    return connection.execute(
-        update(mass_messages)
-        .where(mass_messages.c.id == message_id, _OPEN)
-        .values(finished_at=now, total=mass_messages.c.sent_count + mass_messages.c.skipped_count)
-    ).rowcount == 1
 
 
 _ADD_COUNTERS = HotStatement(
@@ -495,19 +388,3 @@ def add_counters_many(connection: Connection, deltas: dict[int, CounterDelta]) -
             {"of_message": m, "viewed": d.viewed_count, "purchased": d.purchased_count, "revenue": d.revenue_cents}
             for m, d in sorted(deltas.items())
         ])
-
-
-def recover_expired(connection: Connection, now: datetime) -> int:
-    """Free the planning claims whose worker's lease ran out."""
-    return connection.execute(
-        update(mass_messages)
-        .where(mass_messages.c.claimed_by.is_not(None), mass_messages.c.lease_until < now)
-        .values(claimed_by=None, lease_until=None)
-    ).rowcount
-
-
-def open_count(connection: Connection, now: datetime) -> int:
-    """Messages due and not yet finished or canceled."""
-    return connection.execute(
-        select(func.count()).select_from(mass_messages).where(_OPEN, mass_messages.c.due_at <= now)
-    ).scalar_one()

@@ -11,6 +11,7 @@ from massdm.api.state import state_of
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.store import deliveries as delivery_store
 from massdm.store import delivery_chunks as chunk_store
+from massdm.store import message_claims as claim_store
 from massdm.store import messages as message_store
 from massdm.store.db import transaction
 from massdm.store.tables import delivery_chunks, mass_messages
@@ -128,8 +129,8 @@ def test_two_workers_never_hold_the_same_chunk(client, fans, app, clock):
     message_id = _send(client, fans)
     first, second = _worker(app, clock, "first"), _worker(app, clock, "second")
     with transaction(state_of(app).engine) as connection:
-        assert message_store.claim(connection, message_id, first.name, clock.now(), LEASE) is not None
-        assert message_store.claim(connection, message_id, second.name, clock.now(), LEASE) is None
+        assert claim_store.claim(connection, message_id, first.name, clock.now(), LEASE) is not None
+        assert claim_store.claim(connection, message_id, second.name, clock.now(), LEASE) is None
     assert second.run_until_idle() == 0  # the message is being planned by `first`
     first._plan(_facts(app, message_id)[1])
     with transaction(state_of(app).engine) as connection:
@@ -246,7 +247,7 @@ def test_an_edit_while_a_worker_counts_the_audience_makes_it_count_again(client,
     message_id = _send(client, fans, userIds=["1", "2"], userLists=[])
     worker = _worker(app, clock, "a")
     with transaction(state_of(app).engine) as connection:  # the worker has claimed it and is counting
-        claimed = message_store.claim(connection, message_id, "a", clock.now(), LEASE)
+        claimed = claim_store.claim(connection, message_id, "a", clock.now(), LEASE)
     edited = client.put(f"/api/{fans.account}/mass-messaging/{message_id}", headers=fans.headers,
                         json={"text": "changed", "userLists": ["fans"]})
     assert edited.status_code == 200, edited.text

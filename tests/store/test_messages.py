@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from massdm.clock import ManualClock
+from massdm.store import message_claims as claim_store
 from massdm.store import messages as message_store
 from massdm.store.db import create_store_engine, migrate, transaction
 from massdm.store.messages import MessageEdit, NewMessage
@@ -51,7 +52,7 @@ def test_a_new_message_starts_uncounted_with_zero_counters(engine, account):
 def test_an_edit_changes_what_it_names_and_takes_the_planning_claim_away(engine, account):
     message_id = _insert(engine, account, locked_text=True, giphy_id="g1")
     with transaction(engine) as connection:
-        assert message_store.claim(connection, message_id, "worker-a", NOW, LEASE) is not None
+        assert claim_store.claim(connection, message_id, "worker-a", NOW, LEASE) is not None
         message_store.edit_unsent(connection, message_id, MessageEdit(text="Bye", raw_text="Bye", price_cents=300))
         edited = message_store.get_message(connection, account, message_id)
     assert edited is not None and (edited.text, edited.price_cents) == ("Bye", 300)
@@ -78,5 +79,5 @@ def test_a_released_saved_message_is_due_now_and_a_canceled_one_is_never_claimed
         message_store.cancel(connection, queued, NOW)
         released = message_store.get_message(connection, account, saved)
         assert released is not None and (released.saved_for_later, released.due_at) == (False, NOW)
-        assert message_store.claim(connection, queued, "worker-a", NOW, LEASE) is None
-        assert message_store.claim_next(connection, "worker-a", NOW, LEASE).id == saved
+        assert claim_store.claim(connection, queued, "worker-a", NOW, LEASE) is None
+        assert claim_store.claim_next(connection, "worker-a", NOW, LEASE).id == saved
