@@ -61,16 +61,15 @@ def window(start: str, end: str, zone_name: str, now: datetime) -> Window:
     zone = zone_named(zone_name)
     first, first_is_day = _moment(start, "publishDateStart")
     last, last_is_day = _moment(end, "publishDateEnd")
-    today = now.astimezone(zone).date()
-    if first.date() < today:
+    if first.date() < now.astimezone(zone).date():
         raise ValidationFailed.field("publishDateStart", "The publishDateStart field must be a date after or equal "
                                                          "to today.")
-    if last < first or (last_is_day and last.date() < first.date()):
-        raise ValidationFailed.field("publishDateEnd", "The publishDateEnd field must be a date after or equal to "
-                                                       "publishDateStart.")
     begin = datetime.combine(first.date(), time.min) if first_is_day else first
     # A bare end date takes in its whole day; an end with a time stops there (inclusive, to the second).
     finish = datetime.combine(last.date() + timedelta(days=1), time.min) if last_is_day else last + timedelta(seconds=1)
+    if finish <= begin:
+        raise ValidationFailed.field("publishDateEnd", "The publishDateEnd field must be a date after or equal to "
+                                                       "publishDateStart.")
     return Window(start=_utc(begin, zone), end=_utc(finish, zone), zone=zone)
 
 

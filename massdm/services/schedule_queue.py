@@ -37,22 +37,19 @@ def entries(connection: Connection, account_id: str, window: Window, types: froz
     scheduled = [QueueEntry(m, m.scheduled_at) for m in
                  message_store.scheduled_between(connection, account_id, window.start, window.end, limit=limit)
                  if m.scheduled_at is not None]
-    positions = _saved_positions(connection, account_id, window)
     saved: list[QueueEntry] = []
-    if positions:
-        first, stop, at = positions
-        page, _ = message_store.page_saved(connection, account_id, limit=min(limit, stop - first), offset=first)
-        saved = [QueueEntry(m, at(first + n)) for n, m in enumerate(page)]
+    if (run := _saved_run(connection, account_id, window)) is not None:
+        page, _ = message_store.page_saved(connection, account_id, limit=min(limit, run.stop - run.first),
+                                           offset=run.first)
+        saved = [QueueEntry(m, run.at(run.first + n)) for n, m in enumerate(page)]
     return sorted([*scheduled, *saved], key=lambda e: (e.publish_at, e.message.id))[:limit]
 
 
 def counts(connection: Connection, account_id: str, window: Window) -> dict[str, dict[ItemType, int]]:
     """Items publishing within the window per day (in its zone), for the days that have any."""
     moments = message_store.scheduled_times(connection, account_id, window.start, window.end)
-    positions = _saved_positions(connection, account_id, window)
-    if positions:
-        first, stop, at = positions
-        moments += [at(k) for k in range(first, stop)]
+    if (run := _saved_run(connection, account_id, window)) is not None:
+        moments += [run.at(k) for k in range(run.first, run.stop)]
     days: dict[str, dict[ItemType, int]] = {}
     for moment in sorted(moments):
         day = days.setdefault(window.day_of(moment), {"chat": 0, "post": 0})
@@ -60,23 +57,31 @@ def counts(connection: Connection, account_id: str, window: Window) -> dict[str,
     return days
 
 
-def _saved_positions(connection: Connection, account_id: str, window: Window):  # noqa: ANN202
-    """(first, stop, publish moment of position k) of the saved messages the window takes in, or None.
+@dataclass(frozen=True)
+class _SavedRun:
+    """The saved messages a window takes in: positions first…stop-1 of the oldest-first order,
+    the one at position k publishing at `next_send + k × period`."""
 
-    Bounded by the window, not by how many messages are saved: one position per period in it.
-    """
+    first: int
+    stop: int
+    next_send: datetime
+    period: timedelta
+
+    def at(self, position: int) -> datetime:
+        return self.next_send + self.period * position
+
+
+def _saved_run(connection: Connection, account_id: str, window: Window) -> _SavedRun | None:
+    """Bounded by the window, not by how many messages are saved: one position per period in it.
+    None while automatic sending is off, or when no saved message publishes in the window."""
     settings = settings_store.get_settings(connection, account_id)
     if not settings.is_enabled or settings.next_send_at is None or not settings.period_hours:
         return None
-    first_at, period = settings.next_send_at, timedelta(hours=settings.period_hours)
-
-    def at(position: int) -> datetime:
-        return first_at + period * position
-
-    first = max(0, math.ceil((window.start - first_at) / period))
-    stop = max(first, math.ceil((window.end - first_at) / period))  # positions before `stop` publish before the end
+    next_send, period = settings.next_send_at, timedelta(hours=settings.period_hours)
+    first = max(0, math.ceil((window.start - next_send) / period))
+    stop = max(first, math.ceil((window.end - next_send) / period))  # positions before `stop` publish before the end
     stop = min(stop, message_store.count_saved(connection, account_id))
-    return (first, stop, at) if stop > first else None
+    return _SavedRun(first, stop, next_send, period) if stop > first else None
 
 
 def publish(connection: Connection, account_id: str, message_id: int, now: datetime, policy: Policy) -> MassMessage:

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from massdm.api.state import state_of
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
+from tests.api.test_saved_for_later import T0, _fixed_time, creator  # noqa: F401 - fixtures: 3 fans, time at T0
 
-T0 = datetime(2026, 4, 1, 8, 0, 0, tzinfo=UTC)  # 10:00 in Berlin (summer time), 17:00 in Tokyo
+# T0 is 2026-04-01 08:00 UTC: 10:00 in Berlin (summer time), 17:00 in Tokyo.
 WINDOW = {"publishDateStart": "2026-04-01", "publishDateEnd": "2026-04-03", "timezone": "Europe/Berlin"}
 
 
-@pytest.fixture(autouse=True)
-def _fixed_time(clock):
-    clock.set(T0)
-
-
-@pytest.fixture
-def creator(client, caller, clock):
-    since = (clock.now() - timedelta(days=20)).isoformat()
-    fans = [{"id": i, "username": f"fan{i}", "subscribedAt": since} for i in (1, 2, 3)]
-    assert client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=fans).status_code == 200
-    return caller
 
 
 def _send(client, caller, text: str, **body) -> int:
@@ -104,6 +94,16 @@ def test_saved_messages_appear_at_their_automatic_publish_times(client, creator)
     assert counts == {"2026-04-02": {"chat": 2, "post": 0}, "2026-04-03": {"chat": 1, "post": 0}}
     one_day = {**WINDOW, "publishDateStart": "2026-04-03"}
     assert [i["id"] for i in _get(client, creator, "/queue", **one_day)["data"]["list"]] == [second]
+
+
+def test_a_window_of_date_times_starts_and_ends_at_them(client, creator):
+    early = _send(client, creator, "early", scheduledDate=_at(1))
+    late = _send(client, creator, "late", scheduledDate=_at(5))
+    # Berlin is UTC+2 here: early publishes at 11:00 local time, late at 15:00.
+    from_noon = {**WINDOW, "publishDateStart": "2026-04-01 12:00:00", "publishDateEnd": "2026-04-01"}
+    assert [i["id"] for i in _queue(client, creator, **from_noon)] == [late]  # the end day still runs to midnight
+    until_noon = {**WINDOW, "publishDateEnd": "2026-04-01 12:00:00"}
+    assert [i["id"] for i in _queue(client, creator, **until_noon)] == [early]
 
 
 @pytest.mark.parametrize("kinds", [{"type": "post"}, {"type[]": "post"}])
