@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from massdm.domain.audience import SYSTEM_LISTS, SYSTEM_LISTS_BY_ID, SystemList, parse_list_id
+from massdm.domain.list_names import list_name
 from massdm.domain.smart_lists import SmartFilter, check
 from massdm.errors import NotFound, SmartListError, SystemListError, ValidationFailed
 from massdm.services.fans import SYSTEM_LIST_IDS, FanPage, describe_fans
@@ -115,15 +116,6 @@ def _view(connection: Connection, account_id: str, target: SystemList | CustomLi
     return _custom_view(target, _size(connection, target, now), preview)
 
 
-def _check_name(name: str) -> str:
-    cleaned = name.strip()
-    if not cleaned:
-        raise ValidationFailed.field("name", "The name field is required.")
-    if len(cleaned) > MAX_NAME:
-        raise ValidationFailed.field("name", f"The name must not be greater than {MAX_NAME} characters.")
-    return cleaned
-
-
 def list_lists(
     connection: Connection, account_id: str, *, limit: int, offset: int, now: datetime
 ) -> tuple[list[ListView], bool]:
@@ -149,7 +141,7 @@ def get_list(connection: Connection, account_id: str, raw_id: str | int, now: da
 def create_list(connection: Connection, account_id: str, name: str, now: datetime,
                 smart: SmartFilter | None = None) -> ListView:
     """A list of members (empty), or with `smart` a smart list (its size counted at once)."""
-    custom = list_store.create_list(connection, account_id, _check_name(name), now,
+    custom = list_store.create_list(connection, account_id, list_name(name, MAX_NAME), now,
                                     None if smart is None else check(smart))
     return _custom_view(custom, _size(connection, custom, now))
 
@@ -171,7 +163,7 @@ def update_list(
             raise ValidationFailed.field("filter", f"List {custom.id} is a list of chosen fans, not a smart list; "
                                          "create a smart list to select fans by a filter.")
         list_store.set_filter(connection, custom.id, check(smart))
-    list_store.update_list(connection, custom.id, name=_check_name(name), is_pinned_to_feed=is_pinned_to_feed)
+    list_store.update_list(connection, custom.id, name=list_name(name, MAX_NAME), is_pinned_to_feed=is_pinned_to_feed)
     return get_list(connection, account_id, custom.id, now)
 
 

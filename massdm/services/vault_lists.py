@@ -12,7 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from massdm.errors import NotFound, ValidationFailed
+from massdm.domain.list_names import list_name
+from massdm.errors import NotFound
 from massdm.services import media as media_service
 from massdm.store import media as media_store
 from massdm.store import vault_lists as list_store
@@ -46,15 +47,6 @@ class ListsPage:
     lists: list[ListView]
     has_more: bool
     vault: Contents  # the whole vault: the provider's `all`
-
-
-def _check_name(name: str) -> str:
-    cleaned = name.strip()
-    if not cleaned:
-        raise ValidationFailed.field("name", "The name field is required.")
-    if len(cleaned) > MAX_NAME:
-        raise ValidationFailed.field("name", f"The name must not be greater than {MAX_NAME} characters.")
-    return cleaned
 
 
 def _require(connection: Connection, account_id: str, list_id: int) -> VaultList:
@@ -95,12 +87,12 @@ def get_list(connection: Connection, account_id: str, list_id: int) -> ListView:
 
 
 def create_list(connection: Connection, account_id: str, name: str, now: datetime) -> ListView:
-    return ListView(list_store.create_list(connection, account_id, _check_name(name), now), Contents({}))
+    return ListView(list_store.create_list(connection, account_id, list_name(name, MAX_NAME), now), Contents({}))
 
 
 def rename_list(connection: Connection, account_id: str, list_id: int, name: str) -> ListView:
     vault_list = _require(connection, account_id, list_id)
-    cleaned = _check_name(name)
+    cleaned = list_name(name, MAX_NAME)
     list_store.rename_list(connection, vault_list.id, cleaned)
     return _view(connection, account_id, VaultList(vault_list.id, account_id, cleaned, vault_list.created_at))
 

@@ -29,45 +29,43 @@ class ListMediaOut(WireModel):
         return cls(type=item.type, url=url_of(shown))
 
 
-def _counts(contents: Contents, url_of: UrlOf) -> dict[str, Any]:
-    """The count fields and previews of a list or of the whole vault, from what it holds."""
-    counts = contents.counts
-    return {"videos_count": counts.get("video", 0), "photos_count": counts.get("photo", 0),
-            "gifs_count": counts.get("gif", 0), "audios_count": counts.get("audio", 0),
-            "medias": [ListMediaOut.of(i, url_of) for i in contents.previews]}
+class VaultContentsOut(WireModel):
+    """What a list, or the whole vault (the page's `all`), holds: counts by type and the newest items."""
+
+    videos_count: int
+    photos_count: int
+    gifs_count: int
+    audios_count: int
+    medias: list[ListMediaOut]
+
+    @classmethod
+    def fields_of(cls, contents: Contents, url_of: UrlOf) -> dict[str, Any]:
+        counts = contents.counts
+        return {"videos_count": counts.get("video", 0), "photos_count": counts.get("photo", 0),
+                "gifs_count": counts.get("gif", 0), "audios_count": counts.get("audio", 0),
+                "medias": [ListMediaOut.of(i, url_of) for i in contents.previews]}
 
 
-class VaultListOut(WireModel):
+class VaultAllOut(VaultContentsOut):
+    """The whole vault: every item in it, in lists or not."""
+
+    @classmethod
+    def of(cls, contents: Contents, url_of: UrlOf) -> VaultAllOut:
+        return cls(**cls.fields_of(contents, url_of))
+
+
+class VaultListOut(VaultContentsOut):
     id: int
     type: str = CUSTOM
     name: str
     has_media: bool
     can_update: bool = True
     can_delete: bool = True
-    videos_count: int
-    photos_count: int
-    gifs_count: int
-    audios_count: int
-    medias: list[ListMediaOut]
 
     @classmethod
     def of(cls, view: ListView, url_of: UrlOf) -> VaultListOut:
         return cls(id=view.vault_list.id, name=view.vault_list.name, has_media=view.contents.total > 0,
-                   **_counts(view.contents, url_of))
-
-
-class VaultAllOut(WireModel):
-    """The whole vault: every item in it, in lists or not."""
-
-    videos_count: int
-    photos_count: int
-    gifs_count: int
-    audios_count: int
-    medias: list[ListMediaOut]
-
-    @classmethod
-    def of(cls, contents: Contents, url_of: UrlOf) -> VaultAllOut:
-        return cls(**_counts(contents, url_of))
+                   **cls.fields_of(view.contents, url_of))
 
 
 class VaultListsPageOut(WireModel):
