@@ -560,6 +560,9 @@ def _smart_world(database: Database, selected: int) -> tuple[str, int, int]:
                   .bindparams(bindparam("bought_recently", type_=UTCDateTime()),
                               bindparam("bought_long_ago", type_=UTCDateTime())),
                   {**values, "bought_recently": now - timedelta(days=5), "bought_long_ago": now - timedelta(days=60)})
+        c.execute(text("UPDATE fans SET last_purchase_at = (SELECT max(purchased_at) FROM purchases "  # as purchases
+                       "WHERE purchases.account_id = fans.account_id AND purchases.fan_id = fans.id) "  # keep it
+                       "WHERE account_id = :a"), values)
         c.execute(text("INSERT INTO deliveries (message_id, fan_id, account_id, delivered_at) "
                        "SELECT :old, id, account_id, :long_ago FROM fans WHERE account_id = :a")
                   .bindparams(bindparam("long_ago", type_=UTCDateTime())),

@@ -60,11 +60,13 @@ def _deltas(viewed: set[tuple[int, int]], bought: list[Bought], messages: dict[i
     }
 
 
-def _spent(bought: list[Bought], messages: dict[int, MassMessage]) -> Counter[fan_spend.Buyer]:
-    """What each buyer spent in this batch, in cents."""
-    spent: Counter[fan_spend.Buyer] = Counter()
+def _spent(bought: list[Bought], messages: dict[int, MassMessage]) -> dict[fan_spend.Buyer, fan_spend.Spend]:
+    """What each buyer spent in this batch, in cents, and when it last bought."""
+    spent: dict[fan_spend.Buyer, fan_spend.Spend] = {}
     for b in bought:
-        spent[(b.account_id, b.fan_id)] += messages[b.message_id].price_cents
+        this = fan_spend.Spend(messages[b.message_id].price_cents, b.purchased_at)
+        before = spent.get((b.account_id, b.fan_id))
+        spent[(b.account_id, b.fan_id)] = this if before is None else before + this
     return spent
 
 

@@ -95,7 +95,7 @@ def purchase(
     viewed = delivery_store.mark_viewed(connection, message_id, fan_id, now)
     message_store.add_counters(connection, message_id, purchased_count=1, revenue_cents=message.price_cents,
                                viewed_count=1 if viewed else 0)
-    fan_spend.add_purchases(connection, {(message.account_id, fan_id): message.price_cents})
+    fan_spend.add_purchases(connection, {(message.account_id, fan_id): fan_spend.Spend(message.price_cents, now)})
 
     def unlocked() -> dict:
         account = account_store.get_account(connection, message.account_id)

@@ -4,13 +4,18 @@ Everything is set-based: the targeting bounds are columns of the fan row (store.
 windows correlated EXISTS probes, one per fan, of ix_purchases_account_fan_time and ix_deliveries_fan.
 Each window is (at - N, at]: judged at the message's send time, every chunk of it selects the same
 fans, whatever purchases or other messages' deliveries come in while it is delivered.
+
+A purchase window mostly needs no probe: the fan row keeps its latest purchase (`last_purchase_at`,
+store.fan_spend). Never bought, or last bought at or before at - N: no purchase in the window; last
+bought in the window: one. Only a fan whose latest purchase came after `at` (it bought while the
+message was delivered) is probed for an earlier one in the window.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, and_, func, not_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, func, not_, or_, select, true
 
 from massdm.domain.smart_lists import SmartFilter
 from massdm.store.fan_targeting import targeting_conditions
@@ -19,9 +24,11 @@ from massdm.store.tables import deliveries, fans, purchases
 
 
 def _bought_in(since: datetime, at: datetime) -> ColumnElement[bool]:
-    p = purchases.c
-    return select(p.id).where(p.account_id == fans.c.account_id, p.fan_id == fans.c.id,
-                              p.purchased_at > since, p.purchased_at <= at).exists()
+    """Never NULL (it is negated): the fan's latest purchase decides, or the probe when it is after `at`."""
+    p, last = purchases.c, fans.c.last_purchase_at
+    probe = select(p.id).where(p.account_id == fans.c.account_id, p.fan_id == fans.c.id,
+                               p.purchased_at > since, p.purchased_at <= at).exists()
+    return and_(last.is_not(None), last > since, or_(last <= at, probe))
 
 
 def _messaged_in(since: datetime, at: datetime, message_id: int | None) -> ColumnElement[bool]:

@@ -108,6 +108,9 @@ fans = Table(
     # expires_at - subscribed_at in whole seconds (NULL when open-ended): how long a subscription that has
     # ended lasted, for filter[duration] without date arithmetic in SQL. store.fans.upsert_fans keeps it.
     Column("term_seconds", BigInteger, nullable=True),
+    # The latest of the fan's purchases (NULL: none), kept by store.fan_spend with them: a smart list's
+    # purchase windows read it instead of probing the purchases (store.smart_lists).
+    Column("last_purchase_at", UTCDateTime, nullable=True),
     # Who expires when: the exact edge of the expiry tallies, and whether time changed a listing.
     Index("ix_fans_account_expiry", "account_id", "expires_at", "auto_renew"),
 )

@@ -325,3 +325,41 @@ def test_filters_and_spend_stay_within_their_account(app, client, clock, world, 
     assert names(second, "filter[total_spent]=50") == ["fan1"]  # its $500 of tips; fan 2 there spent nothing
     stranger = world.caller()
     assert client.get(f"/api/{second}/fans/all?filter[tips]=100", headers=stranger.headers).status_code == 404
+
+
+def test_purchase_windows_follow_real_purchases_even_those_after_the_judging_moment(
+        app, client, caller, clock, buyers, send):
+    """A smart list's purchase windows read the fan's latest purchase, kept by single and batch
+    purchases; judged at an earlier moment (a message's send time), a fan who bought since is judged
+    by the purchases before that moment alone."""
+    from massdm.api.state import state_of
+    from massdm.domain.smart_lists import SmartFilter
+    from massdm.store import smart_lists
+    from massdm.store.db import transaction
+
+    first = send(caller, text="one", price=5, mediaFiles=[_upload(client, caller)])
+    second = send(caller, text="two", price=6, mediaFiles=[_upload(client, caller)])
+    assert _act(client, buyers, 2, first, "purchase").status_code == 200  # fan 2: 3 days before now
+    clock.advance(timedelta(days=3))
+    now = clock.now()
+    assert _act(client, buyers, 1, second, "purchase").status_code == 200  # fan 1: now, its only one
+    batch = client.post("/fan/v1/events", headers=buyers,
+                        json={"events": [{"fanId": 2, "messageId": second, "type": "purchase"},
+                                         {"fanId": 3, "messageId": first, "type": "purchase"}]})
+    assert batch.json()["data"]["applied"] == 2  # fan 2 again and fan 3 for the first time, now
+
+    def members(at, **window) -> int:
+        with transaction(state_of(app).engine) as connection:
+            return smart_lists.count_members(connection, caller.account, SmartFilter(**window), at)
+
+    # fans 1, 2, 3 and the expired fan 4; nobody else bought anything
+    assert members(now, bought_within_days=7) == 3
+    assert members(now, not_bought_within_days=7) == 1  # fan 4
+    assert members(now - timedelta(days=1), bought_within_days=7) == 1  # fan 2's first purchase; 1's and 3's later
+    assert members(now - timedelta(days=1), not_bought_within_days=7) == 3
+    assert members(now - timedelta(days=4), bought_within_days=7) == 0  # before anybody bought
+    assert members(now + timedelta(days=8), bought_within_days=7) == 0  # both last bought 8 days before
+    assert members(now + timedelta(days=8), not_bought_within_days=7) == 4
+    smart = client.post(f"/api/{caller.account}/user-lists", headers=caller.headers,
+                        json={"name": "Bought this week", "filter": {"lastPurchaseWithinDays": 7}})
+    assert smart.json()["data"]["usersCount"] == 3

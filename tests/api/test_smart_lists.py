@@ -139,7 +139,8 @@ def test_a_smart_list_sends_to_exactly_the_fans_a_plain_query_selects(app, clien
             tips = rng.choice([0, 0, 3000, 6000])
             spent = sum(cents for cents, _ in bought_of[fan])
             c.execute(update(fans).where(fans.c.account_id == caller.account, fans.c.id == fan).values(
-                purchases_cents=spent, tips_cents=tips, total_spent_cents=spent + tips,
+                purchases_cents=spent, tips_cents=tips, total_spent_cents=spent + tips,  # as purchases keep them:
+                last_purchase_at=max((now - when for _, when in bought_of[fan]), default=None),
                 expires_at=now - timedelta(days=1) if fan % 11 == 0 else None))
             kept = []
             for message_id in old:  # each earlier delivery moved to a time of its own, or never made

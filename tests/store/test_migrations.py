@@ -1,5 +1,5 @@
 """Migrations back-fill what they start keeping: 0007 tallies, list sizes and the members' copied dates; 0010
-what fans spent and how long their subscriptions lasted."""
+what fans spent and how long their subscriptions lasted; 0012 when each fan last bought."""
 
 from __future__ import annotations
 
@@ -72,7 +72,8 @@ def test_fans_and_lists_from_before_the_tallies_are_counted_and_page_in_order(tm
 
 
 def test_fans_from_before_their_spend_get_their_purchases_and_terms(tmp_path):
-    """Migration 0010: purchases summed per fan, subscription lengths floored to the second, exactly."""
+    """Migration 0010: purchases summed per fan, subscription lengths floored to the second, exactly;
+    0012: each buyer's latest purchase time, whatever order the rows came in."""
     engine = create_store_engine(database_url(tmp_path))
     _upgrade(engine, "0008")
     half = timedelta(microseconds=500_000)
@@ -97,20 +98,22 @@ def test_fans_from_before_their_spend_get_their_purchases_and_terms(tmp_path):
              "saved_for_later": False, "total": 0, "skipped_count": 0, "sent_count": 0, "viewed_count": 0,
              "purchased_count": 0, "revenue_cents": 0} for m in (1, 2)])
         connection.execute(insert(purchases), [
-            {"message_id": m, "account_id": "acct_old", "fan_id": f, "amount_cents": cents, "purchased_at": NOW}
-            for m, f, cents in ((1, 1, 500), (2, 1, 1250), (1, 3, 500))])
+            {"message_id": m, "account_id": "acct_old", "fan_id": f, "amount_cents": cents, "purchased_at": at}
+            for m, f, cents, at in ((2, 1, 1250, NOW - timedelta(hours=2)), (1, 1, 500, NOW - timedelta(days=3)),
+                                    (1, 3, 500, NOW - timedelta(microseconds=1)))])
 
     migrate(engine)
 
     with transaction(engine) as connection:
         rows = connection.execute(select(fans.c.id, fans.c.purchases_cents, fans.c.total_spent_cents,
-                                         fans.c.tips_cents, fans.c.online, fans.c.term_seconds)).all()
+                                         fans.c.tips_cents, fans.c.online, fans.c.term_seconds,
+                                         fans.c.last_purchase_at)).all()
         assert {r.id: tuple(r)[1:] for r in rows} == {
-            1: (1750, 1750, 0, False, None),
-            2: (0, 0, 0, False, 30 * 86400 - 1),
-            3: (500, 500, 0, False, 30 * 86400),
-            4: (0, 0, 0, False, 30 * 86400),
-            5: (0, 0, 0, False, -3600),
+            1: (1750, 1750, 0, False, None, NOW - timedelta(hours=2)),
+            2: (0, 0, 0, False, 30 * 86400 - 1, None),
+            3: (500, 500, 0, False, 30 * 86400, NOW - timedelta(microseconds=1)),
+            4: (0, 0, 0, False, 30 * 86400, None),
+            5: (0, 0, 0, False, -3600, None),
         }
         month = Listing("acct_old", "expired", targeting=Targeting(min_duration=timedelta(days=30)))
         lasted, _ = fan_pages.page_listing(connection, month, offset=0, limit=10, now=NOW, marks=PageMarks())
