@@ -13,10 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The local sandbox: webhooks may call receivers on this machine (`massdm webhooks listen`).
+# The local sandbox (docs/sandbox.md): the control API and the driven clock; webhooks may call
+# receivers on this machine (`massdm webhooks listen`).
 run: install
 	$(BIN)/massdm demo
-	$(BIN)/massdm serve --allow-private-webhooks
+	$(BIN)/massdm serve --sandbox --allow-private-webhooks
 
 # The whole suite on the embedded default (SQLite; Redis only for the tests of several API processes).
 test: install test-tools services

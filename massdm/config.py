@@ -81,6 +81,11 @@ class Settings(BaseSettings):
         default=False, description="Serve GET /bench/constant, the baseline route `make bench` compares with."
     )
     worker_enabled: bool = Field(default=True, description="Run the delivery worker inside `massdm serve`.")
+    sandbox: bool = Field(
+        default=False, description="Sandbox mode (docs/sandbox.md): the control API under /sandbox/v1 and a clock "
+        "that lives in the database, which every process of the store reads. Set it for every process "
+        "(`massdm serve --sandbox` does, for its own).",
+    )
     worker_threads: int | None = Field(
         default=None, ge=1, le=64,
         description="Delivery threads inside `massdm serve` (default 1 on SQLite, 2 on PostgreSQL).",

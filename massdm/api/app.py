@@ -27,6 +27,7 @@ from massdm.api.routes import (
     identity,
     mass_messaging,
     media,
+    sandbox_clock,
     saved_for_later,
     schedule_queue,
     user_lists,
@@ -40,6 +41,7 @@ from massdm.config import Settings
 from massdm.delivery.worker import DeliveryWorker, start_in_thread, worker_config
 from massdm.media.probe import AvTools
 from massdm.media.storage import LocalMediaStore, MediaStore
+from massdm.sandbox.clock import driven_clock
 from massdm.services.mass_messaging import Policy
 from massdm.services.metering import CreditLedgerFactory, RateLimiter, SqlCreditLedger, rate_limiter_for
 from massdm.store import shared
@@ -64,7 +66,7 @@ def create_app(
     # dispatcher, and the probes (readyz, metrics): no thread ever waits for one.
     engine = engine or engine_for(settings, pool_size=places.total + threads + 3)
     migrate(engine)
-    clock = clock or SystemClock()
+    clock = clock or (driven_clock(engine) if settings.sandbox else SystemClock())
     worker = DeliveryWorker(engine, clock, worker_config(settings))
     workers = [worker, *(DeliveryWorker(engine, clock, worker_config(settings)) for _ in range(threads - 1))]
     dispatcher = WebhookDispatcher(engine, clock, dispatch_config(settings))
@@ -124,11 +126,17 @@ def create_app(
                    schedule_queue.router):
         _add_routes(app, router)
     _add_routes(app, mass_messaging.router)
+    if settings.sandbox:  # the control API exists only in sandbox mode: otherwise /sandbox/... is a 404
+        for router in SANDBOX_ROUTERS:
+            _add_routes(app, router)
     # Stored files, at stable URLs; names are random, so listing is impossible and guessing hopeless.
     app.mount(LocalMediaStore.URL_PREFIX, StaticFiles(directory=local_media.root), name="media")
     index_routes(app)
     _document_security(app)
     return app
+
+
+SANDBOX_ROUTERS = (sandbox_clock.router,)
 
 
 def _document_security(app: FastAPI) -> None:

@@ -38,6 +38,9 @@ def serve(
     allow_private_webhooks: Annotated[bool, typer.Option(
         "--allow-private-webhooks", help="Let webhooks call loopback and private addresses (a local sandbox; "
         "the same as MASSDM_WEBHOOKS_ALLOW_PRIVATE=1).")] = False,
+    sandbox: Annotated[bool, typer.Option(
+        "--sandbox", help="Sandbox mode: the control API under /sandbox/v1 and the driven clock (docs/sandbox.md; "
+        "the same as MASSDM_SANDBOX=true).")] = False,
 ) -> None:
     """Serve the HTTP API (migrations run first). Each process also runs a delivery worker
     unless MASSDM_WORKER_ENABLED=false; run more with `massdm worker`."""
@@ -50,9 +53,13 @@ def serve(
     if allow_private_webhooks:
         updates["webhooks_allow_private"] = True
         os.environ["MASSDM_WEBHOOKS_ALLOW_PRIVATE"] = "1"  # for the processes of --workers N
+    if sandbox:
+        updates["sandbox"] = True
+        os.environ["MASSDM_SANDBOX"] = "true"
     settings = settings.model_copy(update=updates)
     shown = shown_url(settings.database_url)
-    console.print(f"massdm serving on {base_url(settings)} with {workers} process(es) (database {shown})")
+    mode = " in sandbox mode" if settings.sandbox else ""
+    console.print(f"massdm serving on {base_url(settings)}{mode} with {workers} process(es) (database {shown})")
     if workers == 1:
         application = create_app(settings)
         # Everything imported and built so far lives as long as the process: keep it out of the garbage

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from massdm.cli.session import clock, console, fail, open_store, print_json
+from massdm.cli.session import clock_for, console, fail, open_store, print_json
 from massdm.config import Settings
 from massdm.delivery.worker import DeliveryWorker, start_in_thread, worker_config
 from massdm.domain.messages import format_price
@@ -48,6 +48,7 @@ def send(
     """Send a mass message (as the platform operator: no key, no credits)."""
     settings = Settings()
     engine = open_store(settings)
+    clock = clock_for(settings, engine)
     policy = Policy.from_settings(settings)
     try:
         amount = Decimal(price) if price is not None else None
@@ -98,7 +99,7 @@ def _preview(raw: str) -> str | int:
 
 def _follow(engine, settings: Settings, message_id: int) -> None:  # noqa: ANN001
     """Deliver the message here (or watch whichever worker holds it) with a progress bar."""
-    worker = DeliveryWorker(engine, clock, worker_config(settings), name=f"cli:{message_id}")
+    worker = DeliveryWorker(engine, clock_for(settings, engine), worker_config(settings), name=f"cli:{message_id}")
     with Progress(TextColumn("delivering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("deliver", total=None)
@@ -124,6 +125,7 @@ def messages(
     """The mass message overview as a table."""
     settings = Settings()
     engine = open_store(settings)
+    clock = clock_for(settings, engine)
     policy = Policy.from_settings(settings)
     with transaction(engine) as connection:
         page = engagement_service.sent_messages(connection, account, start=None, end=None, before_id=None,
@@ -159,6 +161,7 @@ def worker(
     """Run a delivery worker (fan-out and webhook deliveries) on its own; start as many as you like, on one database."""
     settings = Settings()
     engine = open_store(settings, create=True)  # a service, like serve: it may start before the API does
+    clock = clock_for(settings, engine)
     delivery = DeliveryWorker(engine, clock, worker_config(settings), name=name)
     dispatcher = WebhookDispatcher(engine, clock, dispatch_config(settings),
                                    name=f"{delivery.name}:webhooks" if name else None)

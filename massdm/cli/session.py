@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
-from massdm.clock import SystemClock
+from massdm.clock import Clock, SystemClock
 from massdm.config import Settings
 from massdm.store.db import engine_for, exists, migrate, shown_url
 
@@ -28,6 +28,15 @@ def open_store(settings: Settings, *, create: bool = False) -> Engine:
     engine = engine_for(settings)
     migrate(engine)
     return engine
+
+
+def clock_for(settings: Settings, engine: Engine) -> Clock:
+    """The wall clock, or in sandbox mode the driven clock the store keeps (every process reads it)."""
+    if settings.sandbox:
+        from massdm.sandbox.clock import driven_clock
+
+        return driven_clock(engine)
+    return clock
 
 
 def fail(message: str) -> NoReturn:

@@ -23,7 +23,7 @@ _MEDIA_READY = ~(
     .exists()
 )
 
-_PLANNABLE = and_(OPEN, mass_messages.c.total < 0, _MEDIA_READY)
+PLANNABLE = and_(OPEN, mass_messages.c.total < 0, _MEDIA_READY)
 
 
 def _unheld(now: datetime):  # noqa: ANN202 - a SQL condition
@@ -34,7 +34,7 @@ def claim(connection: Connection, message_id: int, worker: str, now: datetime, l
     """Take this message for planning if it is due, not yet planned and nobody holds it."""
     claimed = connection.execute(
         update(mass_messages)
-        .where(mass_messages.c.id == message_id, _PLANNABLE, mass_messages.c.due_at <= now, _unheld(now))
+        .where(mass_messages.c.id == message_id, PLANNABLE, mass_messages.c.due_at <= now, _unheld(now))
         .values(claimed_by=worker, lease_until=now + lease)
         .returning(*COLUMNS)
     ).first()
@@ -48,7 +48,7 @@ def claim_next(connection: Connection, worker: str, now: datetime, lease: timede
     """
     candidate = connection.execute(
         select(mass_messages.c.id)
-        .where(_PLANNABLE, mass_messages.c.due_at <= now, _unheld(now))
+        .where(PLANNABLE, mass_messages.c.due_at <= now, _unheld(now))
         .order_by(mass_messages.c.due_at, mass_messages.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)

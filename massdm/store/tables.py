@@ -464,6 +464,18 @@ webhook_attempts = Table(
     Index("ix_webhook_attempts_log", "webhook_id", "created_at", "id"),
 )
 
+# The sandbox's clock (massdm.clock.DrivenClock; store.sandbox_clock): one row (id 1), absent until the
+# clock is first moved. Every process of the store reads it, so they all tell the same time.
+sandbox_clock = Table(
+    "sandbox_clock",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("frozen_at", UTCDateTime, nullable=True),  # stopped there; NULL: running
+    Column("offset_us", BigInteger, nullable=False),  # while running: microseconds ahead of the wall clock
+    Column("advancing", String(64), nullable=True),  # the token of the advance under way
+    Column("advancing_until", UTCDateTime, nullable=True),  # wall time that advance's lease runs out
+)
+
 __all__ = [
     "metadata",
     "teams",
@@ -495,4 +507,5 @@ __all__ = [
     "webhook_events",
     "webhook_deliveries",
     "webhook_attempts",
+    "sandbox_clock",
 ]

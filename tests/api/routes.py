@@ -91,3 +91,10 @@ def account_routes(*, metered_only: bool = False) -> list[tuple[str, str]]:
             path = path.replace(placeholder, value)
         routes.append((method, path))
     return routes
+
+# The sandbox's control API (docs/sandbox.md): mounted only in sandbox mode, a 404 otherwise.
+SANDBOX_ROUTES: set[tuple[str, str]] = {
+    ("GET", "/sandbox/v1/clock"),
+    ("POST", "/sandbox/v1/clock"),
+    ("POST", "/sandbox/v1/clock/advance"),
+}
