@@ -1,8 +1,8 @@
 """The sandbox clock's row (`sandbox_clock`, id 1): its setting, and the lease of the advance under way.
 
 `reader(engine)` gives massdm.clock.DrivenClock what it reads on every `now()`: one primary-key
-SELECT on a connection of its own (a pool of one, apart from the requests' pool, so telling the
-time never waits for, or holds, a connection a request needs). No row: the wall clock, running.
+SELECT on a connection of its own (apart from the requests' pool, so telling the time never waits
+for, or holds, a connection a request needs). No row: the wall clock, running.
 
 Advancing the clock takes many transactions (each due moment is run in its own), so two advances
 must not interleave: `claim_advance` takes a lease on the row (by wall time, which an advance does
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, Row, create_engine, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
 from massdm.clock import ClockState
@@ -62,14 +63,26 @@ def release_advance(connection: Connection, token: str) -> None:
 
 
 def reader(engine: Engine) -> Callable[[], ClockState]:
-    """What a DrivenClock reads: the row, on a connection pool of one beside `engine`'s own."""
-    own = create_engine(engine.url, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_pre_ping=True,
-                        connect_args=_connect_args(engine))
+    """What a DrivenClock reads: the row, on one autocommit connection of its own beside `engine`'s
+    pool, kept open (a read is one statement, no checkout, no transaction to end) and opened again
+    if the database dropped it."""
+    own = create_engine(engine.url, poolclass=QueuePool, pool_size=1, max_overflow=0,
+                        connect_args=_connect_args(engine), isolation_level="AUTOCOMMIT")
     lock = threading.Lock()
+    held: list[Connection] = []
 
     def read() -> ClockState:
-        with lock, own.connect() as connection:
-            return read_state(connection)
+        with lock:
+            for attempt in (1, 2):
+                if not held:
+                    held.append(own.connect())
+                try:
+                    return read_state(held[0])
+                except DBAPIError:
+                    held.pop().invalidate()
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
 
     return read
 
