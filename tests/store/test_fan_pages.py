@@ -113,7 +113,8 @@ class AudienceMachine(RuleBasedStateMachine):
         bought = data.draw(st.dictionaries(st.sampled_from(sorted(self.model.fans)), st.sampled_from([1, 250, 499]),
                                            min_size=1, max_size=3))
         with transaction(self.engine) as connection:
-            fan_spend.add_purchases(connection, {(self.account, f): cents for f, cents in bought.items()})
+            fan_spend.add_purchases(connection, {(self.account, f): fan_spend.Spend(cents, BASE)
+                                                  for f, cents in bought.items()})
         for fan_id, cents in bought.items():
             self.model.buy(fan_id, cents)
 
@@ -372,7 +373,7 @@ def test_a_purchase_voids_the_marks_of_spend_listings_only(engine, account):
     assert [_ids(engine, never, n, 2, BASE, marks) for n in (0, 2)] == [[1, 2], [3, 4]]
     assert _ids(engine, everyone, 2, 2, BASE, marks) == [3, 4]
     with transaction(engine) as connection:
-        fan_spend.add_purchases(connection, {(account, 2): 300})
+        fan_spend.add_purchases(connection, {(account, 2): fan_spend.Spend(300, BASE)})
     assert _ids(engine, never, 2, 2, BASE, marks) == [4, 5]  # fan 2 has spent: everyone after it moved up
     scope = (fan_pages.database_of(engine), everyone)
     assert marks.nearest(scope, (1, 0), 4) is not None  # the plain listing's marks are still good
