@@ -20,6 +20,7 @@ from massdm.store import accounts as account_store
 from massdm.store import fans as fan_store
 from massdm.store import instance as instance_store
 from massdm.store import messages as message_store
+from massdm.store import sandbox_faults as fault_store
 from massdm.store import webhook_outbox as outbox_store
 from massdm.store.db import transaction
 from massdm.store.deliveries import Delivery
@@ -69,7 +70,7 @@ def trigger(engine: Engine, clock: Clock, account_id: str, event: str, overrides
             raise NotFound(f"Account {account_id} was not found.")
         latest = message_store.list_queue(connection, account_id, sent_since=now - timedelta(days=3650), limit=1)
         message = latest[0] if latest else _sample_message(account_id, now)
-        fan_id = _fan_id(overrides)
+        fan_id = _fan_id(overrides) or fault_store.first_fan_id(connection, account_id) or SAMPLE_FAN_ID
         fan = fan_store.get_fan(connection, account_id, fan_id)
         if event in (rules.QUEUE_UPDATED, rules.QUEUE_FINISHED):
             if latest:
@@ -91,13 +92,13 @@ def trigger(engine: Engine, clock: Clock, account_id: str, event: str, overrides
     return Triggered(event, account_id, event_id, key, len(webhook_ids) if event_id is not None else 0, payload)
 
 
-def _fan_id(overrides: dict[str, Any]) -> int:
-    """The fan an override names (`fanId`, or `user.id` / `toUser.id`), else the sample fan."""
+def _fan_id(overrides: dict[str, Any]) -> int | None:
+    """The fan an override names (`fanId`, or `user.id` / `toUser.id`), if any."""
     for value in (overrides.get("fanId"), (overrides.get("user") or {}).get("id"),
                   (overrides.get("toUser") or {}).get("id")):
         if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
             return value
-    return SAMPLE_FAN_ID
+    return None
 
 
 def _sample_message(account_id: str, now: datetime) -> MassMessage:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from massdm.domain import faults as rules
 from massdm.domain.faults import Hit
-from massdm.store.tables import api_keys, sandbox_faults
+from massdm.store.tables import api_keys, fans, sandbox_faults
 
 PPB = 1_000_000_000
 
@@ -157,3 +157,10 @@ def fire(connection: Connection, candidates: list[Fault]) -> Hit | None:
         return Hit(fault_id=fault.id, status=fault.status, latency_ms=fault.latency_ms,
                    retry_after=fault.retry_after, mode=fault.mode)
     return None
+
+
+def first_fan_id(connection: Connection, account_id: str) -> int | None:
+    """The account's lowest fan id: the fan a triggered event names when the user names none (it belongs
+    with store/fans.py; kept here while the sandbox's events are the only reader)."""
+    return connection.execute(select(fans.c.id).where(fans.c.account_id == account_id)
+                              .order_by(fans.c.id).limit(1)).scalar_one_or_none()

@@ -3,6 +3,11 @@ normal outbox to the team's subscribed webhooks, signed by the dispatcher like a
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from massdm.api.state import state_of
@@ -104,3 +109,22 @@ def test_overrides_merge_objects_key_by_key_and_replace_the_rest():
     assert merge(base, {"b": {"d": {"f": 4}}, "l": [3], "z": None}) == {
         "a": 1, "b": {"c": 2, "d": {"e": 3, "f": 4}}, "l": [3], "z": None}
     assert base == {"a": 1, "b": {"c": 2, "d": {"e": 3}}, "l": [1, 2]}  # untouched
+
+
+def test_the_cli_triggers_an_event_with_overrides(settings, client, caller, receiver, dispatch):
+    _hook(client, caller, receiver, ["messages.sent"], mass_message_sent=True)
+    env = {**os.environ, "MASSDM_DATABASE_URL": settings.database_url, "COLUMNS": "200"}
+    result = subprocess.run([sys.executable, "-m", "massdm", "sandbox", "trigger", "messages.sent", "--account",
+                             caller.account, "--override", "toUser.id=42", "--override", "text=<p>hi</p>",
+                             "--override", "isFree=true", "--json"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["deliveries"] == 1 and body["payload"]["toUser"]["id"] == 42 and body["payload"]["isFree"] is True
+    assert body["payload"]["text"] == "<p>hi</p>" and "fromUser" in body["payload"]
+    assert dispatch() == 1
+    [got] = receiver.received
+    assert got.event == "messages.sent" and got.payload == body["payload"] and got.idempotency_key == body["eventKey"]
+    unknown = subprocess.run([sys.executable, "-m", "massdm", "sandbox", "trigger", "nope", "--account",
+                              caller.account], env=env, capture_output=True, text=True, timeout=120)
+    assert unknown.returncode == 1 and "messages.ppv.unlocked" in unknown.stderr

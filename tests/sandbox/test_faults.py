@@ -4,6 +4,10 @@ many race, draws replay with a seed, faults stay within their team, and outside 
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -333,3 +337,31 @@ def test_a_webhook_fault_needs_a_webhook_of_the_team(client, caller, world, rece
     assert response.status_code == 404 and response.json()["error"] == "NOT_FOUND"
     made = _fault(client, caller, webhook=webhook_id, mode="status", times=1)
     assert (made["webhook"], made["status"], made["path"]) == (webhook_id, 500, None)
+
+
+# --- the CLI twins ----------------------------------------------------------------------------------------
+
+
+def massdm(settings, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MASSDM_DATABASE_URL": settings.database_url, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "massdm", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_the_cli_adds_lists_and_clears_faults_a_running_server_applies_at_once(settings, client, caller):
+    slug = caller.team.slug
+    added = massdm(settings, "sandbox", "faults", "add", "--path", "/api/{account}/fans/all", "--method", "get",
+                   "--status", "503", "--times", "1", "--retry-after", "0.5", "--team", slug, "--json")
+    assert added.returncode == 0, added.stderr
+    fault = json.loads(added.stdout)
+    assert fault == client.get(f"/sandbox/v1/faults/{fault['id']}", headers=caller.headers).json()  # the API's shape
+    faulted = client.get(f"/api/{caller.account}/fans/all", headers=caller.headers)
+    assert faulted.status_code == 503 and faulted.headers["x-massdm-fault"] == fault["id"]
+    listed = json.loads(massdm(settings, "sandbox", "faults", "list", "--team", slug, "--json").stdout)
+    assert [(f["id"], f["hits"], f["remaining"]) for f in listed["faults"]] == [(fault["id"], 1, 0)]
+    refused = massdm(settings, "sandbox", "faults", "add", "--path", "/sandbox/v1/clock", "--status", "500",
+                     "--team", slug)
+    assert refused.returncode == 1 and "path" in refused.stderr
+    cleared = massdm(settings, "sandbox", "faults", "clear", "--team", slug, "--json")
+    assert json.loads(cleared.stdout) == {"deleted": 1}
+    assert client.get("/sandbox/v1/faults", headers=caller.headers).json() == {"faults": []}
