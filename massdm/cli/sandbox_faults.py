@@ -19,9 +19,8 @@ from massdm.config import Settings
 from massdm.errors import MassdmError
 from massdm.sandbox import events as sandbox_events
 from massdm.sandbox import faults as sandbox_faults
-from massdm.sandbox.faults import FaultSpec
+from massdm.sandbox.faults import Fault, FaultSpec
 from massdm.services.demo import DEMO_TEAM
-from massdm.store.sandbox_faults import Fault
 
 faults_app = typer.Typer(help="Faults on purpose: fail or delay the team's API calls, or a webhook's deliveries.",
                          no_args_is_help=True)
