@@ -16,6 +16,7 @@ from massdm.api.admission import Admission, Places
 from massdm.api.body_guard import BodyGuard
 from massdm.api.caller import SECURITY_SCHEME
 from massdm.api.errors import install_error_handlers
+from massdm.api.fault_injection import FaultInjection
 from massdm.api.idempotency import IdempotencyMiddleware
 from massdm.api.metrics import RequestMetrics
 from massdm.api.routes import (
@@ -28,6 +29,8 @@ from massdm.api.routes import (
     mass_messaging,
     media,
     sandbox_clock,
+    sandbox_events,
+    sandbox_faults,
     saved_for_later,
     schedule_queue,
     user_lists,
@@ -116,6 +119,8 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyGuard)
+    if settings.sandbox:  # faults on purpose answer before any body is read; counted in the metrics
+        app.add_middleware(FaultInjection)
     app.add_middleware(RequestMetrics)
     _add_routes(app, health.router)
     if settings.bench_routes:
@@ -136,7 +141,7 @@ def create_app(
     return app
 
 
-SANDBOX_ROUTERS = (sandbox_clock.router,)
+SANDBOX_ROUTERS = (sandbox_clock.router, sandbox_faults.router, sandbox_events.router)
 
 
 def _document_security(app: FastAPI) -> None:

@@ -476,6 +476,29 @@ sandbox_clock = Table(
     Column("advancing_until", UTCDateTime, nullable=True),  # wall time that advance's lease runs out
 )
 
+# The sandbox's faults on purpose (store.sandbox_faults, docs/sandbox-faults-and-events.md): each belongs to
+# a team and fails (or delays) that team's matching API calls, or deliveries to one of its webhooks.
+sandbox_faults = Table(
+    "sandbox_faults",
+    metadata,
+    Column("id", String(36), primary_key=True),  # flt_ + 32 hex
+    Column("team_id", BigId, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("method", String(10), nullable=True),  # an API call's method; NULL: any
+    Column("path", String(2000), nullable=True),  # an API path template ({x}: one segment); NULL for a webhook's
+    Column("webhook_id", String(35), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("mode", String(10), nullable=True),  # a webhook's: timeout | status
+    Column("status", Integer, nullable=True),  # the answer; NULL: latency only
+    Column("times", Integer, nullable=True),  # hits asked for; NULL: no count (probability, or every call)
+    Column("remaining", Integer, nullable=True),  # of `times`, taken one at a time by a guarded UPDATE
+    Column("probability_ppb", BigInteger, nullable=True),  # probability in parts per billion
+    Column("seed", BigInteger, nullable=True),
+    Column("latency_ms", Integer, nullable=False),
+    Column("retry_after_ms", Integer, nullable=True),
+    Column("calls", BigInteger, nullable=False),  # matching calls seen (the n of the n-th draw)
+    Column("hits", BigInteger, nullable=False),  # calls it faulted
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 __all__ = [
     "metadata",
     "teams",
@@ -508,4 +531,5 @@ __all__ = [
     "webhook_deliveries",
     "webhook_attempts",
     "sandbox_clock",
+    "sandbox_faults",
 ]

@@ -26,11 +26,13 @@ from sqlalchemy import Engine
 from massdm import metrics
 from massdm.clock import Clock
 from massdm.domain import webhooks as rules
+from massdm.domain.faults import Hit
 from massdm.store import accounts as account_store
 from massdm.store import deliveries as delivery_store
 from massdm.store import fans as fan_store
 from massdm.store import instance as instance_store
 from massdm.store import messages as message_store
+from massdm.store import sandbox_faults as fault_store
 from massdm.store import webhook_deliveries
 from massdm.store import webhook_log as log_store
 from massdm.store.db import snapshot, transaction
@@ -51,6 +53,7 @@ class DispatchConfig:
     retry: rules.RetryPolicy = field(default_factory=rules.RetryPolicy)
     pause_after: int = 5  # deliveries failed in a row before a webhook is paused; 0: never
     sender: SenderConfig = field(default_factory=SenderConfig)
+    faults: bool = False  # sandbox mode: apply the webhooks' faults on purpose (store.sandbox_faults)
 
 
 class WebhookDispatcher:
@@ -158,9 +161,26 @@ class WebhookDispatcher:
             headers["Signature"] = rules.signature(due.signing_secret, raw)
         if due.redelivery_of is not None:
             headers["X-OFAPI-Redelivery-Of"] = str(due.redelivery_of)
-        outcome = await sender.send(due.url, raw, headers)
+        fault = await asyncio.to_thread(self._fault, due) if self.config.faults else None
+        if fault is not None and fault.mode == "status":  # as if the endpoint answered it: nothing is sent
+            outcome = Outcome(False, fault.status, "http_status",
+                              f"HTTP {fault.status} (sandbox fault {fault.fault_id})")
+        else:
+            outcome = await sender.send(due.url, raw, headers)
+            if fault is not None:  # a timeout: the endpoint got it, but its answer is lost, so it comes again
+                outcome = Outcome(False, error_type="timeout", error_message="No complete answer within "
+                                  f"{self.config.sender.total_timeout:g} s (sandbox fault {fault.fault_id}).")
         await asyncio.to_thread(self._record, due, outcome)
         return True
+
+    def _fault(self, due: DueDelivery) -> Hit | None:
+        """The webhook's fault that fires on this attempt, counted; None (one read) when it has none."""
+        with snapshot(self.engine) as connection:
+            faults = fault_store.live_webhook_faults(connection, due.webhook_id)
+        if not faults:
+            return None
+        with transaction(self.engine) as connection:
+            return fault_store.fire(connection, faults)
 
     def _instance_secret(self) -> str:
         with transaction(self.engine) as connection:
@@ -234,4 +254,5 @@ def dispatch_config(settings) -> DispatchConfig:  # noqa: ANN001 - massdm.config
         pause_after=settings.webhook_pause_after,
         sender=SenderConfig(allow_private=settings.webhooks_allow_private,
                             total_timeout=settings.webhook_total_timeout),
+        faults=settings.sandbox,
     )

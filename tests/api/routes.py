@@ -97,4 +97,10 @@ SANDBOX_ROUTES: set[tuple[str, str]] = {
     ("GET", "/sandbox/v1/clock"),
     ("POST", "/sandbox/v1/clock"),
     ("POST", "/sandbox/v1/clock/advance"),
+    ("POST", "/sandbox/v1/faults"),
+    ("GET", "/sandbox/v1/faults"),
+    ("DELETE", "/sandbox/v1/faults"),
+    ("GET", "/sandbox/v1/faults/{fault_id}"),
+    ("DELETE", "/sandbox/v1/faults/{fault_id}"),
+    ("POST", "/sandbox/v1/events"),
 }
