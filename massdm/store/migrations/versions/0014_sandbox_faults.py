@@ -1,6 +1,6 @@
 """sandbox faults: faults on purpose for a team's API calls and webhook deliveries, shared by every process
 
-Revision ID: 0017
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-01
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import massdm.store.types
 
 
-revision = '0017'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None
