@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, ColumnElement, Float, cast, literal
 
-from massdm.domain.hashing import A, B, C, D, P, R1, R2
+from massdm.domain.hashing import R1, R2, A, B, C, D, P
 
 
 def _int(value: ColumnElement | int) -> ColumnElement:
