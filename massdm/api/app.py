@@ -31,6 +31,7 @@ from massdm.api.routes import (
     sandbox_clock,
     sandbox_events,
     sandbox_faults,
+    sandbox_recipients,
     saved_for_later,
     schedule_queue,
     user_lists,
@@ -141,7 +142,7 @@ def create_app(
     return app
 
 
-SANDBOX_ROUTERS = (sandbox_clock.router, sandbox_faults.router, sandbox_events.router)
+SANDBOX_ROUTERS = (sandbox_clock.router, sandbox_faults.router, sandbox_events.router, sandbox_recipients.router)
 
 
 def _document_security(app: FastAPI) -> None:

@@ -7,7 +7,8 @@ its deliveries by INSERT … SELECT. The chunk's deliveries, its "done" mark and
 message's counter commit in one transaction, guarded by the lease, so a chunk counts
 exactly once. A worker killed mid-chunk loses only that uncommitted chunk: its lease runs
 out, the sweeper frees it, another worker delivers it, and the (message, fan) primary key
-makes any repeat a no-op.
+makes any repeat a no-op. In sandbox mode a chunk's magic fans (domain/magic_fans.py) are failed
+instead of delivered, in the same transaction and as exactly once (store.delivery_failures).
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from massdm.delivery import scheduler
 from massdm.domain.banned_words import BannedWords
 from massdm.domain.queue import DEFAULT_UNSEND_WINDOW
 from massdm.services import mass_messaging as message_service
+from massdm.services import recipients as recipient_service
 from massdm.services.mass_messaging import Policy
 from massdm.store import audience as audience_store
 from massdm.store import delivery_chunks as chunk_store
+from massdm.store import delivery_failures as failure_store
 from massdm.store import message_claims as claim_store
 from massdm.store import messages as message_store
 from massdm.store.db import relax_durability, transaction
@@ -54,6 +57,7 @@ class WorkerConfig:
     poll_interval: float = 1.0
     policy: Policy = field(default_factory=lambda: Policy(BannedWords.load(), DEFAULT_UNSEND_WINDOW))
     progress_every: timedelta = timedelta(seconds=5)  # chat_queue.updated for delivery progress, per message
+    sandbox: bool = False  # magic fans fail their delivery (sandbox mode only)
 
 
 class DeliveryWorker:
@@ -213,18 +217,25 @@ class DeliveryWorker:
                 raise LeaseLost()
             audience = audience_store.for_message(connection, message, message.sent_at)
             now = self.clock.now()
+            magic = failure_store.magic_condition() if self.config.sandbox else None
             inserted = audience_store.deliver(connection, audience, after=chunk.after_fan_id,
-                                              through=chunk.through_fan_id, now=now)
+                                              through=chunk.through_fan_id, now=now, leaving_out=magic)
+            failed = 0 if magic is None else failure_store.record_magic(
+                connection, audience, after=chunk.after_fan_id, through=chunk.through_fan_id, now=now)
             if not chunk_store.complete(connection, chunk, self.name, inserted, now):
                 raise LeaseLost()
             sent = claim_store.add_delivered(connection, chunk.message_id, inserted)
             if sent is None:
                 raise LeaseLost()
+            if failed:
+                failure_store.add_failed(connection, chunk.message_id, failed)
             # The message row is locked by now, so the last chunk to commit sees every other one done.
             finished = not chunk_store.any_open(connection, chunk.message_id)
             if finished:
                 claim_store.finish(connection, chunk.message_id, now)
                 log.info("message %s: delivered to %s fans", chunk.message_id, sent)
+                if self.config.sandbox:
+                    recipient_service.announce_failures(connection, chunk.message_id, now, self.config.policy)
             # Webhook events commit with the chunk: both happen, or neither (and the chunk is delivered again).
             outbox.record_fans_reached(connection, account_id=message.account_id, message_id=chunk.message_id,
                                        after=chunk.after_fan_id, through=chunk.through_fan_id, now=now)
@@ -257,4 +268,5 @@ def worker_config(settings) -> WorkerConfig:  # noqa: ANN001 - massdm.config.Set
         poll_interval=settings.worker_poll_seconds,
         policy=Policy.from_settings(settings),
         progress_every=timedelta(seconds=settings.webhook_progress_seconds),
+        sandbox=settings.sandbox,
     )

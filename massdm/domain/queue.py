@@ -22,6 +22,7 @@ class MessageFacts:
     skipped_count: int
     error: str | None
     media_ready: bool = True
+    failed_count: int = 0  # fans it could not reach (sandbox mode's magic fans), counted in total
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,13 @@ def queue_state(facts: MessageFacts, now: datetime, window: int = DEFAULT_UNSEND
     `isDone` means nothing more will happen to the delivery: it ended (`finished_at`), or the
     message was canceled, which stops it before its next chunk. A canceled item is done at once,
     with nothing `pending` and `total` and the sent counts as they stood, so a client polling
-    for `isDone` stops whichever way the message ended (`isCanceled` tells which).
+    for `isDone` stops whichever way the message ended (`isCanceled` tells which). Fans it could
+    not reach (sandbox mode's magic fans) count in `total` like skipped ones and set `hasError`.
     """
     canceled = facts.canceled_at is not None
     left = 0 if canceled else unsend_seconds_left(facts.sent_at, now, window)
     counted = facts.total >= 0
-    pending = max(0, facts.total - facts.sent_count - facts.skipped_count) if counted else 0
+    pending = max(0, facts.total - facts.sent_count - facts.skipped_count - facts.failed_count) if counted else 0
     return QueueState(
         date=facts.sent_at or facts.scheduled_at or facts.created_at,
         is_ready=facts.media_ready,
@@ -64,7 +66,7 @@ def queue_state(facts: MessageFacts, now: datetime, window: int = DEFAULT_UNSEND
         pending=0 if canceled else pending,
         can_unsend=not canceled and left > 0,
         unsend_seconds=left,
-        has_error=facts.error is not None,
+        has_error=facts.error is not None or facts.failed_count > 0,
         is_canceled=canceled,
     )
 

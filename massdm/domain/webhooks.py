@@ -17,6 +17,7 @@ QUEUE_UPDATED = "chat_queue.updated"
 QUEUE_FINISHED = "chat_queue.finished"
 PPV_UNLOCKED = "messages.ppv.unlocked"
 MESSAGE_SENT = "messages.sent"
+DELIVERY_FAILED = "messages.delivery_failed"  # massdm's own (sandbox mode's magic fans)
 TEST_EVENT = "test-event"
 
 # What a webhook may subscribe to (massdm's part of the provider's list), with what each means.
@@ -28,6 +29,8 @@ EVENTS: dict[str, str] = {
     PPV_UNLOCKED: "A fan bought a paid mass message. Payload: the purchase, with fanId, messageId and amount.",
     MESSAGE_SENT: "A message reached a fan. For mass messages this is one event per fan, so it is sent only "
     "to webhooks that opt in with mass_message_sent.",
+    DELIVERY_FAILED: "massdm's own, sandbox mode only: a mass message finished delivering and some fans could not "
+    "receive it (magic fans). Once per message. Payload: the counts by reason and the queue item.",
 }
 
 MAX_ATTEMPTS = 3

@@ -108,7 +108,7 @@ def _sample_message(account_id: str, now: datetime) -> MassMessage:
         id=1, account_id=account_id, text=text, raw_text=text, locked_text=False, price_cents=SAMPLE_PRICE_CENTS,
         giphy_id=None, release_forms={}, user_lists=["fans"], excluded_lists=[], subscribed_since=None,
         created_at=now, saved_for_later=False, scheduled_at=None, due_at=now, sent_at=now, finished_at=now,
-        canceled_at=None, total=1, skipped_count=0, sent_count=1, viewed_count=0, purchased_count=0,
+        canceled_at=None, total=1, skipped_count=0, sent_count=1, failed_count=0, viewed_count=0, purchased_count=0,
         revenue_cents=0, claimed_by=None, lease_until=None, error=None,
     )
 

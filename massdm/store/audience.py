@@ -71,19 +71,34 @@ def _member_of(audience: Audience, ref: str | int) -> ColumnElement[bool]:
     return smart_lists.member_condition(audience.dialect, smart, audience.at, message_id=audience.message_id)
 
 
-def requested(audience: Audience) -> ColumnElement[bool]:
+def chosen(audience: Audience) -> ColumnElement[bool]:
+    """The fans the message names: members of its `userLists` and its `userIds`, before exclusions."""
     picked_ids = (
         select(mass_message_user_ids.c.fan_id)
         .where(mass_message_user_ids.c.message_id == audience.message_id, mass_message_user_ids.c.fan_id == fans.c.id)
         .exists()
     )
     members = [_member_of(audience, ref) for ref in audience.lists]
-    chosen = or_(false(), picked_ids, *members) if audience.names_fans else or_(false(), *members)
-    conditions = [fans.c.account_id == audience.account_id, chosen]
+    return or_(false(), picked_ids, *members) if audience.names_fans else or_(false(), *members)
+
+
+def exclusions(audience: Audience) -> list[tuple[str | int, ColumnElement[bool]]]:
+    """Each of `excludedLists` with its membership condition, in the message's order."""
+    return [(ref, _member_of(audience, ref)) for ref in audience.excluded]
+
+
+def in_subscription_window(audience: Audience) -> ColumnElement[bool] | None:
+    """`subscribedWithinLastDays` as a condition (None when the message has none)."""
+    return None if audience.subscribed_since is None else fans.c.subscribed_at >= audience.subscribed_since
+
+
+def requested(audience: Audience) -> ColumnElement[bool]:
+    conditions = [fans.c.account_id == audience.account_id, chosen(audience)]
     if audience.excluded:
-        conditions.append(not_(or_(false(), *(_member_of(audience, ref) for ref in audience.excluded))))
-    if audience.subscribed_since is not None:
-        conditions.append(fans.c.subscribed_at >= audience.subscribed_since)
+        conditions.append(not_(or_(false(), *(member for _, member in exclusions(audience)))))
+    window = in_subscription_window(audience)
+    if window is not None:
+        conditions.append(window)
     return and_(*conditions)
 
 
@@ -131,8 +146,10 @@ def plan_chunks(connection: Connection, audience: Audience, size: int) -> int:
     return len(ranges)
 
 
-def deliver(connection: Connection, audience: Audience, *, after: int, through: int | None, now: datetime) -> int:
-    """Write deliveries for the eligible fans with after < id <= through (no upper bound if None).
+def deliver(connection: Connection, audience: Audience, *, after: int, through: int | None, now: datetime,
+            leaving_out: ColumnElement[bool] | None = None) -> int:
+    """Write deliveries for the eligible fans with after < id <= through (no upper bound if None),
+    but those `leaving_out` holds for (sandbox mode's magic fans; None, the statement as ever).
 
     INSERT ... SELECT: nothing passes through Python. The primary key (message, fan) and
     ON CONFLICT DO NOTHING make a repeated chunk harmless; the count is of new rows only.
@@ -140,6 +157,8 @@ def deliver(connection: Connection, audience: Audience, *, after: int, through: 
     where = [eligible(audience), fans.c.id > after]
     if through is not None:
         where.append(fans.c.id <= through)
+    if leaving_out is not None:
+        where.append(not_(leaving_out))
     source = select(
         literal(audience.message_id, deliveries.c.message_id.type).label("message_id"),
         fans.c.id,

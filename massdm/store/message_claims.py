@@ -113,11 +113,12 @@ def take_progress_turn(connection: Connection, message_id: int, now: datetime, e
 
 
 def finish(connection: Connection, message_id: int, now: datetime) -> bool:
-    """End delivery: total becomes the truth (sent + skipped), should membership have moved meanwhile."""
+    """End delivery: total becomes the truth (sent + skipped + failed), should membership have moved meanwhile."""
     return connection.execute(
         update(mass_messages)
         .where(mass_messages.c.id == message_id, OPEN)
-        .values(finished_at=now, total=mass_messages.c.sent_count + mass_messages.c.skipped_count)
+        .values(finished_at=now, total=mass_messages.c.sent_count + mass_messages.c.skipped_count
+                + mass_messages.c.failed_count)
     ).rowcount == 1
 
 

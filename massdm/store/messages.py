@@ -44,6 +44,7 @@ class MassMessage:
     claimed_by: str | None
     lease_until: datetime | None
     error: str | None
+    failed_count: int
 
     @property
     def facts(self) -> MessageFacts:
@@ -51,6 +52,7 @@ class MassMessage:
             created_at=self.created_at, scheduled_at=self.scheduled_at, saved_for_later=self.saved_for_later,
             sent_at=self.sent_at, finished_at=self.finished_at, canceled_at=self.canceled_at, total=self.total,
             sent_count=self.sent_count, skipped_count=self.skipped_count, error=self.error,
+            failed_count=self.failed_count,
         )
 
     @property

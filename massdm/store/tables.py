@@ -279,6 +279,9 @@ mass_messages = Table(
     Column("lease_until", UTCDateTime, nullable=True),
     Column("error", Text, nullable=True),
     Column("progress_event_at", UTCDateTime, nullable=True),  # the last chat_queue.updated for delivery progress
+    # Fans that could not receive it (sandbox mode's magic fans: delivery_failures), counted in total like
+    # skipped ones; always 0 outside sandbox mode.
+    Column("failed_count", BigInteger, nullable=False, server_default="0"),
     Index("ix_mass_messages_due", "due_at"),
     Index("ix_mass_messages_account_sent", "account_id", "sent_at", "id"),
     Index("ix_mass_messages_account_created", "account_id", "created_at"),
@@ -499,6 +502,18 @@ sandbox_faults = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Sandbox mode's magic fans (domain/magic_fans.py; store.delivery_failures): one row per (message, fan) whose
+# delivery failed on purpose, written by the chunk that met the fan, in its transaction, so exactly once.
+delivery_failures = Table(
+    "delivery_failures",
+    metadata,
+    Column("message_id", BigId, ForeignKey("mass_messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("fan_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("account_id", String(37), nullable=False),
+    Column("reason", String(20), nullable=False),  # a MagicKind.reason: blocked, deleted, restricted
+    Column("failed_at", UTCDateTime, nullable=False),
+)
+
 __all__ = [
     "metadata",
     "teams",
@@ -532,4 +547,5 @@ __all__ = [
     "webhook_attempts",
     "sandbox_clock",
     "sandbox_faults",
+    "delivery_failures",
 ]

@@ -28,7 +28,19 @@ def queue_item(view: MessageView) -> dict[str, Any]:
         "id": view.message.id, "date": _iso(state.date), "isReady": state.is_ready, "isDone": state.is_done,
         "total": state.total, "pending": state.pending, "canUnsend": state.can_unsend,
         "unsendSeconds": state.unsend_seconds, "hasError": state.has_error, "isCanceled": state.is_canceled,
-        "isCouplePeopleMedia": False, "status": view.status, "error": view.message.error,
+        "isCouplePeopleMedia": False, "status": view.status, "error": view.error,
+    }
+
+
+def delivery_failed(view: MessageView) -> dict[str, Any]:
+    """massdm's messages.delivery_failed: how many fans the finished message could not reach and why,
+    where the ledger lists them, and the queue item as it now stands."""
+    message_id = view.message.id
+    return {
+        "messageId": message_id, "queueId": message_id, "failedCount": sum(view.failures.values()),
+        "reasons": dict(sorted(view.failures.items())), "error": view.error,
+        "recipients": f"/sandbox/v1/messages/{message_id}/recipients?status=failed",
+        "queue": queue_item(view),
     }
 
 

@@ -103,4 +103,5 @@ SANDBOX_ROUTES: set[tuple[str, str]] = {
     ("GET", "/sandbox/v1/faults/{fault_id}"),
     ("DELETE", "/sandbox/v1/faults/{fault_id}"),
     ("POST", "/sandbox/v1/events"),
+    ("GET", "/sandbox/v1/messages/{message_id}/recipients"),
 }

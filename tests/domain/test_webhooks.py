@@ -74,7 +74,7 @@ def test_the_pause_names_the_attempts_the_retry_policy_made(attempts):
 def test_test_event_is_not_among_the_subscribable_events():
     assert rules.TEST_EVENT not in rules.EVENTS
     assert set(rules.EVENTS) == {"chat_queue.updated", "chat_queue.finished", "messages.ppv.unlocked",
-                                 "messages.sent"}
+                                 "messages.sent", "messages.delivery_failed"}
 
 
 @pytest.mark.parametrize(("text", "valid"), [

@@ -21,20 +21,22 @@ def _message(**values: object) -> MassMessage:
         id=7, account_id="acct_" + "0" * 32, text="<b>hi</b>", raw_text="hi", locked_text=False, price_cents=0,
         release_forms={}, user_lists=["fans"], excluded_lists=[], created_at=NOW - timedelta(minutes=5),
         saved_for_later=False, total=10, skipped_count=1, sent_count=4, viewed_count=0, purchased_count=0,
-        revenue_cents=0, sent_at=NOW - timedelta(minutes=1),
+        revenue_cents=0, sent_at=NOW - timedelta(minutes=1), failed_count=0,
     )
     defaults.update(values)
     return MassMessage(**defaults)
 
 
-def _view(message: MassMessage) -> MessageView:
-    return MessageView(message, state=queue_state(message.facts, NOW, 1_000_000))
+def _view(message: MassMessage, failures: dict[str, int] | None = None) -> MessageView:
+    return MessageView(message, state=queue_state(message.facts, NOW, 1_000_000), failures=failures or {})
 
 
 def test_the_api_queue_item_is_the_webhook_payload_byte_for_byte():
-    for message in (_message(), _message(canceled_at=NOW, error="stopped"), _message(total=-1, sent_at=None),
-                    _message(sent_at=datetime(2026, 3, 1, 13, 0, tzinfo=timezone(timedelta(hours=1))))):
-        view = _view(message)
+    failed = _view(_message(failed_count=2, finished_at=NOW), {"blocked": 1, "restricted": 1})
+    assert (failed.state.has_error, failed.state.pending, failed.status) == (True, 3, "sent")
+    for view in (*(_view(message) for message in (
+            _message(), _message(canceled_at=NOW, error="stopped"), _message(total=-1, sent_at=None),
+            _message(sent_at=datetime(2026, 3, 1, 13, 0, tzinfo=timezone(timedelta(hours=1)))))), failed):
         listed = QueueItemOut.of(view).model_dump_json(by_alias=True)
         sent = json.dumps(payloads.queue_item(view), separators=(",", ":"), ensure_ascii=False)
         assert listed == sent

@@ -166,7 +166,7 @@ class QueueOut(WireModel):
             media_types=",".join(kinds) or None, has_error=state.has_error, release_forms=forms,
             raw_text=m.raw_text, locked_text=m.locked_text,
             price=format_price(m.price_cents) if m.price_cents else None, purchased_count=m.purchased_count,
-            total=state.total, pending=state.pending, is_done=state.is_done, status=view.status, error=m.error,
+            total=state.total, pending=state.pending, is_done=state.is_done, status=view.status, error=view.error,
             scheduled_date=iso(m.scheduled_at), is_saved_for_later=m.saved_for_later,
             user_lists=list(m.user_lists), excluded_lists=list(m.excluded_lists), user_ids=view.user_ids,
             media_files=[i.id for i in view.media], previews=view.preview_ids,
