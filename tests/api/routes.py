@@ -97,4 +97,9 @@ SANDBOX_ROUTES: set[tuple[str, str]] = {
     ("GET", "/sandbox/v1/clock"),
     ("POST", "/sandbox/v1/clock"),
     ("POST", "/sandbox/v1/clock/advance"),
+    ("POST", "/sandbox/v1/reset"),
+    ("GET", "/sandbox/v1/snapshots"),
+    ("POST", "/sandbox/v1/snapshots"),
+    ("POST", "/sandbox/v1/snapshots/{name}/restore"),
+    ("DELETE", "/sandbox/v1/snapshots/{name}"),
 }
