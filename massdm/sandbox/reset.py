@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from massdm.clock import ClockState
+from massdm.errors import NotFound, ValidationFailed
 from massdm.store import sandbox_clock as clock_store
 from massdm.store import team_state
 from massdm.store.accounts import list_team_accounts
 from massdm.store.db import transaction
 from massdm.store.team_state import Target
 from massdm.store.teams import get_team_by_slug
-from massdm.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,13 @@ def reset(engine: Engine, to_reset: Target) -> Reset:
     return Reset(to_reset.account_ids, to_reset.whole, deleted, time.perf_counter() - started)
 
 
-def team_target(engine: Engine, slug: str, account_id: str | None = None) -> Target:
-    """The CLI's target: the team of `slug`, whole or one of its accounts (404 for another team's)."""
+def team_target(engine: Engine, slug: str | None, account_id: str | None = None) -> Target:
+    """The CLI's target: the team of `slug` (None: the store's only team), whole or one of its
+    accounts (404 for another team's)."""
     with transaction(engine) as connection:
+        slug = slug if slug is not None else team_state.sole_team_slug(connection)
+        if slug is None:
+            raise ValidationFailed.field("team", "Name the team with --team SLUG: the store has several (or none).")
         team = get_team_by_slug(connection, slug)
         if team is None:
             raise NotFound(f"Team {slug} was not found.")

@@ -111,7 +111,7 @@ _IDS = ("{list_id}", "{media_id}", "{message_id}", "{queue_id}", "{upload}", "{w
         "{delivery_id}")
 
 
-def _strip_meta(body):  # noqa: ANN001, ANN202 - a JSON body
+def _strip_meta(body):
     """The body without `_meta` (credits and rate-limit counters move with every call)."""
     return {k: v for k, v in body.items() if k != "_meta"} if isinstance(body, dict) else body
 
@@ -120,7 +120,7 @@ def read_everything(client, caller) -> dict[str, dict]:
     """The body of every read endpoint of the contract (and the fan's), for every id the listings name."""
     bodies: dict[str, dict] = {}
 
-    def read(path: str, headers: dict[str, str] | None = None):  # noqa: ANN202 - a JSON body
+    def read(path: str, headers: dict[str, str] | None = None):
         response = client.get(path, headers=headers or caller.headers)
         assert response.status_code == 200, (path, response.text)
         bodies[path] = _strip_meta(response.json())
@@ -130,7 +130,9 @@ def read_everything(client, caller) -> dict[str, dict]:
 
     plain = sorted(p for m, p in CONTRACT_ROUTES if m == "GET" and not any(i in p for i in _IDS))
     for path in plain:
-        query = "?limit=50" if "/fans/" in path or path.endswith("/user-lists") else queue_window(client, caller) if "/queue" in path else ""
+        query = queue_window(client, caller) if "/queue" in path else ""
+        if "/fans/" in path or path.endswith("/user-lists"):
+            query = "?limit=50"
         read(path.replace("{account}", caller.account) + query)
     api = f"/api/{caller.account}"
     for item in bodies[f"{api}/user-lists?limit=50"]["data"]:
@@ -239,3 +241,30 @@ def test_the_media_files_stay_where_they_are(client, caller, tmp_path: Path):
     url = item["files"]["full"]["url"] if "files" in item else None
     if url:
         assert client.get(url.replace("http://massdm.test", "")).status_code == 200
+
+
+def test_the_cli_twins_reset_save_list_restore_and_delete(client, caller, settings):
+    import json
+
+    from typer.testing import CliRunner
+
+    from massdm.cli import app as cli
+
+    env = {"MASSDM_DATABASE_URL": settings.database_url, "MASSDM_MEDIA_DIR": str(settings.media_dir)}
+
+    def run(*args: str) -> object:
+        result = CliRunner().invoke(cli, ["sandbox", *args, "--team", caller.team.slug, "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    add_fans(client, caller, 7)
+    assert run("snapshot", "save", "seven")["sizes"] == {"fans": 7}
+    assert [s["name"] for s in run("snapshot", "list")] == ["seven"]
+    assert run("reset")["deleted"] == {"fans": 7}
+    assert get(client, caller, "/fans/all")["data"]["list"] == []
+    assert run("snapshot", "restore", "seven")["rows"] == 7
+    assert len(get(client, caller, "/fans/all")["data"]["list"]) == 7
+    assert run("reset", "--account", caller.account)["accounts"] == [caller.account]
+    assert run("snapshot", "delete", "seven")["name"] == "seven"
+    missing = CliRunner().invoke(cli, ["sandbox", "snapshot", "restore", "seven", "--team", caller.team.slug], env=env)
+    assert missing.exit_code == 1 and "was not found" in missing.output

@@ -7,8 +7,7 @@ from pydantic import BaseModel, Field, StrictStr
 from massdm.api.schemas.common import iso_instant
 from massdm.api.schemas.sandbox import SandboxIn
 from massdm.sandbox.reset import Reset
-from massdm.sandbox.snapshots import NAME_RULE
-from massdm.store.snapshots import Snapshot
+from massdm.sandbox.snapshots import NAME_RULE, Snapshot
 
 
 class ResetIn(SandboxIn):
