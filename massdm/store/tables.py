@@ -492,8 +492,9 @@ sandbox_snapshots = Table(
     UniqueConstraint("team_id", "name", name="uq_sandbox_snapshots_team_name"),
 )
 
-# Every row a snapshot holds, of any team table, as one JSON object of its columns (to_json on
-# PostgreSQL (json, not jsonb: JSON columns come back as written), json_object on SQLite): one table for all, so a new team table needs no shadow of its own.
+# Every row a snapshot holds, of any team table, as one JSON object of its columns (to_json on PostgreSQL,
+# json rather than jsonb so JSON columns come back as written; json_object on SQLite): one table for all,
+# so a new team table needs no shadow table of its own.
 sandbox_snapshot_rows = Table(
     "sandbox_snapshot_rows",
     metadata,

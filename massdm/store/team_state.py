@@ -23,7 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Connection, ColumnElement, Table, delete, or_, select
+from sqlalchemy import ColumnElement, Connection, Table, delete, exists, or_, select, text
+from sqlalchemy.exc import DBAPIError
 
 from massdm.store import fan_tallies
 from massdm.store import tables as t
@@ -137,6 +138,15 @@ def data_tables(target: Target) -> list[tuple[Table, Data]]:
             if table.name in DATA and target.covers(DATA[table.name].level)]
 
 
+def holding_rows(connection: Connection, target: Target) -> list[tuple[Table, Data]]:
+    """The data tables (as `data_tables`) in which the target has rows, asked in one statement: a small
+    state is reset with a few DELETEs rather than one per table."""
+    tables = data_tables(target)
+    probe = select(*(exists().where(data.rows(table, target)).label(table.name) for table, data in tables))
+    found = connection.execute(probe).one()._mapping
+    return [(table, data) for table, data in tables if found[table.name]]
+
+
 def classified() -> Sequence[str]:
     """Every table name the registry knows, once per class it is in (a name twice is a mistake)."""
     return [*DATA, *DERIVED, *KEPT, *STORE_WIDE]
@@ -147,11 +157,32 @@ def lock_team(connection: Connection, team_id: int) -> None:
     lock(connection, f"massdm:sandbox-state:{team_id}")
 
 
+def skip_cascades(connection: Connection) -> None:
+    """PostgreSQL: let this transaction skip the foreign keys' per-row triggers, when the role may
+    (`session_replication_role` is a superuser setting, or granted with GRANT SET ON PARAMETER).
+
+    Safe here: every table that refers to a data table is a data or derived table itself (tested),
+    deleted first and put back last, so no cascade has anything left to do and no check can fail.
+    It turns the 100k-fan reset from ~0.9 s of cascade triggers into ~0.1 s. Without the right,
+    the same statements run with the triggers. SQLite: nothing (its checks are cheap; its cost is
+    the indexes).
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    savepoint = connection.begin_nested()
+    try:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        savepoint.commit()
+    except DBAPIError:
+        savepoint.rollback()
+
+
 def delete_rows(connection: Connection, target: Target) -> dict[str, int]:
     """Delete the target's rows of every data table, children first (one DELETE per table), then
     rebuild what is derived from them. Rows deleted, by table."""
-    deleted = {}
-    for table, data in reversed(data_tables(target)):
+    deleted = dict.fromkeys(DATA, 0)
+    skip_cascades(connection)
+    for table, data in reversed(holding_rows(connection, target)):
         deleted[table.name] = connection.execute(delete(table).where(data.rows(table, target))).rowcount
     rebuild_derived(connection, target.account_ids)
     return deleted
@@ -165,3 +196,9 @@ def rebuild_derived(connection: Connection, account_ids: Sequence[str]) -> None:
         bump = upsert(connection, t.fan_spend_versions).values(account_id=account_id, version=1)
         connection.execute(bump.on_conflict_do_update(
             index_elements=[t.fan_spend_versions.c.account_id], set_={"version": t.fan_spend_versions.c.version + 1}))
+
+
+def sole_team_slug(connection: Connection) -> str | None:
+    """The slug of the store's one team; None when it has none or several (the CLI then asks for --team)."""
+    slugs = connection.execute(select(t.teams.c.slug).limit(2)).scalars().all()
+    return slugs[0] if len(slugs) == 1 else None

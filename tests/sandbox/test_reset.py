@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import LargeBinary
 
 from massdm.api.state import state_of
-from massdm.store import tables
-from massdm.store import team_state
+from massdm.store import tables, team_state
 from massdm.store.team_state import Target
 from tests.sandbox.test_snapshots import add_fans, build_state, get, queue_window, read_everything, settings  # noqa: F401
 
@@ -22,6 +21,15 @@ def test_every_table_is_classified_once():
     assert not set(names) - set(tables.metadata.tables), "store/team_state.py names a table that is gone"
     for name in team_state.DATA:  # a snapshot holds rows as JSON
         assert not any(isinstance(c.type, LargeBinary) for c in tables.metadata.tables[name].columns), name
+
+
+def test_every_table_referring_to_team_data_is_team_data_itself():
+    """So deleting the data tables children first leaves no cascade anything to do (store.team_state.skip_cascades)."""
+    owned = set(team_state.DATA) | set(team_state.DERIVED)
+    for table in tables.metadata.sorted_tables:
+        for key in table.foreign_keys:
+            if key.column.table.name in team_state.DATA:
+                assert table.name in owned, (table.name, key.column.table.name)
 
 
 def test_the_registry_check_can_fail(monkeypatch):
