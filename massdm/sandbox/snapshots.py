@@ -72,7 +72,11 @@ def restore(engine: Engine, target: Target, name: str) -> Restored:
             raise Conflict(f"Snapshot {name} was saved at schema revision {snapshot.revision}; this store is at "
                            f"{revision}, so it cannot be restored.")
         team_state.delete_rows(connection, target)
-        snapshot_store.restore_rows(connection, snapshot, target)
+        try:
+            snapshot_store.restore_rows(connection, snapshot, target)
+        except snapshot_store.IdsTaken as taken:
+            raise Conflict(f"Snapshot {name} cannot be restored: ids of its {taken} are taken by rows made since "
+                           "(by another team of this store). Nothing was changed.") from taken
         clock_store.write_state(connection, snapshot.clock)
     return Restored(snapshot, time.perf_counter() - started)
 

@@ -13,12 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Table, delete, func, insert, literal, select, text
+from sqlalchemy.exc import IntegrityError
 
 from massdm.clock import ClockState
 from massdm.store import team_state
 from massdm.store.tables import sandbox_snapshot_rows as rows
 from massdm.store.tables import sandbox_snapshots as snapshots
 from massdm.store.team_state import Target
+
+
+class IdsTaken(Exception):
+    """A row put back would take an id another row holds now (on SQLite, another team may have been
+    given an id a reset freed)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,10 @@ def restore_rows(connection: Connection, snapshot: Snapshot, target: Target) -> 
     what is derived and, on PostgreSQL, keep every id sequence ahead of the ids put back."""
     for table, _ in team_state.data_tables(target):
         if snapshot.sizes.get(table.name):
-            _insert_back(connection, table, snapshot.id)
+            try:
+                _insert_back(connection, table, snapshot.id)
+            except IntegrityError as error:
+                raise IdsTaken(table.name) from error
             _keep_sequence_ahead(connection, table)
     team_state.rebuild_derived(connection, target.account_ids)
 

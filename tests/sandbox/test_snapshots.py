@@ -238,9 +238,18 @@ def test_the_media_files_stay_where_they_are(client, caller, tmp_path: Path):
     _ok(client.post("/sandbox/v1/reset", headers=caller.headers))
     _ok(client.post("/sandbox/v1/snapshots/m/restore", headers=caller.headers))
     assert get(client, caller, f"/media/vault/{media}")["data"] == item
-    url = item["files"]["full"]["url"] if "files" in item else None
-    if url:
-        assert client.get(url.replace("http://massdm.test", "")).status_code == 200
+    urls = [u for u in _strings(item) if u.startswith("http://massdm.test/")]
+    assert urls, item
+    for url in urls:  # the files were never copied nor deleted: the records point at them again
+        assert client.get(url.removeprefix("http://massdm.test")).status_code == 200, url
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [s for v in value for s in _strings(v)] if isinstance(value, list) else []
 
 
 def test_the_cli_twins_reset_save_list_restore_and_delete(client, caller, settings):
@@ -268,3 +277,20 @@ def test_the_cli_twins_reset_save_list_restore_and_delete(client, caller, settin
     assert run("snapshot", "delete", "seven")["name"] == "seven"
     missing = CliRunner().invoke(cli, ["sandbox", "snapshot", "restore", "seven", "--team", caller.team.slug], env=env)
     assert missing.exit_code == 1 and "was not found" in missing.output
+
+
+def test_restoring_ids_another_team_was_given_since_is_a_conflict_on_sqlite_only(client, caller, world):
+    from tests.backends import ON_POSTGRES
+
+    mine = _ok(client.post(f"/api/{caller.account}/user-lists", headers=caller.headers, json={"name": "Mine"}))
+    _ok(client.post("/sandbox/v1/snapshots", headers=caller.headers, json={"name": "s"}), 201)
+    _ok(client.post("/sandbox/v1/reset", headers=caller.headers))
+    other = world.caller()
+    theirs = _ok(client.post(f"/api/{other.account}/user-lists", headers=other.headers, json={"name": "Theirs"}))
+    assert (theirs["data"]["id"] == mine["data"]["id"]) is not ON_POSTGRES  # SQLite hands the freed id out again
+    response = client.post("/sandbox/v1/snapshots/s/restore", headers=caller.headers)
+    if ON_POSTGRES:
+        assert response.status_code == 200, response.text
+    else:
+        assert response.status_code == 409 and response.json()["error"] == "CONFLICT", response.text
+        assert get(client, other, f"/user-lists/{theirs['data']['id']}")["data"]["name"] == "Theirs"
