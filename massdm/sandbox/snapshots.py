@@ -56,6 +56,7 @@ def save(engine: Engine, clock: Clock, target: Target, name: str) -> Snapshot:
     """Save the team's state as `name`; a name already saved is a 409 (delete it first to replace it)."""
     check_name(name)
     with transaction(engine) as connection:
+        snapshot_store.read_one_moment(connection)
         team_state.lock_team(connection, _whole(target).team_id)
         if snapshot_store.find(connection, target.team_id, name) is not None:
             raise Conflict(f"A snapshot named {name} already exists; delete it first to save another under it.")

@@ -49,6 +49,14 @@ def _snapshot(row) -> Snapshot:  # noqa: ANN001
                     dict(m["sizes"]))
 
 
+def read_one_moment(connection: Connection) -> None:
+    """PostgreSQL: make every statement of this transaction read the same snapshot (REPEATABLE READ), so
+    the tables copied one after another agree with each other while others write. The transaction's
+    first statement; SQLite's transactions are serial already."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+
 def schema_revision(connection: Connection) -> str:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
 
