@@ -32,6 +32,7 @@ from massdm.api.routes import (
     sandbox_events,
     sandbox_faults,
     sandbox_recipients,
+    sandbox_state,
     saved_for_later,
     schedule_queue,
     user_lists,
@@ -142,7 +143,8 @@ def create_app(
     return app
 
 
-SANDBOX_ROUTERS = (sandbox_clock.router, sandbox_faults.router, sandbox_events.router, sandbox_recipients.router)
+SANDBOX_ROUTERS = (sandbox_clock.router, sandbox_faults.router, sandbox_events.router, sandbox_recipients.router,
+                   sandbox_state.router)
 
 
 def _document_security(app: FastAPI) -> None:

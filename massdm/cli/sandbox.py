@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from massdm.cli import sandbox_faults, sandbox_recipients
+from massdm.cli import sandbox_faults, sandbox_recipients, sandbox_state
 from massdm.cli.session import console, fail, open_store, print_json
 from massdm.config import Settings
 from massdm.domain.durations import parse_duration
@@ -28,6 +28,7 @@ app.add_typer(clock_app, name="clock")
 app.add_typer(sandbox_faults.faults_app, name="faults")
 app.command("trigger")(sandbox_faults.trigger)
 app.command("recipients")(sandbox_recipients.recipients)
+sandbox_state.attach(app)
 
 
 def _store() -> tuple[Settings, Engine]:

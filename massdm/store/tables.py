@@ -514,6 +514,34 @@ delivery_failures = Table(
     Column("failed_at", UTCDateTime, nullable=False),
 )
 
+# Saved states of a team's sandbox (store.snapshots): one row per snapshot, named per team, with the
+# clock as it was and the schema revision it was taken at (restored only at the same revision).
+sandbox_snapshots = Table(
+    "sandbox_snapshots",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("team_id", BigId, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revision", String(32), nullable=False),  # alembic_version when taken
+    Column("clock_frozen_at", UTCDateTime, nullable=True),  # the clock's setting when taken (store.sandbox_clock)
+    Column("clock_offset_us", BigInteger, nullable=False),
+    Column("sizes", JSON, nullable=False),  # {table name: rows}
+    UniqueConstraint("team_id", "name", name="uq_sandbox_snapshots_team_name"),
+)
+
+# Every row a snapshot holds, of any team table, as one JSON object of its columns (to_json on PostgreSQL,
+# json rather than jsonb so JSON columns come back as written; json_object on SQLite): one table for all,
+# so a new team table needs no shadow table of its own.
+sandbox_snapshot_rows = Table(
+    "sandbox_snapshot_rows",
+    metadata,
+    Column("snapshot_id", BigId, ForeignKey("sandbox_snapshots.id", ondelete="CASCADE"), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("row", JSON, nullable=False),
+    Index("ix_sandbox_snapshot_rows_snapshot", "snapshot_id", "table_name"),
+)
+
 __all__ = [
     "metadata",
     "teams",
@@ -548,4 +576,6 @@ __all__ = [
     "sandbox_clock",
     "sandbox_faults",
     "delivery_failures",
+    "sandbox_snapshots",
+    "sandbox_snapshot_rows",
 ]

@@ -104,4 +104,9 @@ SANDBOX_ROUTES: set[tuple[str, str]] = {
     ("DELETE", "/sandbox/v1/faults/{fault_id}"),
     ("POST", "/sandbox/v1/events"),
     ("GET", "/sandbox/v1/messages/{message_id}/recipients"),
+    ("POST", "/sandbox/v1/reset"),
+    ("GET", "/sandbox/v1/snapshots"),
+    ("POST", "/sandbox/v1/snapshots"),
+    ("POST", "/sandbox/v1/snapshots/{name}/restore"),
+    ("DELETE", "/sandbox/v1/snapshots/{name}"),
 }
