@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -476,6 +477,25 @@ sandbox_clock = Table(
     Column("advancing_until", UTCDateTime, nullable=True),  # wall time that advance's lease runs out
 )
 
+# Simulated fans per account (sandbox mode; store.sandbox_engagement, domain.engagement_model): the settings,
+# and how far materialising has gone under them (both reset when the settings change).
+sandbox_engagement = Table(
+    "sandbox_engagement",
+    metadata,
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("view_rate", Float, nullable=False),
+    Column("purchase_rate", Float, nullable=False),
+    Column("view_delay_min_hours", Float, nullable=False),
+    Column("view_delay_max_hours", Float, nullable=False),
+    Column("purchase_delay_min_hours", Float, nullable=False),
+    Column("purchase_delay_max_hours", Float, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("through", UTCDateTime, nullable=True),  # every event up to it is recorded
+    Column("settled_before", UTCDateTime, nullable=True),  # messages finished before it have nothing left to do
+)
+
 __all__ = [
     "metadata",
     "teams",
@@ -508,4 +528,5 @@ __all__ = [
     "webhook_deliveries",
     "webhook_attempts",
     "sandbox_clock",
+    "sandbox_engagement",
 ]

@@ -97,4 +97,6 @@ SANDBOX_ROUTES: set[tuple[str, str]] = {
     ("GET", "/sandbox/v1/clock"),
     ("POST", "/sandbox/v1/clock"),
     ("POST", "/sandbox/v1/clock/advance"),
+    ("GET", "/sandbox/v1/accounts/{account}/engagement"),
+    ("PUT", "/sandbox/v1/accounts/{account}/engagement"),
 }
