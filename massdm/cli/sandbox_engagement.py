@@ -11,6 +11,7 @@ from massdm.cli.session import console, fail, open_store, print_json
 from massdm.config import Settings
 from massdm.domain.engagement_model import DEFAULTS, Delay, EngagementSettings
 from massdm.errors import MassdmError, ValidationFailed
+from massdm.sandbox import clock as sandbox_clock
 from massdm.sandbox import engagement
 
 app = typer.Typer(help="Simulated fans: who views and buys each message, and when.", no_args_is_help=True)
@@ -83,7 +84,7 @@ def set_(
     )
     engine = _engine()
     try:
-        written = engagement.write_settings(engine, account, settings, engagement.clock_now(engine))
+        written = engagement.write_settings(engine, account, settings, sandbox_clock.driven_clock(engine).now())
     except ValidationFailed as error:
         fail("; ".join(f"{name}: {' '.join(why)}" for name, why in error.errors.items()))
     except MassdmError as error:

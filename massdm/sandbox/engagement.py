@@ -59,13 +59,6 @@ def _known(connection: Connection, account_id: str) -> None:
         raise NotFound(f"Account {account_id} was not found.")
 
 
-def clock_now(engine: Engine) -> datetime:
-    """The sandbox clock's time (for the CLI, which has no app's clock)."""
-    from massdm.sandbox.clock import driven_clock  # noqa: PLC0415 - sandbox.clock imports this module
-
-    return driven_clock(engine).now()
-
-
 def _lock_name(account_id: str) -> str:
     return f"sandbox-engagement:{account_id}"
 

@@ -3,9 +3,9 @@
 Each fan's behaviour is domain.engagement_model's pure function, drawn here per row in SQL with the same
 integers (the hashes of domain.hashing, thresholds and delays computed once in Python), so a statement
 records exactly what `behaviour` says for every fan whose event time has come, and nothing is looped
-over fans in Python. The hash squares its value twice; each stage of the pipelines below is a subquery
-behind `OFFSET 0` (SQLite's co-routines, PostgreSQL's optimisation fence), so a value is computed once
-per row instead of being inlined into each place that reads it (twice per square).
+over fans in Python. The hash squares its value twice, and an expression is inlined wherever it is read:
+the first square's result is kept behind a subquery with `OFFSET 0` (SQLite's co-routine, PostgreSQL's
+optimisation fence), so each row computes it once; the cheap folds around it are simply written twice.
 
 Views are one guarded `UPDATE … FROM (the due views)` per message. Purchases are staged in a temporary
 table (this transaction's), then marked on the deliveries, inserted into `purchases` in time order, and
@@ -121,10 +121,11 @@ def _int(value: int) -> ColumnElement:
     return literal(value, BigInteger)
 
 
-def _linear(seed: int, message_id: int, salt: int) -> ColumnElement:
+def _linear(seed: int, message_id: int, salt: int, fan_id: ColumnElement | None = None) -> ColumnElement:
     """mix's first fold for this (seed, message, salt) and each delivery's fan: all but the fan is one constant."""
     k = ((message_id % P) * A % P + (seed % P) * C % P + (salt % P) * D % P + 12_345) % P
-    return ((cast(deliveries.c.fan_id, BigInteger) % P) * B % P + k) % P
+    fan = deliveries.c.fan_id if fan_id is None else fan_id
+    return ((cast(fan, BigInteger) % P) * B % P + k) % P
 
 
 def _square(value: ColumnElement, shift: int) -> ColumnElement:
@@ -178,19 +179,17 @@ def record_views(connection: Connection, engagement: AccountEngagement, message_
     """Record every view of the message due by `at` and not recorded yet, at its own time; how many."""
     settings, d, dialect = engagement.settings, deliveries.c, connection.dialect.name
     seed = settings.seed
-    first = _fenced(select(d.fan_id, d.delivered_at, _linear(seed, message_id, model.SALT_VIEW).label("v"),
-                           _linear(seed, message_id, model.SALT_VIEW_DELAY).label("w"))
+    first = _fenced(select(d.fan_id, d.delivered_at,
+                           _square(_linear(seed, message_id, model.SALT_VIEW), R1).label("v"))
                     .where(d.message_id == message_id, d.viewed_at.is_(None),
                            *_window(engagement, at, settings.view_delay.min_seconds,
                                     settings.view_delay.max_seconds)))
-    second = _fenced(select(first.c.fan_id, first.c.delivered_at, _square(first.c.v, R1).label("v"), first.c.w))
-    third = _fenced(select(second.c.fan_id, second.c.delivered_at, _square(second.c.v, R2).label("v"), second.c.w))
-    viewers = _fenced(select(third.c.fan_id, third.c.delivered_at, _square(third.c.w, R1).label("w"))
-                      .where(third.c.v < model.threshold(settings.view_rate)))
-    delayed = _fenced(select(viewers.c.fan_id, viewers.c.delivered_at,
-                             _delay(_square(viewers.c.w, R2), settings.view_delay).label("delay")))
-    due = (select(delayed.c.fan_id, _plus_seconds(dialect, delayed.c.delivered_at, delayed.c.delay).label("at"))
-           .where(_due(dialect, delayed.c.delivered_at, delayed.c.delay, at)).subquery())
+    viewers = _fenced(select(first.c.fan_id, first.c.delivered_at,
+                             _square(_linear(seed, message_id, model.SALT_VIEW_DELAY, first.c.fan_id), R1).label("w"))
+                      .where(_square(first.c.v, R2) < model.threshold(settings.view_rate)))
+    delay = _delay(_square(viewers.c.w, R2), settings.view_delay)
+    due = (select(viewers.c.fan_id, _plus_seconds(dialect, viewers.c.delivered_at, delay).label("at"))
+           .where(_due(dialect, viewers.c.delivered_at, delay, at)).subquery())
     result = connection.execute(
         update(deliveries)
         .where(d.message_id == message_id, d.fan_id == due.c.fan_id, d.viewed_at.is_(None))
@@ -213,7 +212,8 @@ staged = Table(
     Column("purchased_at", UTCDateTime, nullable=False),
 )
 _COLUMNS = ("message_id BIGINT NOT NULL, fan_id BIGINT NOT NULL, account_id VARCHAR(37) NOT NULL, "
-            "amount_cents BIGINT NOT NULL, purchased_at TIMESTAMP NOT NULL")
+            "amount_cents BIGINT NOT NULL, purchased_at TIMESTAMP NOT NULL, "
+            "PRIMARY KEY (account_id, fan_id, message_id)")
 _CREATE = {
     "sqlite": f"CREATE TEMP TABLE IF NOT EXISTS sandbox_engagement_purchases ({_COLUMNS})",
     "postgresql": f"CREATE TEMP TABLE IF NOT EXISTS sandbox_engagement_purchases ({_COLUMNS}) ON COMMIT DELETE ROWS",
@@ -249,29 +249,24 @@ def stage_purchases(connection: Connection, engagement: AccountEngagement, messa
     fastest = settings.view_delay.min_seconds + settings.purchase_delay.min_seconds
     slowest = settings.view_delay.max_seconds + settings.purchase_delay.max_seconds
     first = _fenced(select(
-        d.fan_id, d.delivered_at, _linear(seed, m, model.SALT_VIEW).label("v"),
-        _linear(seed, m, model.SALT_BUY).label("b"), _linear(seed, m, model.SALT_VIEW_DELAY).label("w"),
-        _linear(seed, m, model.SALT_BUY_DELAY).label("c"),
+        d.fan_id, d.delivered_at, _square(_linear(seed, m, model.SALT_VIEW), R1).label("v"),
+        _square(_linear(seed, m, model.SALT_BUY), R1).label("b"),
     ).where(d.message_id == m, d.viewed_at.is_not(None), d.purchased_at.is_(None),
             *_window(engagement, at, fastest, slowest)))
-    second = _fenced(select(first.c.fan_id, first.c.delivered_at, _square(first.c.v, R1).label("v"),
-                            _square(first.c.b, R1).label("b"), first.c.w, first.c.c))
-    third = _fenced(select(second.c.fan_id, second.c.delivered_at, _square(second.c.v, R2).label("v"),
-                           _square(second.c.b, R2).label("b"), second.c.w, second.c.c))
     spend = (select(func.coalesce(fans.c.tips_cents + fans.c.subscriptions_cents, 0))
-             .where(fans.c.account_id == engagement.account_id, fans.c.id == third.c.fan_id).scalar_subquery())
-    likely = _fenced(select(third.c.fan_id, third.c.delivered_at, third.c.b, spend.label("spend"),
-                            _square(third.c.w, R1).label("w"), _square(third.c.c, R1).label("c"))
-                     .where(third.c.v < model.threshold(settings.view_rate), third.c.b < max(t for _, t in tiers)))
+             .where(fans.c.account_id == engagement.account_id, fans.c.id == first.c.fan_id).scalar_subquery())
+    likely = _fenced(select(
+        first.c.fan_id, first.c.delivered_at, _square(first.c.b, R2).label("b"), spend.label("spend"),
+        _square(_linear(seed, m, model.SALT_VIEW_DELAY, first.c.fan_id), R1).label("w"),
+        _square(_linear(seed, m, model.SALT_BUY_DELAY, first.c.fan_id), R1).label("c"),
+    ).where(_square(first.c.v, R2) < model.threshold(settings.view_rate),
+            _square(first.c.b, R2) < max(t for _, t in tiers)))
     tier = case(*((likely.c.spend >= floor, t) for floor, t in tiers[:-1]), else_=tiers[-1][1])
-    buyers = _fenced(select(likely.c.fan_id, likely.c.delivered_at,
-                            (_delay(_square(likely.c.w, R2), settings.view_delay)
-                             + _delay(_square(likely.c.c, R2), settings.purchase_delay)).label("delay"))
-                     .where(likely.c.b < tier))
-    due = (select(literal(m, BigInteger), buyers.c.fan_id, literal(engagement.account_id, String(37)),
-                  literal(message.price_cents, BigInteger),
-                  _plus_seconds(dialect, buyers.c.delivered_at, buyers.c.delay))
-           .where(_due(dialect, buyers.c.delivered_at, buyers.c.delay, at)))
+    delay = (_delay(_square(likely.c.w, R2), settings.view_delay)
+             + _delay(_square(likely.c.c, R2), settings.purchase_delay))
+    due = (select(literal(m, BigInteger), likely.c.fan_id, literal(engagement.account_id, String(37)),
+                  literal(message.price_cents, BigInteger), _plus_seconds(dialect, likely.c.delivered_at, delay))
+           .where(likely.c.b < tier, _due(dialect, likely.c.delivered_at, delay, at)))
     connection.execute(insert(staged).from_select(
         ["message_id", "fan_id", "account_id", "amount_cents", "purchased_at"], due))
 
@@ -315,16 +310,16 @@ def add_staged_spend(connection: Connection, account_id: str) -> None:
         return
     if connection.dialect.name == "postgresql":
         connection.execute(_LOCK_BUYERS_POSTGRESQL)
-    spent = (select(s.account_id, s.fan_id, func.sum(s.amount_cents).label("cents"),
-                    func.max(s.purchased_at).label("last_at"))
-             .group_by(s.account_id, s.fan_id).subquery())
     f = fans.c
-    connection.execute(
-        update(fans).where(f.account_id == spent.c.account_id, f.id == spent.c.fan_id)
-        .values(purchases_cents=f.purchases_cents + spent.c.cents,
-                total_spent_cents=f.total_spent_cents + spent.c.cents,
-                last_purchase_at=case((or_(f.last_purchase_at.is_(None), f.last_purchase_at < spent.c.last_at),
-                                       spent.c.last_at), else_=f.last_purchase_at))
+    mine = and_(s.account_id == f.account_id, s.fan_id == f.id)
+    cents = select(func.sum(s.amount_cents)).where(mine).scalar_subquery()
+    last_at = select(func.max(s.purchased_at)).where(mine).scalar_subquery()
+    connection.execute(  # driven by the stage's key into the fans' (not by every fan of the account)
+        update(fans).where(f.account_id == account_id,
+                           f.id.in_(select(s.fan_id).where(s.account_id == account_id)))
+        .values(purchases_cents=f.purchases_cents + cents, total_spent_cents=f.total_spent_cents + cents,
+                last_purchase_at=case((or_(f.last_purchase_at.is_(None), f.last_purchase_at < last_at), last_at),
+                                      else_=f.last_purchase_at))
     )
     statement = upsert(connection, fan_spend_versions).values(account_id=account_id, version=1)
     connection.execute(statement.on_conflict_do_update(
