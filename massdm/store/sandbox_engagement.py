@@ -15,7 +15,7 @@ summed from the stage into counters and spend by a few statements, whatever thei
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -141,25 +141,32 @@ def _fenced(statement):  # noqa: ANN001, ANN202 - a Select
     return statement.offset(0).subquery()
 
 
-def _plus_seconds(dialect: str, moment: ColumnElement, seconds: ColumnElement) -> ColumnElement:
-    """`moment` + whole `seconds`, in the store's own form (SQLite: the text SQLAlchemy writes, microseconds kept)."""
+def _epoch(dialect: str, moment: ColumnElement) -> ColumnElement:
+    """SQLite: the whole seconds since the epoch of a stored moment (its fraction cut first, so SQLite's
+    rounding to milliseconds can never carry into the next second); PostgreSQL does without."""
     if dialect == "sqlite":
-        shifted = func.datetime(func.substr(moment, 1, 19), literal("+").op("||")(seconds).op("||")(" seconds"))
-        return shifted.op("||")(func.substr(moment, 20))
+        return func.unixepoch(func.substr(moment, 1, 19))
+    return literal(0, BigInteger)
+
+
+def _plus_seconds(dialect: str, moment: ColumnElement, epoch: ColumnElement, seconds: ColumnElement
+                  ) -> ColumnElement:
+    """`moment` + whole `seconds`, in the store's own form (SQLite: the text SQLAlchemy writes, its
+    microseconds kept; formatting from the epoch is several times cheaper than date modifiers)."""
+    if dialect == "sqlite":
+        return func.datetime(epoch + seconds, "unixepoch").op("||")(func.substr(moment, 20))
     return moment + seconds * literal_column("INTERVAL '1 second'")
 
 
-def _due(dialect: str, moment: ColumnElement, seconds: ColumnElement, at: datetime) -> ColumnElement:
-    """`moment` + `seconds` <= `at`, exactly (SQLite: in integer microseconds since the epoch)."""
+def _due(dialect: str, moment: ColumnElement, epoch: ColumnElement, seconds: ColumnElement, at: datetime
+         ) -> ColumnElement:
+    """`moment` + `seconds` <= `at`, exactly (SQLite: in whole seconds, the microseconds read only on a tie)."""
     if dialect == "sqlite":
-        epoch_us = (func.unixepoch(func.substr(moment, 1, 19)) * 1_000_000
-                    + cast(func.substr(moment, 21, 6), BigInteger))
-        return epoch_us + seconds * 1_000_000 <= _epoch_us(at)
+        at_us = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+        whole, fraction = divmod(at_us, 1_000_000)
+        total = epoch + seconds
+        return or_(total < whole, and_(total == whole, cast(func.substr(moment, 21, 6), BigInteger) <= fraction))
     return moment + seconds * literal_column("INTERVAL '1 second'") <= literal(at, UTCDateTime())
-
-
-def _epoch_us(moment: datetime) -> int:
-    return (moment - datetime(1970, 1, 1, tzinfo=moment.tzinfo)) // timedelta(microseconds=1)
 
 
 def _window(engagement: AccountEngagement, at: datetime, min_seconds: int, max_seconds: int) -> list:
@@ -184,12 +191,13 @@ def record_views(connection: Connection, engagement: AccountEngagement, message_
                     .where(d.message_id == message_id, d.viewed_at.is_(None),
                            *_window(engagement, at, settings.view_delay.min_seconds,
                                     settings.view_delay.max_seconds)))
-    viewers = _fenced(select(first.c.fan_id, first.c.delivered_at,
+    viewers = _fenced(select(first.c.fan_id, first.c.delivered_at, _epoch(dialect, first.c.delivered_at).label("e"),
                              _square(_linear(seed, message_id, model.SALT_VIEW_DELAY, first.c.fan_id), R1).label("w"))
                       .where(_square(first.c.v, R2) < model.threshold(settings.view_rate)))
     delay = _delay(_square(viewers.c.w, R2), settings.view_delay)
-    due = (select(viewers.c.fan_id, _plus_seconds(dialect, viewers.c.delivered_at, delay).label("at"))
-           .where(_due(dialect, viewers.c.delivered_at, delay, at)).subquery())
+    dt, e = viewers.c.delivered_at, viewers.c.e
+    due = (select(viewers.c.fan_id, _plus_seconds(dialect, dt, e, delay).label("at"))
+           .where(_due(dialect, dt, e, delay, at)).subquery())
     result = connection.execute(
         update(deliveries)
         .where(d.message_id == message_id, d.fan_id == due.c.fan_id, d.viewed_at.is_(None))
@@ -256,17 +264,19 @@ def stage_purchases(connection: Connection, engagement: AccountEngagement, messa
     spend = (select(func.coalesce(fans.c.tips_cents + fans.c.subscriptions_cents, 0))
              .where(fans.c.account_id == engagement.account_id, fans.c.id == first.c.fan_id).scalar_subquery())
     likely = _fenced(select(
-        first.c.fan_id, first.c.delivered_at, _square(first.c.b, R2).label("b"), spend.label("spend"),
+        first.c.fan_id, first.c.delivered_at, _epoch(dialect, first.c.delivered_at).label("e"),
+        _square(first.c.b, R2).label("b"), spend.label("spend"),
         _square(_linear(seed, m, model.SALT_VIEW_DELAY, first.c.fan_id), R1).label("w"),
         _square(_linear(seed, m, model.SALT_BUY_DELAY, first.c.fan_id), R1).label("c"),
-    ).where(_square(first.c.v, R2) < model.threshold(settings.view_rate),
-            _square(first.c.b, R2) < max(t for _, t in tiers)))
+    ).where(_square(first.c.b, R2) < max(t for _, t in tiers),
+            _square(first.c.v, R2) < model.threshold(settings.view_rate)))
     tier = case(*((likely.c.spend >= floor, t) for floor, t in tiers[:-1]), else_=tiers[-1][1])
     delay = (_delay(_square(likely.c.w, R2), settings.view_delay)
              + _delay(_square(likely.c.c, R2), settings.purchase_delay))
     due = (select(literal(m, BigInteger), likely.c.fan_id, literal(engagement.account_id, String(37)),
-                  literal(message.price_cents, BigInteger), _plus_seconds(dialect, likely.c.delivered_at, delay))
-           .where(likely.c.b < tier, _due(dialect, likely.c.delivered_at, delay, at)))
+                  literal(message.price_cents, BigInteger),
+                  _plus_seconds(dialect, likely.c.delivered_at, likely.c.e, delay))
+           .where(likely.c.b < tier, _due(dialect, likely.c.delivered_at, likely.c.e, delay, at)))
     connection.execute(insert(staged).from_select(
         ["message_id", "fan_id", "account_id", "amount_cents", "purchased_at"], due))
 
