@@ -86,7 +86,7 @@ def set_(
     try:
         written = engagement.write_settings(engine, account, settings, sandbox_clock.driven_clock(engine).now())
     except ValidationFailed as error:
-        fail("; ".join(f"{name}: {' '.join(why)}" for name, why in error.errors.items()))
+        fail("; ".join(f"{name}: {' '.join(why)}" for name, why in (error.errors or {}).items()))
     except MassdmError as error:
         fail(str(error))
     _print(account, written, as_json)
