@@ -131,7 +131,7 @@ def _unlocked(connection: Connection, account_id: str, creator_id: int, chunk: l
     return build
 
 
-def housekeeping_step(every: float = 10.0) -> Callable[[Engine, datetime], None]:
+def housekeeping_step(every: float = 30.0) -> Callable[[Engine, datetime], None]:
     """`materialise` for a worker's housekeeping on a running clock: at most once per `every` wall seconds
     in this process (each step judges every open message's deliveries; what it records does not depend
     on how often it runs, only how soon it shows)."""
