@@ -143,7 +143,8 @@ def _fenced(statement):  # noqa: ANN001, ANN202 - a Select
 
 def _epoch(dialect: str, moment: ColumnElement) -> ColumnElement:
     """SQLite: the whole seconds since the epoch of a stored moment (its fraction cut first, so SQLite's
-    rounding to milliseconds can never carry into the next second); PostgreSQL does without."""
+    rounding to milliseconds can never carry into the next second; `unixepoch` needs SQLite 3.38, this
+    machine has 3.40); PostgreSQL does without."""
     if dialect == "sqlite":
         return func.unixepoch(func.substr(moment, 1, 19))
     return literal(0, BigInteger)
