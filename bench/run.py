@@ -28,6 +28,8 @@ Prints a table, then as its last line one JSON object {"name": ratio, ...}.
 |               | temporary table, one guarded UPDATE … RETURNING      |                                            |        |
 | smartlist_plan| planning a send (count + chunks, in-process, SQLite) | the same through a plain custom list of    | ≤ 1.5  |
 |               | through a smart list selecting 200k of 260k fans     | the same 200k fans, same file              |        |
+| sandbox_engage_1m | materialising one simulated day of engagement | the fan-out of that message (advancing     | ≤ 1.0  |
+|               | (views, purchases) of a 1M-fan priced message, SQLite | the clock over its due moment), same file  |        |
 | api_floor     | req/s of bench/floor_app.py's raw-driver metered GET | req/s of the constant route, same server  | report |
 | view_floor    | views/s of bench/floor_app.py's raw-driver view      | req/s of the constant route, same server  | report |
 """  # noqa: E501 - a table, wider than a line
@@ -623,6 +625,53 @@ def smartlist_plan(directory: Path, sizes: Sizes) -> list[Result]:
                    f"plain list: {plain_s * 1000:.0f} ms")]
 
 
+# --- sandbox engagement ---------------------------------------------------------------------
+
+
+def sandbox_engage(directory: Path, sizes: Sizes) -> list[Result]:
+    """One simulated day of a priced message's views and purchases (the clock advanced a day, its step
+    recording what came due) against that message's fan-out (the clock advanced over its due moment), both
+    timed in-process through massdm.sandbox.clock.advance on the same SQLite file."""
+    from massdm.domain.engagement_model import EngagementSettings
+    from massdm.sandbox import clock as sandbox_clock
+    from massdm.sandbox import engagement
+
+    database = harness.sqlite_database(directory, "engage")
+    try:
+        who = harness.creator(database, sizes.fanout, name="engage")
+        engine = database.engine
+        with transaction(engine) as c:  # every spend tier: tips of $0, $30, $60, $90, $120
+            c.execute(text("UPDATE fans SET tips_cents = (id % 5) * 3000, total_spent_cents = (id % 5) * 3000 "
+                           "WHERE account_id = :a"), {"a": who.account})
+        clock = sandbox_clock.driven_clock(engine)
+        sandbox_clock.set_frozen(engine, clock, True)
+        now = clock.now()
+        engagement.write_settings(engine, who.account, EngagementSettings(seed=1), now)
+        with transaction(engine) as c:
+            message_id = message_store.insert_message(c, NewMessage(
+                account_id=who.account, text="engage", raw_text="engage", locked_text=False, price_cents=999,
+                giphy_id=None, release_forms={}, user_lists=["fans"], excluded_lists=[], subscribed_since=None,
+                created_at=now, saved_for_later=False, scheduled_at=None, due_at=now))
+        config = sandbox_clock.AdvanceConfig(worker=WorkerConfig(chunk_size=10_000))
+        steps = sandbox_clock.default_steps()
+        started = time.perf_counter()
+        sandbox_clock.advance(engine, clock, by=timedelta(0), steps=steps, config=config)
+        fanout_s = time.perf_counter() - started
+        started = time.perf_counter()
+        ran = sandbox_clock.advance(engine, clock, by=timedelta(days=1), steps=steps, config=config).ran
+        engage_s = time.perf_counter() - started
+        with transaction(engine) as c:
+            message = message_store.get_message_by_id(c, message_id)
+        assert message is not None and message.sent_count == sizes.fanout and message.viewed_count == ran.views
+        if ran.views == 0 or ran.purchases == 0:
+            raise RuntimeError(f"no engagement materialised: {ran}")
+    finally:
+        database.drop()
+    return [Result("sandbox_engage_1m", engage_s / fanout_s, "≤ 1.0",
+                   f"one day: {ran.views:,} views, {ran.purchases:,} purchases in {engage_s:.2f} s",
+                   f"fan-out to {sizes.fanout:,} fans in {fanout_s:.2f} s")]
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -677,6 +726,8 @@ def main() -> None:
 
         if wanted("smartlist_plan"):
             steps.append(("smartlist_plan", lambda: smartlist_plan(directory, sizes)))
+        if wanted("sandbox_engage_1m"):
+            steps.append(("sandbox_engage_1m", lambda: sandbox_engage(directory, sizes)))
 
         for name, step in steps:
             console.log(f"running {name}")

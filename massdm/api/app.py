@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -29,6 +30,7 @@ from massdm.api.routes import (
     mass_messaging,
     media,
     sandbox_clock,
+    sandbox_engagement,
     sandbox_events,
     sandbox_faults,
     sandbox_recipients,
@@ -47,6 +49,7 @@ from massdm.delivery.worker import DeliveryWorker, start_in_thread, worker_confi
 from massdm.media.probe import AvTools
 from massdm.media.storage import LocalMediaStore, MediaStore
 from massdm.sandbox.clock import driven_clock
+from massdm.sandbox.engagement import housekeeping_step as sandbox_engagement_step
 from massdm.services.mass_messaging import Policy
 from massdm.services.metering import CreditLedgerFactory, RateLimiter, SqlCreditLedger, rate_limiter_for
 from massdm.store import shared
@@ -72,8 +75,11 @@ def create_app(
     engine = engine or engine_for(settings, pool_size=places.total + threads + 3)
     migrate(engine)
     clock = clock or (driven_clock(engine) if settings.sandbox else SystemClock())
-    worker = DeliveryWorker(engine, clock, worker_config(settings))
-    workers = [worker, *(DeliveryWorker(engine, clock, worker_config(settings)) for _ in range(threads - 1))]
+    config = worker_config(settings)
+    if settings.sandbox:  # simulated fans view and buy as the running clock passes their moments
+        config = replace(config, housekeeping_steps=(sandbox_engagement_step(),))
+    worker = DeliveryWorker(engine, clock, config)
+    workers = [worker, *(DeliveryWorker(engine, clock, config) for _ in range(threads - 1))]
     dispatcher = WebhookDispatcher(engine, clock, dispatch_config(settings))
     for each in workers:  # a delivered chunk may have written events: send them now, not at the next poll
         each.on_chunk = lambda _message_id, _sent: dispatcher.wake()
@@ -143,8 +149,8 @@ def create_app(
     return app
 
 
-SANDBOX_ROUTERS = (sandbox_clock.router, sandbox_faults.router, sandbox_events.router, sandbox_recipients.router,
-                   sandbox_state.router)
+SANDBOX_ROUTERS = (sandbox_clock.router, sandbox_engagement.router, sandbox_faults.router, sandbox_events.router,
+                   sandbox_recipients.router, sandbox_state.router)
 
 
 def _document_security(app: FastAPI) -> None:

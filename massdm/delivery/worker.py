@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -58,6 +58,8 @@ class WorkerConfig:
     policy: Policy = field(default_factory=lambda: Policy(BannedWords.load(), DEFAULT_UNSEND_WINDOW))
     progress_every: timedelta = timedelta(seconds=5)  # chat_queue.updated for delivery progress, per message
     sandbox: bool = False  # magic fans fail their delivery (sandbox mode only)
+    # More time-driven work for housekeeping, each given (engine, now): the sandbox's simulated fans (api/app.py).
+    housekeeping_steps: tuple[Callable[[Engine, datetime], None], ...] = ()
 
 
 class DeliveryWorker:
@@ -153,6 +155,8 @@ class DeliveryWorker:
             metrics.LEASE_RECOVERIES.inc(recovered)
             log.warning("recovered %s expired lease(s) of workers that died or stalled", recovered)
         scheduler.run_due_automation(self.engine, self.clock, self.config.policy)
+        for step in self.config.housekeeping_steps:
+            step(self.engine, now)
         return True
 
     def _claim_message(self) -> MassMessage | None:

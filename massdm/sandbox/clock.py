@@ -23,6 +23,7 @@ from massdm.clock import ClockState, DrivenClock
 from massdm.delivery import scheduler
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig, worker_config
 from massdm.errors import Conflict, ServiceUnavailable, ValidationFailed
+from massdm.sandbox import engagement
 from massdm.store import due_work
 from massdm.store import sandbox_clock as clock_store
 from massdm.store.db import transaction
@@ -80,7 +81,7 @@ def advance_config(settings) -> AdvanceConfig:  # noqa: ANN001 - massdm.config.S
 
 def default_steps() -> list[Step]:
     """What runs first at every moment an advance stops at (simulated engagement, when on)."""
-    return []
+    return [engagement.materialise]
 
 
 def advance(engine: Engine, clock: DrivenClock, *, to: datetime | None = None, by: timedelta | None = None,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -542,6 +543,25 @@ sandbox_snapshot_rows = Table(
     Index("ix_sandbox_snapshot_rows_snapshot", "snapshot_id", "table_name"),
 )
 
+# Simulated fans per account (sandbox mode; store.sandbox_engagement, domain.engagement_model): the settings,
+# and how far materialising has gone under them (both reset when the settings change).
+sandbox_engagement = Table(
+    "sandbox_engagement",
+    metadata,
+    Column("account_id", String(37), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("view_rate", Float, nullable=False),
+    Column("purchase_rate", Float, nullable=False),
+    Column("view_delay_min_hours", Float, nullable=False),
+    Column("view_delay_max_hours", Float, nullable=False),
+    Column("purchase_delay_min_hours", Float, nullable=False),
+    Column("purchase_delay_max_hours", Float, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("through", UTCDateTime, nullable=True),  # every event up to it is recorded
+    Column("settled_before", UTCDateTime, nullable=True),  # messages finished before it have nothing left to do
+)
+
 __all__ = [
     "metadata",
     "teams",
@@ -578,4 +598,5 @@ __all__ = [
     "delivery_failures",
     "sandbox_snapshots",
     "sandbox_snapshot_rows",
+    "sandbox_engagement",
 ]

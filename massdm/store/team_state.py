@@ -108,6 +108,7 @@ DATA: dict[str, Data] = {
     "webhook_attempts": via_team("webhook_id", t.webhooks),
     "delivery_failures": by_account(),
     "sandbox_faults": by_team(),
+    "sandbox_engagement": by_account(),
 }
 
 DERIVED: dict[str, str] = {

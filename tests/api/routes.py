@@ -109,4 +109,6 @@ SANDBOX_ROUTES: set[tuple[str, str]] = {
     ("POST", "/sandbox/v1/snapshots"),
     ("POST", "/sandbox/v1/snapshots/{name}/restore"),
     ("DELETE", "/sandbox/v1/snapshots/{name}"),
+    ("GET", "/sandbox/v1/accounts/{account}/engagement"),
+    ("PUT", "/sandbox/v1/accounts/{account}/engagement"),
 }
