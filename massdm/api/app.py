@@ -28,6 +28,7 @@ from massdm.api.routes import (
     mass_messaging,
     media,
     sandbox_clock,
+    sandbox_seed,
     saved_for_later,
     schedule_queue,
     user_lists,
@@ -136,7 +137,7 @@ def create_app(
     return app
 
 
-SANDBOX_ROUTERS = (sandbox_clock.router,)
+SANDBOX_ROUTERS = (sandbox_clock.router, sandbox_seed.router)
 
 
 def _document_security(app: FastAPI) -> None:

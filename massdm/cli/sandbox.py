@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
+from massdm.cli import sandbox_seed
 from massdm.cli.session import console, fail, open_store, print_json
 from massdm.config import Settings
 from massdm.domain.durations import parse_duration
@@ -24,6 +25,7 @@ app = typer.Typer(help="The sandbox's controls: the clock, seeding, engagement, 
                   no_args_is_help=True)
 clock_app = typer.Typer(help="The sandbox clock: show, freeze, run, set, advance.", no_args_is_help=True)
 app.add_typer(clock_app, name="clock")
+app.command("seed")(sandbox_seed.seed)
 
 
 def _store() -> tuple[Settings, Engine]:

@@ -97,4 +97,5 @@ SANDBOX_ROUTES: set[tuple[str, str]] = {
     ("GET", "/sandbox/v1/clock"),
     ("POST", "/sandbox/v1/clock"),
     ("POST", "/sandbox/v1/clock/advance"),
+    ("POST", "/sandbox/v1/seed"),
 }
