@@ -29,10 +29,23 @@ MIN_EXPIRED_AGE = PERIOD + DAY  # an ended subscription ran at least one period,
 
 
 class Salt:
-    """One independent stream of draws per attribute: mix(seed, n, 0, salt)."""
+    """One independent stream of draws per salt: mix(seed, n, 0, salt). AGE, PERIODS and TIPS use the
+    whole value; the others are split in two, the low 16 bits and the 15 above them (DRAW_PARTS), so a
+    fan costs 8 hashes, not 14: a share is resolved to 1/65,536 or 1/32,768, finer than any profile needs."""
 
-    EXPIRED, RECENT, AGE, PERIODS, AUTO_RENEW, FOLLOWING, TAGGED, MUTED, FRIEND, ONLINE, TIER, TIPS, FIRST, LAST = \
-        range(1, 15)
+    STATE, AGE, PERIODS, TIPS, FLAGS_A, FLAGS_B, FLAGS_C, TIER_NAMES = range(1, 9)
+
+
+LOW, HIGH = 65_536, 32_768  # the two parts of a split draw: m % LOW, and m // LOW (below HIGH)
+# attribute -> (the salt of its draw, LOW for the low part or HIGH for the high part)
+DRAW_PARTS = {"expired": (Salt.STATE, LOW), "recent": (Salt.STATE, HIGH), "auto_renew": (Salt.FLAGS_A, LOW),
+              "following": (Salt.FLAGS_A, HIGH), "tagged": (Salt.FLAGS_B, LOW), "muted": (Salt.FLAGS_B, HIGH),
+              "friend": (Salt.FLAGS_C, LOW), "online": (Salt.FLAGS_C, HIGH), "tier": (Salt.TIER_NAMES, LOW),
+              "names": (Salt.TIER_NAMES, HIGH)}  # names: first = part % 64, last = part // 64 % 64
+
+
+def part_of(value: int, which: int) -> int:
+    return value % LOW if which == LOW else value // LOW
 
 
 FIRST_NAMES = (
@@ -79,15 +92,16 @@ class SeedProfile:
     subscription_price_cents: int = 999  # per 30-day period; 0 is a free page
     custom_lists: bool = True  # the lists of CUSTOM_LISTS
 
-    def threshold(self, share: float) -> int:
-        """A draw in [0, P) below this is a success with probability `share`."""
-        return int(share * P)
+    @staticmethod
+    def threshold(share: float, scale: int) -> int:
+        """A part of a draw (uniform below `scale`, LOW or HIGH) below this: probability `share`."""
+        return int(share * scale)
 
     @property
     def tier_thresholds(self) -> tuple[int, int, int]:
-        """A tier draw below the first is "none", below the second "low", the third "mid", else "whale"."""
+        """A tier part below the first is "none", below the second "low", the third "mid", else "whale"."""
         a, b, c, _ = self.spend_tiers
-        return self.threshold(a), self.threshold(a + b), self.threshold(a + b + c)
+        return self.threshold(a, LOW), self.threshold(a + b, LOW), self.threshold(a + b + c, LOW)
 
 
 _WIRE = {"expired_share": "expiredShare", "recent_share": "recentShare", "max_age_days": "maxAgeDays",
@@ -201,34 +215,39 @@ def seeded_fan(seed: int, n: int, profile: SeedProfile) -> SeededFan:
     def draw(salt: int) -> int:
         return mix(seed, n, 0, salt)
 
-    def chance(salt: int, share: float) -> bool:
-        return draw(salt) < profile.threshold(share)
+    def part(name: str) -> int:
+        salt, which = DRAW_PARTS[name]
+        return part_of(draw(salt), which)
+
+    def chance(name: str, share: float) -> bool:
+        return part(name) < profile.threshold(share, DRAW_PARTS[name][1])
 
     max_age = profile.max_age_days * DAY
-    expired = chance(Salt.EXPIRED, profile.expired_share)
+    expired = chance("expired", profile.expired_share)
     x_age, x_periods = draw(Salt.AGE), draw(Salt.PERIODS)
     if expired:
         age = MIN_EXPIRED_AGE + (x_age * x_age // P) * (max_age - MIN_EXPIRED_AGE) // P
         periods = 1 + (x_periods * x_periods // P) * ((age - 1) // PERIOD) // P
     else:
-        if chance(Salt.RECENT, profile.recent_share):
+        if chance("recent", profile.recent_share):
             age = 60 + x_age * (DAY - 60) // P
         else:
             age = DAY + 1 + (x_age * x_age // P) * (max_age - DAY - 1) // P
         periods = age // PERIOD + 1
-    tier_draw, (t1, t2, t3) = draw(Salt.TIER), profile.tier_thresholds
-    tier = TIERS[0 if tier_draw < t1 else 1 if tier_draw < t2 else 2 if tier_draw < t3 else 3]
+    tier_part, (t1, t2, t3) = part("tier"), profile.tier_thresholds
+    tier = TIERS[0 if tier_part < t1 else 1 if tier_part < t2 else 2 if tier_part < t3 else 3]
     x_tips = draw(Salt.TIPS)
     tips = tier.min_cents + x_tips * (tier.max_cents - tier.min_cents + 1) // P if tier.max_cents else 0
-    first = FIRST_NAMES[draw(Salt.FIRST) % len(FIRST_NAMES)]
-    last = LAST_NAMES[draw(Salt.LAST) % len(LAST_NAMES)]
+    names = part("names")
+    first = FIRST_NAMES[names % len(FIRST_NAMES)]
+    last = LAST_NAMES[names // len(FIRST_NAMES) % len(LAST_NAMES)]
     return SeededFan(
         id=fan_id(n), username=f"{first}{last}".lower() + str(n), name=f"{first} {last}",
         subscribed_offset=age, expires_offset=periods * PERIOD - age,
-        auto_renew=not expired and chance(Salt.AUTO_RENEW, profile.auto_renew_share),
-        following=chance(Salt.FOLLOWING, profile.following_share), tagged=chance(Salt.TAGGED, profile.tagged_share),
-        muted=chance(Salt.MUTED, profile.muted_share), friend=chance(Salt.FRIEND, profile.friend_share),
-        online=chance(Salt.ONLINE, profile.online_share), tips_cents=tips,
+        auto_renew=not expired and chance("auto_renew", profile.auto_renew_share),
+        following=chance("following", profile.following_share), tagged=chance("tagged", profile.tagged_share),
+        muted=chance("muted", profile.muted_share), friend=chance("friend", profile.friend_share),
+        online=chance("online", profile.online_share), tips_cents=tips,
         subscriptions_cents=profile.subscription_price_cents * periods, tier=tier.name,
     )
 

@@ -22,7 +22,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    not_,
     or_,
     select,
     text,
@@ -37,10 +36,9 @@ from massdm.store import sql_hash
 from massdm.store.tables import fans, user_list_members, user_lists
 from massdm.store.types import UTCDateTime
 
-_DRAWS = {"expired": Salt.EXPIRED, "recent": Salt.RECENT, "age": Salt.AGE, "periods": Salt.PERIODS,
-          "auto_renew": Salt.AUTO_RENEW, "following": Salt.FOLLOWING, "tagged": Salt.TAGGED, "muted": Salt.MUTED,
-          "friend": Salt.FRIEND, "online": Salt.ONLINE, "tier": Salt.TIER, "tips": Salt.TIPS,
-          "first": Salt.FIRST, "last": Salt.LAST}
+_DRAWS = {"state": Salt.STATE, "age": Salt.AGE, "periods": Salt.PERIODS, "tips": Salt.TIPS,
+          "flags_a": Salt.FLAGS_A, "flags_b": Salt.FLAGS_B, "flags_c": Salt.FLAGS_C, "tier_names": Salt.TIER_NAMES}
+_DRAW_OF_SALT = {salt: name for name, salt in _DRAWS.items()}
 _SECOND = timedelta(seconds=1)
 _COLUMNS = ["account_id", "id", "username", "name", "subscribed_at", "expires_at", "auto_renew", "following", "muted",
             "tagged", "friend", "online", "purchases_cents", "tips_cents", "subscriptions_cents", "total_spent_cents",
@@ -69,6 +67,15 @@ def _draws(connection: Connection, seed: int, count: int) -> Select:
     numbers = func.generate_series(literal(1, BigInteger), literal(count, BigInteger)).table_valued("n") \
         .render_derived(name="g")
     return select(numbers.c.n, *hashes(numbers.c.n)).offset(0)
+
+
+def _fenced(connection: Connection, query: Select) -> Select:
+    """`query` as a subquery the planner keeps apart (computed once per row, read as columns): on
+    PostgreSQL OFFSET 0; on SQLite a LIMIT (of none) under an outer query with a WHERE, which its
+    query flattener leaves alone (a co-routine, not a temporary table)."""
+    if connection.dialect.name == "sqlite":
+        return query.limit(-1)
+    return query.offset(0)
 
 
 def _at(connection: Connection, now: datetime, seconds_after: ColumnElement) -> ColumnElement:
@@ -104,15 +111,20 @@ def insert_seeded_fans(connection: Connection, account_id: str, seed: int, count
     d = _draws(connection, seed, count).subquery("d")
     x = SimpleNamespace(**{column.name: column for column in d.c})
 
-    def chance(draw: ColumnElement, share: float) -> ColumnElement:
-        return draw < profile.threshold(share)
+    def part(name: str, draws: SimpleNamespace = x) -> ColumnElement:
+        salt, which = sp.DRAW_PARTS[name]
+        value = getattr(draws, _DRAW_OF_SALT[salt])
+        return value % sp.LOW if which == sp.LOW else value // sp.LOW
+
+    def chance(name: str, share: float, draws: SimpleNamespace = x) -> ColumnElement:
+        return part(name, draws) < profile.threshold(share, sp.DRAW_PARTS[name][1])
 
     max_age = profile.max_age_days * DAY
-    expired = chance(x.expired, profile.expired_share)
+    expired = chance("expired", profile.expired_share)
     squared_age = x.age * x.age // P
     age = case(
         (expired, MIN_EXPIRED_AGE + squared_age * (max_age - MIN_EXPIRED_AGE) // P),
-        (chance(x.recent, profile.recent_share), 60 + x.age * (DAY - 60) // P),
+        (chance("recent", profile.recent_share), 60 + x.age * (DAY - 60) // P),
         else_=DAY + 1 + squared_age * (max_age - DAY - 1) // P,
     )
     periods = case(
@@ -120,36 +132,46 @@ def insert_seeded_fans(connection: Connection, account_id: str, seed: int, count
         else_=age // PERIOD + 1,
     )
     t1, t2, t3 = profile.tier_thresholds
+
     def tipped(tier: sp.SpendTier) -> ColumnElement:
         return tier.min_cents + x.tips * (tier.max_cents - tier.min_cents + 1) // P
 
-    tips = case((x.tier < t1, 0), (x.tier < t2, tipped(TIERS[1])), (x.tier < t3, tipped(TIERS[2])),
+    tier = part("tier")
+    tips = case((tier < t1, 0), (tier < t2, tipped(TIERS[1])), (tier < t3, tipped(TIERS[2])),
                 else_=tipped(TIERS[3]))
-    subscriptions = periods * profile.subscription_price_cents
-    first, last = _pick(sp.FIRST_NAMES, x.first), _pick(sp.LAST_NAMES, x.last)
+    # What several columns use, computed once per row: a fenced subquery is read as columns, not inlined.
+    f = _fenced(connection, select(
+        x.n, x.flags_a, x.flags_b, x.flags_c,
+        case((expired, 1), else_=0).label("ended"), age.label("age"), periods.label("periods"), tips.label("tips"),
+        _pick(sp.FIRST_NAMES, part("names")).label("first"),
+        _pick(sp.LAST_NAMES, part("names") // len(sp.FIRST_NAMES)).label("last"),
+    ).select_from(d)).subquery("f")
+    y = SimpleNamespace(**{column.name: column for column in f.c})
+    subscriptions = y.periods * profile.subscription_price_cents
+    first, last = y.first, y.last
     at_now = literal(now, UTCDateTime())
     rows = select(
         literal(account_id, String).label("account_id"),
-        (x.n + sp.ID_BASE).label("id"),
-        func.lower(first.concat(last)).concat(cast(x.n, String)).label("username"),
+        (y.n + sp.ID_BASE).label("id"),
+        func.lower(first.concat(last)).concat(cast(y.n, String)).label("username"),
         first.concat(" ").concat(last).label("name"),
-        _at(connection, now, -age).label("subscribed_at"),
-        _at(connection, now, periods * PERIOD - age).label("expires_at"),
-        and_(not_(expired), chance(x.auto_renew, profile.auto_renew_share)).label("auto_renew"),
-        chance(x.following, profile.following_share).label("following"),
-        chance(x.muted, profile.muted_share).label("muted"),
-        chance(x.tagged, profile.tagged_share).label("tagged"),
-        chance(x.friend, profile.friend_share).label("friend"),
-        chance(x.online, profile.online_share).label("online"),
+        _at(connection, now, -y.age).label("subscribed_at"),
+        _at(connection, now, y.periods * PERIOD - y.age).label("expires_at"),
+        and_(y.ended == 0, chance("auto_renew", profile.auto_renew_share, y)).label("auto_renew"),
+        chance("following", profile.following_share, y).label("following"),
+        chance("muted", profile.muted_share, y).label("muted"),
+        chance("tagged", profile.tagged_share, y).label("tagged"),
+        chance("friend", profile.friend_share, y).label("friend"),
+        chance("online", profile.online_share, y).label("online"),
         literal(0, BigInteger).label("purchases_cents"),
-        tips.label("tips_cents"),
+        y.tips.label("tips_cents"),
         subscriptions.label("subscriptions_cents"),
-        (tips + subscriptions).label("total_spent_cents"),
-        (periods * PERIOD).label("term_seconds"),
+        (y.tips + subscriptions).label("total_spent_cents"),
+        (y.periods * PERIOD).label("term_seconds"),
         literal(None, UTCDateTime()).label("last_purchase_at"),
         at_now.label("created_at"),
         at_now.label("updated_at"),
-    ).select_from(d)
+    ).select_from(f).where(y.n > 0)  # the outer WHERE is half of SQLite's fence
     connection.execute(fans.insert().from_select(_COLUMNS, rows))
     return count
 
