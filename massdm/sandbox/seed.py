@@ -76,7 +76,7 @@ def seed_audience(engine: Engine, clock: Clock, request: SeedRequest) -> Seeded:
     seed = request.seed if request.seed is not None else secrets.randbelow(sp.MAX_SEED + 1)
     magic = sp.magic_fans() if request.magic_fans else []
     count, profile = request.fans, request.profile
-    with transaction(engine) as connection:
+    with transaction(engine) as connection, sandbox_seed.bulk_cache(connection):
         now = sandbox_seed.anchor(clock.now())
         if request.account_id is None:
             team = team_store.get_team(connection, request.team_id) if request.team_id is not None else None
