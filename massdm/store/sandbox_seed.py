@@ -195,6 +195,9 @@ def insert_seeded_fans(connection: Connection, account_id: str, seed: int, count
         at_now.label("created_at"),
         at_now.label("updated_at"),
     ).select_from(f).where(y.n > 0)  # the outer WHERE is half of SQLite's fence
+    # In the listing index's order (newest subscription first): that index, the widest, is appended to
+    # instead of written at a million random places (a third less time at 300k fans on SQLite).
+    rows = rows.order_by(y.age, y.n.desc())
     connection.execute(fans.insert().from_select(_COLUMNS, rows))
     return count
 
@@ -247,7 +250,7 @@ def add_seeded_members(connection: Connection, list_id: int, account_id: str, ru
         literal(list_id, user_list_members.c.list_id.type).label("list_id"), fans.c.id, fans.c.account_id,
         literal(anchor(now), UTCDateTime()).label("added_at"), fans.c.subscribed_at,
     ).where(fans.c.account_id == account_id, fans.c.id.between(sp.ID_BASE + 1, sp.ID_BASE + count),
-            _list_rule(rule, now))
+            _list_rule(rule, now)).order_by(fans.c.subscribed_at.desc(), fans.c.id.desc())  # the members' index order
     inserted = connection.execute(
         user_list_members.insert().from_select(["list_id", "fan_id", "account_id", "added_at", "subscribed_at"],
                                                source).execution_options(preserve_rowcount=True)
