@@ -30,6 +30,8 @@ Prints a table, then as its last line one JSON object {"name": ratio, ...}.
 |               | through a smart list selecting 200k of 260k fans     | the same 200k fans, same file              |        |
 | sandbox_engage_1m | materialising one simulated day of engagement | the fan-out of that message (advancing     | ≤ 1.0  |
 |               | (views, purchases) of a 1M-fan priced message, SQLite | the clock over its due moment), same file  |        |
+| sandbox_seed_1m | seconds of a sandbox seed of 1M fans (in-process,  | one raw INSERT … SELECT of the same 1M     | ≤ 2.0  |
+|               | SQLite: fans, tallies, lists, as the route does)     | rows into another account, same file       |        |
 | api_floor     | req/s of bench/floor_app.py's raw-driver metered GET | req/s of the constant route, same server  | report |
 | view_floor    | views/s of bench/floor_app.py's raw-driver view      | req/s of the constant route, same server  | report |
 """  # noqa: E501 - a table, wider than a line
@@ -60,8 +62,11 @@ from bench.harness import Creator, Database
 from massdm.clock import SystemClock
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig
 from massdm.domain.smart_lists import SmartFilter
+from massdm.sandbox import seed as seed_service
+from massdm.services import accounts as account_service
 from massdm.store import audience as audience_store
 from massdm.store import messages as message_store
+from massdm.store import sandbox_seed as seed_store
 from massdm.store import user_lists as list_store
 from massdm.store.db import transaction
 from massdm.store.messages import NewMessage
@@ -95,12 +100,13 @@ class Sizes:
     latency_runs: int
     event_fans: int  # fans a message is delivered to for events_batch (one view each per round)
     smart_fans: int  # fans a smartlist_plan message is planned for
+    seed_fans: int  # fans sandbox_seed_1m seeds
 
 
 FULL = Sizes(fanout=1_000_000, stats_large=10_000_000, stats_small=10_000, seconds=5, latency_runs=31,
-             event_fans=200_000, smart_fans=200_000)
+             event_fans=200_000, smart_fans=200_000, seed_fans=1_000_000)
 QUICK = Sizes(fanout=100_000, stats_large=300_000, stats_small=10_000, seconds=2, latency_runs=11,
-              event_fans=50_000, smart_fans=50_000)
+              event_fans=50_000, smart_fans=50_000, seed_fans=100_000)
 
 
 # --- fan-out --------------------------------------------------------------------------------
@@ -670,6 +676,39 @@ def sandbox_engage(directory: Path, sizes: Sizes) -> list[Result]:
     return [Result("sandbox_engage_1m", engage_s / fanout_s, "≤ 1.0",
                    f"one day: {ran.views:,} views, {ran.purchases:,} purchases in {engage_s:.2f} s",
                    f"fan-out to {sizes.fanout:,} fans in {fanout_s:.2f} s")]
+# --- sandbox seeding ------------------------------------------------------------------------
+
+_FAN_COLUMNS = ("id, username, name, subscribed_at, expires_at, auto_renew, following, muted, tagged, friend, online, "
+                "purchases_cents, tips_cents, subscriptions_cents, total_spent_cents, term_seconds, last_purchase_at, "
+                "created_at, updated_at")
+
+
+def sandbox_seed_1m(directory: Path, sizes: Sizes) -> list[Result]:
+    """A seed through massdm.sandbox.seed (what POST /sandbox/v1/seed runs: fans drawn in SQL, tallies
+    recounted, custom lists filled) against copying the same rows, already drawn, into another account
+    of the same table by one INSERT … SELECT: what writing the rows costs without drawing them."""
+    database = harness.sqlite_database(directory, "seed")
+    try:
+        now = datetime.now(UTC)
+        with transaction(database.engine) as c:
+            team = account_service.ensure_team(c, slug="seed", name="seed", credits=0, now=now)
+            seeded, copy = (account_service.create_account(c, team=team, display_name=name, username=None, now=now).id
+                            for name in ("seeded", "copy"))
+        started = time.perf_counter()
+        result = seed_service.seed_audience(database.engine, SystemClock(), seed_service.SeedRequest(
+            fans=sizes.seed_fans, seed=7, account_id=seeded))
+        seed_s = time.perf_counter() - started
+        started = time.perf_counter()
+        with transaction(database.engine) as c, seed_store.bulk_cache(c):  # the seed's page cache, for both
+            c.execute(text(f"INSERT INTO fans (account_id, {_FAN_COLUMNS}) SELECT :copy, {_FAN_COLUMNS} FROM fans "
+                           "WHERE account_id = :seeded"), {"copy": copy, "seeded": seeded})
+        raw_s = time.perf_counter() - started
+    finally:
+        database.drop()
+    lists = ", ".join(f"{x.name} {x.members:,}" for x in result.lists)
+    return [Result("sandbox_seed_1m", seed_s / raw_s, "≤ 2.0",
+                   f"{sizes.seed_fans:,} fans seeded in {seed_s:.1f} s (lists: {lists})",
+                   f"raw INSERT … SELECT of the rows: {raw_s:.1f} s")]
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -728,6 +767,8 @@ def main() -> None:
             steps.append(("smartlist_plan", lambda: smartlist_plan(directory, sizes)))
         if wanted("sandbox_engage_1m"):
             steps.append(("sandbox_engage_1m", lambda: sandbox_engage(directory, sizes)))
+        if wanted("sandbox_seed_1m"):
+            steps.append(("sandbox_seed_1m", lambda: sandbox_seed_1m(directory, sizes)))
 
         for name, step in steps:
             console.log(f"running {name}")

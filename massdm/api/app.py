@@ -34,6 +34,7 @@ from massdm.api.routes import (
     sandbox_events,
     sandbox_faults,
     sandbox_recipients,
+    sandbox_seed,
     sandbox_state,
     saved_for_later,
     schedule_queue,
@@ -149,8 +150,8 @@ def create_app(
     return app
 
 
-SANDBOX_ROUTERS = (sandbox_clock.router, sandbox_engagement.router, sandbox_faults.router, sandbox_events.router,
-                   sandbox_recipients.router, sandbox_state.router)
+SANDBOX_ROUTERS = (sandbox_clock.router, sandbox_seed.router, sandbox_engagement.router, sandbox_faults.router,
+                   sandbox_events.router, sandbox_recipients.router, sandbox_state.router)
 
 
 def _document_security(app: FastAPI) -> None:

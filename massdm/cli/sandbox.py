@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from massdm.cli import sandbox_engagement, sandbox_faults, sandbox_recipients, sandbox_state
+from massdm.cli import sandbox_engagement, sandbox_faults, sandbox_recipients, sandbox_seed, sandbox_state
 from massdm.cli.session import console, fail, open_store, print_json
 from massdm.config import Settings
 from massdm.domain.durations import parse_duration
@@ -30,6 +30,7 @@ app.command("trigger")(sandbox_faults.trigger)
 app.command("recipients")(sandbox_recipients.recipients)
 sandbox_state.attach(app)
 app.add_typer(sandbox_engagement.app, name="engagement")
+app.command("seed")(sandbox_seed.seed)
 
 
 def _store() -> tuple[Settings, Engine]:

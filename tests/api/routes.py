@@ -111,4 +111,5 @@ SANDBOX_ROUTES: set[tuple[str, str]] = {
     ("DELETE", "/sandbox/v1/snapshots/{name}"),
     ("GET", "/sandbox/v1/accounts/{account}/engagement"),
     ("PUT", "/sandbox/v1/accounts/{account}/engagement"),
+    ("POST", "/sandbox/v1/seed"),
 }
