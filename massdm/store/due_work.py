@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from massdm.store.message_claims import PLANNABLE
 from massdm.store.messages import OPEN
@@ -67,8 +67,11 @@ def totals(connection: Connection, account_ids: list[str] | None) -> Totals:
 
 
 def delivering(connection: Connection, now: datetime) -> int:
-    """Messages due by `now` that are planned and not finished yet (chunks left, by any worker)."""
+    """Messages due by `now` that are not finished yet: planned with chunks left, or plannable (another
+    process's worker may hold the claim to plan it right now). A message whose media is not ready
+    yet is neither, so waiting for these never waits for one that cannot go out."""
     m = mass_messages.c
     return connection.execute(
-        select(func.count()).select_from(mass_messages).where(and_(OPEN, m.total >= 0, m.due_at <= now))
+        select(func.count()).select_from(mass_messages)
+        .where(and_(OPEN, m.due_at <= now, or_(m.total >= 0, PLANNABLE)))
     ).scalar_one()
