@@ -146,3 +146,30 @@ def test_outside_sandbox_mode_the_control_api_is_not_there(tmp_path, settings, c
             response = client.request(method, path, headers=caller.headers, json={})
             assert response.status_code == 404, (path, response.text)
             assert response.json()["error"] == "NOT_FOUND"
+
+
+def test_the_cli_twin_moves_the_clock_a_running_server_reads(client, caller, settings, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from massdm.cli import app as cli_app
+
+    monkeypatch.setenv("MASSDM_DATABASE_URL", settings.database_url)
+    runner = CliRunner()
+    frozen = runner.invoke(cli_app, ["sandbox", "clock", "freeze", "--json"])
+    assert frozen.exit_code == 0, frozen.output
+    now = _at(json.loads(frozen.stdout)["now"])
+    assert _clock(client, caller).json() == {"now": json.loads(frozen.stdout)["now"], "frozen": True}
+    moved = runner.invoke(cli_app, ["sandbox", "clock", "advance", "1d2h30m", "--json"])
+    assert moved.exit_code == 0, moved.output
+    body = json.loads(moved.stdout)
+    assert _at(body["now"]) == now + timedelta(days=1, hours=2, minutes=30) and body["ran"]["sent"] == 0
+    assert _at(_clock(client, caller).json()["now"]) == now + timedelta(days=1, hours=2, minutes=30)
+    for bad in (["advance", "soon"], ["advance", "2h", "--to", "2030-01-01T00:00:00Z"],
+                ["advance", "--to", "2020-01-01T00:00:00Z"], ["advance", "--to", "2030-01-01T00:00:00"]):
+        refused = runner.invoke(cli_app, ["sandbox", "clock", *bad])
+        assert refused.exit_code == 1, (bad, refused.output)
+    assert _at(_clock(client, caller).json()["now"]) == now + timedelta(days=1, hours=2, minutes=30)
+    running = runner.invoke(cli_app, ["sandbox", "clock", "run", "--json"])
+    assert json.loads(running.stdout)["frozen"] is False
