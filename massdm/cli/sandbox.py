@@ -71,6 +71,22 @@ def run(as_json: JsonOption = False) -> None:
     _show(*sandbox_clock.set_frozen(engine, sandbox_clock.driven_clock(engine), False), as_json)
 
 
+@clock_app.command("set")
+def set_moment(
+    moment: Annotated[str, typer.Argument(help="A later ISO 8601 moment, with a zone (2026-12-24T18:00:00Z).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Set the clock to a later moment, running everything that falls due on the way (as advance --to)."""
+    settings, engine = _store()
+    clock = sandbox_clock.driven_clock(engine)
+    try:
+        advanced = sandbox_clock.set_now(engine, clock, _moment(moment), steps=sandbox_clock.default_steps(),
+                                         config=sandbox_clock.advance_config(settings))
+    except MassdmError as error:
+        fail(str(error))
+    _show(advanced.now, sandbox_clock.read(clock)[1], as_json, advanced.ran)
+
+
 @clock_app.command("advance")
 def advance(
     by: Annotated[str | None, typer.Argument(help="How far: 90s, 15m, 2h, 1d, 2h30m, or seconds.")] = None,

@@ -171,5 +171,9 @@ def test_the_cli_twin_moves_the_clock_a_running_server_reads(client, caller, set
         refused = runner.invoke(cli_app, ["sandbox", "clock", *bad])
         assert refused.exit_code == 1, (bad, refused.output)
     assert _at(_clock(client, caller).json()["now"]) == now + timedelta(days=1, hours=2, minutes=30)
+    later = now + timedelta(days=3)
+    set_to = runner.invoke(cli_app, ["sandbox", "clock", "set", later.isoformat(), "--json"])
+    assert set_to.exit_code == 0 and _at(json.loads(set_to.stdout)["now"]) == later, set_to.output
+    assert runner.invoke(cli_app, ["sandbox", "clock", "set", now.isoformat()]).exit_code == 1  # forward only
     running = runner.invoke(cli_app, ["sandbox", "clock", "run", "--json"])
     assert json.loads(running.stdout)["frozen"] is False
