@@ -22,6 +22,9 @@ the two modules' shapes together, and is how an import circle usually hides).
 |                  | massdm.services never imports massdm.api or massdm.cli                                           |
 | routes-apart     | a module of massdm/api/routes/ never imports another one: what two resources share lives beside |
 |                  | them in massdm/api/ (urls, sent_pages, ...)                                                     |
+| sandbox-on-top   | massdm/sandbox/ (the twin's controls) is imported only by the edges (api, cli, testing): the     |
+|                  | product beneath (store, domain, services, delivery, webhooks, media) never depends on it, so    |
+|                  | outside sandbox mode none of it can run; what the worker runs for it is handed in (WorkerConfig) |
 
 KNOWN_VIOLATIONS lists the imports that break a rule today, by name. The suite fails on any
 violation not in it, and on any entry in it that no longer occurs, so the list only shrinks.
@@ -58,6 +61,7 @@ KNOWN_VIOLATIONS: set[Violation] = set()  # none today: keep it so
 WEB = ("fastapi", "starlette")
 WEB_HOMES = ("api", "console")  # layers of the package
 SQL = ("sqlalchemy", "alembic")
+BENEATH_THE_SANDBOX = ("store", "domain", "services", "delivery", "webhooks", "media")
 SQL_HANDLES = {"Connection", "Engine"}  # importable from `sqlalchemy` anywhere: annotations, passing them on
 
 
@@ -133,6 +137,8 @@ def _breaks(imp: Import, package: str) -> Iterator[str]:
         yield "layering"
     if in_layer(importer, "api.routes") and in_layer(target, "api.routes") and target != importer:
         yield "routes-apart"
+    if in_layer(target, "sandbox") and in_layer(importer, *BENEATH_THE_SANDBOX):
+        yield "sandbox-on-top"
 
 
 def find_violations(root: Path, package: str = "massdm") -> set[Violation]:
@@ -229,6 +235,8 @@ BROKEN = [
     ("app/services/users.py", "from app.cli import main", {("layering", "app.cli.main")}),
     ("app/api/routes/users.py", "from app.api.routes.lists import helper", {("routes-apart", "app.api.routes.lists")}),
     ("app/api/routes/users.py", "from . import lists", {("routes-apart", "app.api.routes.lists")}),
+    ("app/delivery/worker.py", "from app.sandbox import clock", {("sandbox-on-top", "app.sandbox")}),
+    ("app/services/users.py", "def late():\n    import app.sandbox.seed", {("sandbox-on-top", "app.sandbox.seed")}),
 ]
 
 
@@ -247,5 +255,5 @@ def test_the_checker_reports_each_rule(tmp_path, path, source, expected):
 def test_the_checker_covers_every_rule():
     assert {rule for _, _, expected in BROKEN for rule, _ in expected} == {
         "web-at-the-edge", "sql-in-the-store", "pure-domain", "webhooks-below-services", "cli-via-services", "layering",
-        "routes-apart",
+        "routes-apart", "sandbox-on-top",
     }
