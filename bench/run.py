@@ -32,6 +32,10 @@ Prints a table, then as its last line one JSON object {"name": ratio, ...}.
 |               | (views, purchases) of a 1M-fan priced message, SQLite | the clock over its due moment), same file  |        |
 | sandbox_seed_1m | seconds of a sandbox seed of 1M fans (in-process,  | one raw INSERT … SELECT of the same 1M     | ≤ 2.0  |
 |               | SQLite: fans, tallies, lists, as the route does)     | rows into another account, same file       |        |
+| sandbox_reset_100k | a whole-team sandbox reset (in-process, SQLite) of | one raw DELETE FROM fans WHERE account_id  | ≤ 0.5  |
+|               | 100k fans, 100k deliveries, a 10k list; team alone  | = ? of another such account's 100k fans    |        |
+| sandbox_reset_100k_shared | the same beside another team's 100k   | the same                                   | report |
+| sandbox_reset_100k_pg(_shared) | the same two on PostgreSQL        | the same on PostgreSQL                     | ≤ 1.0, report |
 | api_floor     | req/s of bench/floor_app.py's raw-driver metered GET | req/s of the constant route, same server  | report |
 | view_floor    | views/s of bench/floor_app.py's raw-driver view      | req/s of the constant route, same server  | report |
 """  # noqa: E501 - a table, wider than a line

@@ -5,7 +5,8 @@ A table is one of:
 - **data** (`DATA`): rows of the team, reached through a column or a parent (`by_account`, `via`,
   `by_team`, …). `level` says what removes them: "account" rows go with a reset of their account
   (and of the whole team), "team" rows (webhooks and their log) only with a whole-team reset.
-  Reset deletes them; a snapshot copies them; restore puts them back, ids and all.
+  Reset deletes them; a snapshot copies them; restore puts them back, ids and all, except the few
+  marked `saved=False` (stored idempotent responses), which reset and restore delete and no snapshot holds.
 - **derived** (`DERIVED`): counts and versions kept from the data (fan tallies, expiry tallies,
   spend versions). Never copied: reset and restore rebuild them (store.snapshots.rebuild_derived),
   which also moves the versions page marks (store.page_marks) are checked against past every
@@ -55,6 +56,7 @@ Rows = Callable[[Table, Target], ColumnElement[bool]]
 class Data:
     level: Level
     rows: Rows  # the condition selecting the target's rows of the table
+    saved: bool = True  # copied by a snapshot and put back by its restore (else only deleted)
 
 
 def by_account(column: str = "account_id") -> Data:
@@ -68,8 +70,8 @@ def via(column: str, parent: Table, parent_key: str = "id", account_column: str 
         select(parent.c[parent_key]).where(parent.c[account_column].in_(target.account_ids))))
 
 
-def by_team(column: str = "team_id") -> Data:
-    return Data("team", lambda table, target: table.c[column] == target.team_id)
+def by_team(column: str = "team_id", *, saved: bool = True) -> Data:
+    return Data("team", lambda table, target: table.c[column] == target.team_id, saved)
 
 
 def via_team(column: str, parent: Table, parent_key: str = "id") -> Data:
@@ -111,6 +113,11 @@ DATA: dict[str, Data] = {
     "delivery_failures": by_account(),
     "sandbox_faults": by_team(),
     "sandbox_engagement": by_account(),
+    # A stored response replays what a request did to the state it met; after a reset (or a restore) that
+    # state is gone, so the same Idempotency-Key must run again. Not saved in snapshots: a restored state
+    # replaying a response would answer for rows a later restore may not hold, and the bodies are bytes.
+    # Team level: a limited key's reset of some accounts keeps them (a key's responses are not an account's).
+    "idempotency_keys": by_team(saved=False),
 }
 
 DERIVED: dict[str, str] = {
@@ -126,9 +133,6 @@ KEPT: dict[str, str] = {
     "api_key_accounts": "a limited key's accounts, with the keys",
     "sandbox_snapshots": "snapshots are what a reset is undone with",
     "sandbox_snapshot_rows": "the rows of the snapshots",
-    # No column tells whose a stored response is (its scope is a hash of key, endpoint and
-    # Idempotency-Key): they expire on their own (24 hours of the clock), reset or not.
-    "idempotency_keys": "no column says whose it is; expires with its TTL",
 }
 
 STORE_WIDE: dict[str, str] = {
@@ -141,6 +145,11 @@ def data_tables(target: Target) -> list[tuple[Table, Data]]:
     """The data tables `target` covers, parents before children (the order to insert in; delete reversed)."""
     return [(table, DATA[table.name]) for table in t.metadata.sorted_tables
             if table.name in DATA and target.covers(DATA[table.name].level)]
+
+
+def saved_tables(target: Target) -> list[tuple[Table, Data]]:
+    """The data tables a snapshot of `target` copies (as `data_tables`, without the unsaved ones)."""
+    return [(table, data) for table, data in data_tables(target) if data.saved]
 
 
 @dataclass(frozen=True)
