@@ -161,17 +161,18 @@ class Holding:
 
 def holding_rows(connection: Connection, target: Target, *, ask_alone: bool = False) -> list[Holding]:
     """The data tables (as `data_tables`) in which the target has rows, asked in one statement: a small
-    state is reset with a few DELETEs rather than one per table. With `ask_alone`, the same statement
-    also asks of each whether it holds any row that is not the target's (a NULL condition, such as a
+    state is reset with a few DELETEs rather than one per table. With `ask_alone`, a second statement
+    asks of just those whether they hold any row that is not the target's (a NULL condition, such as a
     test event of no account, counts as not the target's)."""
     tables = data_tables(target)
-    columns = [exists().where(data.rows(table, target)).label(table.name) for table, data in tables]
-    if ask_alone:
-        columns += [exists().where(case((data.rows(table, target), 0), else_=1) == 1).label(f"{table.name}:others")
-                    for table, data in tables]
-    found = connection.execute(select(*columns)).one()._mapping
-    return [Holding(table, data, ask_alone and not found[f"{table.name}:others"])
-            for table, data in tables if found[table.name]]
+    found = connection.execute(select(*(exists().where(data.rows(table, target)).label(table.name)
+                                        for table, data in tables))).one()._mapping
+    held = [(table, data) for table, data in tables if found[table.name]]
+    others: dict[str, bool] = {}
+    if ask_alone and held:
+        others = dict(connection.execute(select(*(exists().where(case((data.rows(table, target), 0), else_=1) == 1)
+                                                  .label(table.name) for table, data in held))).one()._mapping)
+    return [Holding(table, data, ask_alone and not others[table.name]) for table, data in held]
 
 
 def classified() -> Sequence[str]:
