@@ -32,6 +32,10 @@ Prints a table, then as its last line one JSON object {"name": ratio, ...}.
 |               | (views, purchases) of a 1M-fan priced message, SQLite | the clock over its due moment), same file  |        |
 | sandbox_seed_1m | seconds of a sandbox seed of 1M fans (in-process,  | one raw INSERT … SELECT of the same 1M     | ≤ 2.0  |
 |               | SQLite: fans, tallies, lists, as the route does)     | rows into another account, same file       |        |
+| sandbox_reset_100k | a whole-team sandbox reset (in-process, SQLite) of | one raw DELETE FROM fans WHERE account_id  | ≤ 0.5  |
+|               | 100k fans, 100k deliveries, a 10k list; team alone  | = ? of another such account's 100k fans    |        |
+| sandbox_reset_100k_shared | the same beside another team's 100k   | the same                                   | report |
+| sandbox_reset_100k_pg(_shared) | the same two on PostgreSQL        | the same on PostgreSQL                     | ≤ 1.0, report |
 | api_floor     | req/s of bench/floor_app.py's raw-driver metered GET | req/s of the constant route, same server  | report |
 | view_floor    | views/s of bench/floor_app.py's raw-driver view      | req/s of the constant route, same server  | report |
 """  # noqa: E501 - a table, wider than a line
@@ -711,6 +715,73 @@ def sandbox_seed_1m(directory: Path, sizes: Sizes) -> list[Result]:
                    f"raw INSERT … SELECT of the rows: {raw_s:.1f} s")]
 
 
+# --- sandbox reset --------------------------------------------------------------------------
+
+RESET_FANS, RESET_MEMBERS = 100_000, 10_000
+
+
+def _reset_world(database: Database, name: str) -> tuple[int, str]:
+    """A team whose one account has RESET_FANS fans, one message delivered to each of them and a custom list
+    of RESET_MEMBERS of them (team id, account), written set-based: setup, not what is measured."""
+    who = harness.creator(database, RESET_FANS, name=name)
+    now = datetime.now(UTC)
+    with transaction(database.engine) as c:
+        team_id = c.execute(text("SELECT team_id FROM accounts WHERE id = :a"), {"a": who.account}).scalar_one()
+        message_id = message_store.insert_message(c, NewMessage(
+            account_id=who.account, text="reset", raw_text="reset", locked_text=False, price_cents=0,
+            giphy_id=None, release_forms={}, user_lists=["fans"], excluded_lists=[], subscribed_since=None,
+            created_at=now, saved_for_later=False, scheduled_at=None, due_at=now))
+        at = {"a": who.account, "m": message_id, "now": now}
+        stamp = [bindparam("now", type_=UTCDateTime())]
+        c.execute(text("INSERT INTO deliveries (message_id, fan_id, account_id, delivered_at) "
+                       "SELECT :m, id, account_id, :now FROM fans WHERE account_id = :a").bindparams(*stamp), at)
+        list_id = list_store.create_list(c, who.account, "reset", now).id
+        c.execute(text("INSERT INTO user_list_members (list_id, fan_id, account_id, added_at, subscribed_at) "
+                       "SELECT :l, id, account_id, :now, subscribed_at FROM fans WHERE account_id = :a "
+                       "ORDER BY id LIMIT :n").bindparams(*stamp), at | {"l": list_id, "n": RESET_MEMBERS})
+        c.execute(text("UPDATE user_lists SET member_count = :n WHERE id = :l"), {"n": RESET_MEMBERS, "l": list_id})
+    return team_id, who.account
+
+
+def _reset_once(database: Database, shared: bool) -> tuple[float, float, int]:
+    """(seconds of massdm's reset of a world, of a raw DELETE of another world's fans, rows reset) in a fresh
+    store: the sandbox's own shape, the team alone in its store, or (`shared`) beside another team's world."""
+    from massdm.sandbox import reset as reset_service
+    from massdm.store.team_state import Target
+
+    if shared:
+        _reset_world(database, "neighbour")
+    team_id, account = _reset_world(database, "reset")
+    done = reset_service.reset(database.engine, Target(team_id, (account,), whole=True))
+    _, raw = _reset_world(database, "raw")
+    with transaction(database.engine) as c:
+        c.execute(text("DELETE FROM user_list_members WHERE account_id = :a"), {"a": raw})
+        started = time.perf_counter()
+        c.execute(text("DELETE FROM fans WHERE account_id = :a"), {"a": raw})
+    return done.seconds, time.perf_counter() - started, sum(done.deleted.values())
+
+
+def sandbox_reset(directory: Path, *, postgres: bool = False, shared: bool = False) -> list[Result]:
+    """A whole-team reset (what POST /sandbox/v1/reset runs, in-process) of an account of 100k fans, 100k
+    deliveries and a 10k-member list, against one raw DELETE of another such account's 100k fan rows (its
+    list members deleted first, untimed) in the same store; three rounds, each in a fresh store, medians."""
+    rounds = []
+    for n in range(3):
+        database = harness.postgres_database() if postgres else harness.sqlite_database(directory, f"reset{n}")
+        try:
+            rounds.append(_reset_once(database, shared))
+        finally:
+            database.drop()
+    reset_s, raw_s = _median([r[0] for r in rounds]), _median([r[1] for r in rounds])
+    name = "sandbox_reset_100k" + ("_pg" if postgres else "") + ("_shared" if shared else "")
+    where = ("PostgreSQL" if postgres else "SQLite") + (", beside another team's 100k" if shared else ", team alone")
+    return [Result(name, reset_s / raw_s, "report" if shared else "≤ 0.5" if not postgres else "≤ 1.0",
+                   f"{where}: reset of {rounds[0][2]:,} rows in {reset_s * 1000:.0f} ms "
+                   f"(rounds: {', '.join(f'{r[0] * 1000:.0f}' for r in rounds)} ms)",
+                   f"raw DELETE of {RESET_FANS:,} fans: {raw_s * 1000:.0f} ms "
+                   f"(rounds: {', '.join(f'{r[1] * 1000:.0f}' for r in rounds)} ms)")]
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -769,6 +840,12 @@ def main() -> None:
             steps.append(("sandbox_engage_1m", lambda: sandbox_engage(directory, sizes)))
         if wanted("sandbox_seed_1m"):
             steps.append(("sandbox_seed_1m", lambda: sandbox_seed_1m(directory, sizes)))
+        if wanted("sandbox_reset_100k", "sandbox_reset_100k_shared"):
+            steps.append(("sandbox_reset_100k", lambda: sandbox_reset(directory)
+                          + sandbox_reset(directory, shared=True)))
+        if wanted("sandbox_reset_100k_pg", "sandbox_reset_100k_pg_shared"):
+            steps.append(("sandbox_reset_100k_pg", lambda: sandbox_reset(directory, postgres=True)
+                          + sandbox_reset(directory, postgres=True, shared=True)))
 
         for name, step in steps:
             console.log(f"running {name}")

@@ -86,7 +86,8 @@ class IdempotencyMiddleware:
         scope_id = rules.scope_hash(str(caller.id), scope["method"], scope["path"], key)
 
         def claim(unit: RequestUnit) -> tuple[str, StoredAttempt | Claim]:
-            decision, held = idempotency_service.claim(unit.connection, scope_id, request_hash, clock.now())
+            decision, held = idempotency_service.claim(unit.connection, scope_id, request_hash, clock.now(),
+                                                       caller.team_id)
             if decision == "replay":
                 count_request(request, caller)  # a replay is a request like any other for the limits
             return decision, held

@@ -41,7 +41,7 @@ def target(team_id: int, controlled: Sequence[str], all_accounts: bool, account_
 
 def reset(engine: Engine, to_reset: Target) -> Reset:
     started = time.perf_counter()
-    with transaction(engine) as connection:
+    with team_state.state_transaction(engine) as connection:
         team_state.lock_team(connection, to_reset.team_id)
         deleted = team_state.delete_rows(connection, to_reset)
         if to_reset.whole:

@@ -65,7 +65,7 @@ def save(engine: Engine, clock: Clock, target: Target, name: str) -> Snapshot:
 
 def restore(engine: Engine, target: Target, name: str) -> Restored:
     started = time.perf_counter()
-    with transaction(engine) as connection:
+    with team_state.state_transaction(engine) as connection:
         team_state.lock_team(connection, _whole(target).team_id)
         snapshot = _find(connection, target.team_id, name)
         revision = snapshot_store.schema_revision(connection)

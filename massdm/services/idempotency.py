@@ -18,10 +18,11 @@ from massdm.store import idempotency as key_store
 from massdm.store.db import lock
 
 
-def claim(connection: Connection, scope: str, request_hash: str,
-          now: datetime) -> tuple[Decision, StoredAttempt | Claim]:
-    """Claim the key for this request (proceed, with the claim), or say to replay (with the stored
-    attempt); raises 409 / 422 as the rules say.
+def claim(connection: Connection, scope: str, request_hash: str, now: datetime,
+          team_id: int) -> tuple[Decision, StoredAttempt | Claim]:
+    """Claim the key for this request of `team_id`'s caller (proceed, with the claim), or say to replay
+    (with the stored attempt); raises 409 / 422 as the rules say. The team is stored with the key so a
+    whole-team sandbox reset forgets it (store.team_state).
 
     Check-and-claim holds a lock on the scope, so of many simultaneous requests, to however
     many API processes, exactly one proceeds.
@@ -33,7 +34,8 @@ def claim(connection: Connection, scope: str, request_hash: str,
         assert attempt is not None
         return decision, attempt
     held = Claim(scope, secrets.token_hex(16))
-    key_store.put_in_flight(connection, scope, request_hash, held.token, now, now + rules.LEASE, now + rules.KEEP_FOR)
+    key_store.put_in_flight(connection, scope, request_hash, held.token, now, now + rules.LEASE, now + rules.KEEP_FOR,
+                            team_id)
     return decision, held
 
 

@@ -20,11 +20,11 @@ def get_attempt(connection: Connection, scope: str) -> StoredAttempt | None:
 
 
 def put_in_flight(connection: Connection, scope: str, request_hash: str, token: str, now: datetime,
-                  lease_until: datetime, expires_at: datetime) -> None:
-    """Record (or take over) the scope for a request now being processed, held by `token`."""
+                  lease_until: datetime, expires_at: datetime, team_id: int) -> None:
+    """Record (or take over) the scope for a request of `team_id`'s caller now being processed, held by `token`."""
     values = {"scope_hash": scope, "request_hash": request_hash, "state": "in_flight", "status_code": None,
               "content_type": None, "body": None, "created_at": now, "expires_at": expires_at,
-              "claim_token": token, "lease_until": lease_until}
+              "claim_token": token, "lease_until": lease_until, "team_id": team_id}
     statement = upsert(connection, keys).values(**values)
     connection.execute(statement.on_conflict_do_update(
         index_elements=[keys.c.scope_hash], set_={k: statement.excluded[k] for k in values if k != "scope_hash"}

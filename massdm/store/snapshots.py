@@ -79,7 +79,7 @@ def create(connection: Connection, target: Target, name: str, clock: ClockState,
         team_id=target.team_id, name=name, created_at=now, revision=schema_revision(connection),
         clock_frozen_at=clock.frozen_at, clock_offset_us=offset_us, sizes={},
     ).returning(snapshots.c.id)).scalar_one()
-    for table, data in team_state.data_tables(target):
+    for table, data in team_state.saved_tables(target):
         connection.execute(insert(rows).from_select(
             ["snapshot_id", "table_name", "row"],
             select(literal(snapshot_id), literal(table.name), _as_json(connection, table))
@@ -87,7 +87,7 @@ def create(connection: Connection, target: Target, name: str, clock: ClockState,
         ))
     counted = connection.execute(select(rows.c.table_name, func.count()).where(rows.c.snapshot_id == snapshot_id)
                                  .group_by(rows.c.table_name))
-    sizes = {table.name: 0 for table, _ in team_state.data_tables(target)} | {name: n for name, n in counted}
+    sizes = {table.name: 0 for table, _ in team_state.saved_tables(target)} | {name: n for name, n in counted}
     connection.execute(snapshots.update().where(snapshots.c.id == snapshot_id).values(sizes=sizes))
     found = find(connection, target.team_id, name)
     assert found is not None
@@ -97,7 +97,7 @@ def create(connection: Connection, target: Target, name: str, clock: ClockState,
 def restore_rows(connection: Connection, snapshot: Snapshot, target: Target) -> None:
     """Insert the snapshot's rows back, parents first (the target's rows were deleted), then rebuild
     what is derived and, on PostgreSQL, keep every id sequence ahead of the ids put back."""
-    for table, _ in team_state.data_tables(target):
+    for table, _ in team_state.saved_tables(target):
         if snapshot.sizes.get(table.name):
             try:
                 _insert_back(connection, table, snapshot.id)

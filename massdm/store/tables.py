@@ -373,6 +373,9 @@ idempotency_keys = Table(
     Column("expires_at", UTCDateTime, nullable=False, index=True),
     Column("claim_token", String(32), nullable=True),  # in flight: the request holding the key
     Column("lease_until", UTCDateTime, nullable=True),  # in flight: until when its holder is presumed alive
+    # The caller's team, so a whole-team sandbox reset forgets the team's stored responses (store.team_state).
+    # NULL only for keys stored before revision 0019, which expire within their 24 hours.
+    Column("team_id", BigId, nullable=True, index=True),
 )
 
 # This database's own random identity: event keys (evt_…) and delivery ids derive from it and row ids,

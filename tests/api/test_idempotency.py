@@ -220,12 +220,12 @@ def test_a_stored_validation_error_is_replayed(client, world, account):
 def _claim_in_flight(app, clock, caller, key: str, raw: bytes) -> None:
     """Store an in-flight attempt under the scope massdm gives this key: (API key id, endpoint, key)."""
     with state_of(app).engine.connect() as connection:
-        key_id = connection.execute(
-            select(api_keys.c.id).where(api_keys.c.key_hash == hash_api_key(caller.api_key))
-        ).scalar_one()
+        key_id, team_id = connection.execute(
+            select(api_keys.c.id, api_keys.c.team_id).where(api_keys.c.key_hash == hash_api_key(caller.api_key))
+        ).one()
     scope = scope_hash(str(key_id), "POST", f"/api/{caller.account}/mass-messaging", key)
     with transaction(state_of(app).engine) as connection:
-        decision, _ = idempotency_service.claim(connection, scope, json_body_hash(raw), clock.now())
+        decision, _ = idempotency_service.claim(connection, scope, json_body_hash(raw), clock.now(), team_id)
     assert decision == "proceed"
 
 
