@@ -374,7 +374,7 @@ idempotency_keys = Table(
     Column("claim_token", String(32), nullable=True),  # in flight: the request holding the key
     Column("lease_until", UTCDateTime, nullable=True),  # in flight: until when its holder is presumed alive
     # The caller's team, so a whole-team sandbox reset forgets the team's stored responses (store.team_state).
-    # NULL only for keys stored before revision 0019, which expire within their 24 hours.
+    # NULL only for keys stored before revision 0018, which expire within their 24 hours.
     Column("team_id", BigId, nullable=True, index=True),
 )
 

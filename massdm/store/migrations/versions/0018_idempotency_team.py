@@ -1,7 +1,7 @@
 """idempotency keys: the caller's team, so a whole-team sandbox reset forgets its stored responses
 
-Revision ID: 0019
-Revises: 0017 (until 0018 is merged; then 0018)
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-01
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 
-revision = '0019'
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None
