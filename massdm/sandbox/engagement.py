@@ -83,7 +83,8 @@ def materialise_account(connection: Connection, account_id: str, moment: datetim
     engagement_store.clear_stage(connection)
     views: dict[int, int] = {}
     for message in engagement_store.messages_to_engage(connection, engagement):
-        views[message.message_id] = engagement_store.record_views(connection, engagement, message.message_id, moment)
+        engagement_store.stage_due(connection, engagement, message, moment)
+        views[message.message_id] = engagement_store.record_views(connection, message.message_id)
         if message.price_cents > 0:
             engagement_store.stage_purchases(connection, engagement, message, moment)
     engagement_store.record_staged(connection)
