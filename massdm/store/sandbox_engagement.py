@@ -31,6 +31,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    column,
     func,
     insert,
     literal,
@@ -190,6 +191,7 @@ _temporary = MetaData()
 due = Table(  # one message's fans whose view (by the model) has come due, and what their events need
     "sandbox_engagement_due",
     _temporary,
+    Column("rid", BigInteger, nullable=True),  # SQLite: the delivery's rowid, to update it by (PostgreSQL: NULL)
     Column("fan_id", BigInteger, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=False),
     Column("e", BigInteger, nullable=False),  # SQLite: delivered_at's whole epoch seconds (PostgreSQL: 0)
@@ -206,8 +208,9 @@ staged = Table(
     Column("amount_cents", BigInteger, nullable=False),
     Column("purchased_at", UTCDateTime, nullable=False),
 )
-_DUE_COLUMNS = ("fan_id BIGINT NOT NULL, delivered_at TIMESTAMP NOT NULL, e BIGINT NOT NULL, view_s BIGINT NOT NULL, "
-                "new_view BOOLEAN NOT NULL, open_purchase BOOLEAN NOT NULL")
+_ROWID = column("rowid", BigInteger, _selectable=deliveries)  # SQLite's, a column of deliveries to SQLAlchemy
+_DUE_COLUMNS = ("rid BIGINT, fan_id BIGINT NOT NULL, delivered_at TIMESTAMP NOT NULL, e BIGINT NOT NULL, "
+                "view_s BIGINT NOT NULL, new_view BOOLEAN NOT NULL, open_purchase BOOLEAN NOT NULL")
 _COLUMNS = ("message_id BIGINT NOT NULL, fan_id BIGINT NOT NULL, account_id VARCHAR(37) NOT NULL, "
             "amount_cents BIGINT NOT NULL, purchased_at TIMESTAMP NOT NULL, "
             "PRIMARY KEY (account_id, fan_id, message_id)")
@@ -240,30 +243,38 @@ def stage_due(connection: Connection, engagement: AccountEngagement, message: En
     slowest = settings.view_delay.max_seconds + (settings.purchase_delay.max_seconds if priced else 0)
     connection.exec_driver_sql("DELETE FROM sandbox_engagement_due")
     open_ = or_(d.viewed_at.is_(None), d.purchased_at.is_(None)) if priced else d.viewed_at.is_(None)
-    first = _fenced(select(d.fan_id, d.delivered_at, d.viewed_at, d.purchased_at,
+    rid = _ROWID if dialect == "sqlite" else literal(None, BigInteger)
+    first = _fenced(select(rid.label("rid"), d.fan_id, d.delivered_at, d.viewed_at, d.purchased_at,
                            _square(_linear(seed, m, model.SALT_VIEW), R1).label("v"))
                     .where(d.message_id == m, open_,
                            *_window(engagement, at, settings.view_delay.min_seconds, slowest)))
-    viewers = _fenced(select(first.c.fan_id, first.c.delivered_at, first.c.viewed_at, first.c.purchased_at,
-                             _epoch(dialect, first.c.delivered_at).label("e"),
-                             _square(_linear(seed, m, model.SALT_VIEW_DELAY, first.c.fan_id), R1).label("w"))
-                      .where(_square(first.c.v, R2) < model.threshold(settings.view_rate)))
-    delay = _fenced(select(viewers.c.fan_id, viewers.c.delivered_at, viewers.c.viewed_at, viewers.c.purchased_at,
-                           viewers.c.e, _delay(_square(viewers.c.w, R2), settings.view_delay).label("s")))
-    dt, e = delay.c.delivered_at, delay.c.e
-    rows = (select(delay.c.fan_id, dt, e, delay.c.s, delay.c.viewed_at.is_(None),
-                   delay.c.purchased_at.is_(None) if priced else literal(False))
-            .where(_due(dialect, dt, e, delay.c.s, at)))
+    f = first.c
+    viewers = _fenced(select(f.rid, f.fan_id, f.delivered_at, f.viewed_at, f.purchased_at,
+                             _epoch(dialect, f.delivered_at).label("e"),
+                             _square(_linear(seed, m, model.SALT_VIEW_DELAY, f.fan_id), R1).label("w"))
+                      .where(_square(f.v, R2) < model.threshold(settings.view_rate)))
+    v = viewers.c
+    delays = _fenced(select(v.rid, v.fan_id, v.delivered_at, v.viewed_at, v.purchased_at, v.e,
+                            _delay(_square(v.w, R2), settings.view_delay).label("s")))
+    x = delays.c
+    rows = (select(x.rid, x.fan_id, x.delivered_at, x.e, x.s, x.viewed_at.is_(None),
+                   x.purchased_at.is_(None) if priced else literal(False))
+            .where(_due(dialect, x.delivered_at, x.e, x.s, at)))
     connection.execute(insert(due).from_select(
-        ["fan_id", "delivered_at", "e", "view_s", "new_view", "open_purchase"], rows))
+        ["rid", "fan_id", "delivered_at", "e", "view_s", "new_view", "open_purchase"], rows))
 
 
 def record_views(connection: Connection, message_id: int) -> int:
-    """Record the staged views of the message, each at its own time, where none is yet; how many."""
+    """Record the staged views of the message, each at its own time, where none is yet; how many.
+
+    SQLite finds each delivery by its rowid, one lookup where the key would take two (the key's index,
+    then the row)."""
     u, d, dialect = due.c, deliveries.c, connection.dialect.name
+    row = (u.rid == _ROWID if dialect == "sqlite"
+           else and_(d.message_id == message_id, d.fan_id == u.fan_id))
     result = connection.execute(
         update(deliveries)
-        .where(d.message_id == message_id, d.fan_id == u.fan_id, u.new_view.is_(True), d.viewed_at.is_(None))
+        .where(row, u.new_view.is_(True), d.viewed_at.is_(None))
         .values(viewed_at=_plus_seconds(dialect, u.delivered_at, u.e, u.view_s))
     )
     return result.rowcount
@@ -351,15 +362,14 @@ def add_staged_spend(connection: Connection, account_id: str) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(_LOCK_BUYERS_POSTGRESQL)
     f = fans.c
-    mine = and_(s.account_id == f.account_id, s.fan_id == f.id)
-    cents = select(func.sum(s.amount_cents)).where(mine).scalar_subquery()
-    last_at = select(func.max(s.purchased_at)).where(mine).scalar_subquery()
-    connection.execute(  # driven by the stage's key into the fans' (not by every fan of the account)
-        update(fans).where(f.account_id == account_id,
-                           f.id.in_(select(s.fan_id).where(s.account_id == account_id)))
-        .values(purchases_cents=f.purchases_cents + cents, total_spent_cents=f.total_spent_cents + cents,
-                last_purchase_at=case((or_(f.last_purchase_at.is_(None), f.last_purchase_at < last_at), last_at),
-                                      else_=f.last_purchase_at))
+    buyers = (select(s.fan_id, func.sum(s.amount_cents).label("cents"), func.max(s.purchased_at).label("last_at"))
+              .where(s.account_id == account_id).group_by(s.fan_id).subquery())
+    connection.execute(  # each buyer's sums once, driven by the stage's key into the fans' (not every fan's)
+        update(fans).where(f.account_id == account_id, f.id == buyers.c.fan_id)
+        .values(purchases_cents=f.purchases_cents + buyers.c.cents,
+                total_spent_cents=f.total_spent_cents + buyers.c.cents,
+                last_purchase_at=case((or_(f.last_purchase_at.is_(None), f.last_purchase_at < buyers.c.last_at),
+                                       buyers.c.last_at), else_=f.last_purchase_at))
     )
     statement = upsert(connection, fan_spend_versions).values(account_id=account_id, version=1)
     connection.execute(statement.on_conflict_do_update(
