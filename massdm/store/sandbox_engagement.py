@@ -244,22 +244,21 @@ def stage_due(connection: Connection, engagement: AccountEngagement, message: En
     connection.exec_driver_sql("DELETE FROM sandbox_engagement_due")
     open_ = or_(d.viewed_at.is_(None), d.purchased_at.is_(None)) if priced else d.viewed_at.is_(None)
     rid = _ROWID if dialect == "sqlite" else literal(None, BigInteger)
-    first = _fenced(select(rid.label("rid"), d.fan_id, d.delivered_at, d.viewed_at, d.purchased_at,
-                           _square(_linear(seed, m, model.SALT_VIEW), R1).label("v"))
+    open_purchase = d.purchased_at.is_(None) if priced else literal(False)
+    first = _fenced(select(rid.label("rid"), d.fan_id, d.delivered_at, d.viewed_at.is_(None).label("nv"),
+                           open_purchase.label("np"), _square(_linear(seed, m, model.SALT_VIEW), R1).label("v"))
                     .where(d.message_id == m, open_,
                            *_window(engagement, at, settings.view_delay.min_seconds, slowest)))
     f = first.c
-    viewers = _fenced(select(f.rid, f.fan_id, f.delivered_at, f.viewed_at, f.purchased_at,
-                             _epoch(dialect, f.delivered_at).label("e"),
+    viewers = _fenced(select(f.rid, f.fan_id, f.delivered_at, f.nv, f.np, _epoch(dialect, f.delivered_at).label("e"),
                              _square(_linear(seed, m, model.SALT_VIEW_DELAY, f.fan_id), R1).label("w"))
                       .where(_square(f.v, R2) < model.threshold(settings.view_rate)))
     v = viewers.c
-    delays = _fenced(select(v.rid, v.fan_id, v.delivered_at, v.viewed_at, v.purchased_at, v.e,
+    delays = _fenced(select(v.rid, v.fan_id, v.delivered_at, v.nv, v.np, v.e,
                             _delay(_square(v.w, R2), settings.view_delay).label("s")))
     x = delays.c
-    rows = (select(x.rid, x.fan_id, x.delivered_at, x.e, x.s, x.viewed_at.is_(None),
-                   x.purchased_at.is_(None) if priced else literal(False))
-            .where(_due(dialect, x.delivered_at, x.e, x.s, at)))
+    rows = select(x.rid, x.fan_id, x.delivered_at, x.e, x.s, x.nv, x.np).where(
+        _due(dialect, x.delivered_at, x.e, x.s, at))
     connection.execute(insert(due).from_select(
         ["rid", "fan_id", "delivered_at", "e", "view_s", "new_view", "open_purchase"], rows))
 
