@@ -25,7 +25,7 @@ from massdm.store import accounts as account_store
 from massdm.store import fans as fan_store
 from massdm.store import messages as message_store
 from massdm.store import sandbox_engagement as engagement_store
-from massdm.store.db import lock, snapshot, transaction
+from massdm.store.db import lock, relax_durability, snapshot, transaction
 from massdm.store.messages import CounterDelta
 from massdm.store.sandbox_engagement import StagedPurchase
 from massdm.webhooks import outbox, payloads
@@ -64,11 +64,15 @@ def _lock_name(account_id: str) -> str:
 
 
 def materialise(engine: Engine, moment: datetime) -> None:
-    """The Step: every enabled account's events due by `moment`, each account in its own transaction."""
+    """The Step: every enabled account's events due by `moment`, each account in its own transaction.
+
+    Like a delivery chunk's, an account's commit need not wait for the disk (PostgreSQL): should a crash
+    lose it, its events and its `through` mark are lost together, and the next step records them again."""
     with transaction(engine) as connection:
         accounts = engagement_store.enabled_accounts(connection)
     for account_id in accounts:
         with transaction(engine) as connection:
+            relax_durability(connection)
             materialise_account(connection, account_id, moment)
 
 
@@ -83,7 +87,8 @@ def materialise_account(connection: Connection, account_id: str, moment: datetim
     engagement_store.clear_stage(connection)
     views: dict[int, int] = {}
     for message in engagement_store.messages_to_engage(connection, engagement):
-        views[message.message_id] = engagement_store.record_views(connection, engagement, message.message_id, moment)
+        engagement_store.stage_due(connection, engagement, message, moment)
+        views[message.message_id] = engagement_store.record_views(connection, message.message_id)
         if message.price_cents > 0:
             engagement_store.stage_purchases(connection, engagement, message, moment)
     engagement_store.record_staged(connection)

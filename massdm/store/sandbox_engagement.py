@@ -7,9 +7,11 @@ over fans in Python. The hash squares its value twice, and an expression is inli
 the first square's result is kept behind a subquery with `OFFSET 0` (SQLite's co-routine, PostgreSQL's
 optimisation fence), so each row computes it once; the cheap folds around it are simply written twice.
 
-Views are one guarded `UPDATE … FROM (the due views)` per message. Purchases are staged in a temporary
-table (this transaction's), then marked on the deliveries, inserted into `purchases` in time order, and
-summed from the stage into counters and spend by a few statements, whatever their number.
+Each message's deliveries are read once (`stage_due`): the fans whose view has come due are staged in a
+temporary table (this transaction's) with their view's delay, then their views are one guarded
+`UPDATE … FROM` the stage, and their purchases are drawn from the stage alone (only viewers buy), staged
+in another, marked on the deliveries, inserted into `purchases` in time order, and summed from the stage
+into counters and spend by a few statements, whatever their number.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ColumnElement,
     Connection,
@@ -28,6 +31,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    column,
     func,
     insert,
     literal,
@@ -180,37 +184,21 @@ def _window(engagement: AccountEngagement, at: datetime, min_seconds: int, max_s
     return conditions
 
 
-# --- views ----------------------------------------------------------------------------------------
+# --- the pass over a message's deliveries ---------------------------------------------------------
 
-
-def record_views(connection: Connection, engagement: AccountEngagement, message_id: int, at: datetime) -> int:
-    """Record every view of the message due by `at` and not recorded yet, at its own time; how many."""
-    settings, d, dialect = engagement.settings, deliveries.c, connection.dialect.name
-    seed = settings.seed
-    first = _fenced(select(d.fan_id, d.delivered_at,
-                           _square(_linear(seed, message_id, model.SALT_VIEW), R1).label("v"))
-                    .where(d.message_id == message_id, d.viewed_at.is_(None),
-                           *_window(engagement, at, settings.view_delay.min_seconds,
-                                    settings.view_delay.max_seconds)))
-    viewers = _fenced(select(first.c.fan_id, first.c.delivered_at, _epoch(dialect, first.c.delivered_at).label("e"),
-                             _square(_linear(seed, message_id, model.SALT_VIEW_DELAY, first.c.fan_id), R1).label("w"))
-                      .where(_square(first.c.v, R2) < model.threshold(settings.view_rate)))
-    delay = _delay(_square(viewers.c.w, R2), settings.view_delay)
-    dt, e = viewers.c.delivered_at, viewers.c.e
-    due = (select(viewers.c.fan_id, _plus_seconds(dialect, dt, e, delay).label("at"))
-           .where(_due(dialect, dt, e, delay, at)).subquery())
-    result = connection.execute(
-        update(deliveries)
-        .where(d.message_id == message_id, d.fan_id == due.c.fan_id, d.viewed_at.is_(None))
-        .values(viewed_at=due.c.at)
-    )
-    return result.rowcount
-
-
-# --- purchases ------------------------------------------------------------------------------------
-
-# Not part of the schema (migrations never see it): this transaction's purchases, staged.
+# Not part of the schema (migrations never see them): this transaction's stages.
 _temporary = MetaData()
+due = Table(  # one message's fans whose view (by the model) has come due, and what their events need
+    "sandbox_engagement_due",
+    _temporary,
+    Column("rid", BigInteger, nullable=True),  # SQLite: the delivery's rowid, to update it by (PostgreSQL: NULL)
+    Column("fan_id", BigInteger, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=False),
+    Column("e", BigInteger, nullable=False),  # SQLite: delivered_at's whole epoch seconds (PostgreSQL: 0)
+    Column("view_s", BigInteger, nullable=False),  # the view's delay, in seconds from delivered_at
+    Column("new_view", Boolean, nullable=False),  # not viewed yet: the view is to record
+    Column("open_purchase", Boolean, nullable=False),  # not bought yet: a purchase may be to record
+)
 staged = Table(
     "sandbox_engagement_purchases",
     _temporary,
@@ -220,13 +208,79 @@ staged = Table(
     Column("amount_cents", BigInteger, nullable=False),
     Column("purchased_at", UTCDateTime, nullable=False),
 )
+_ROWID = column("rowid", BigInteger, _selectable=deliveries)  # SQLite's, a column of deliveries to SQLAlchemy
+_DUE_COLUMNS = ("rid BIGINT, fan_id BIGINT NOT NULL, delivered_at TIMESTAMP NOT NULL, e BIGINT NOT NULL, "
+                "view_s BIGINT NOT NULL, new_view BOOLEAN NOT NULL, open_purchase BOOLEAN NOT NULL")
 _COLUMNS = ("message_id BIGINT NOT NULL, fan_id BIGINT NOT NULL, account_id VARCHAR(37) NOT NULL, "
             "amount_cents BIGINT NOT NULL, purchased_at TIMESTAMP NOT NULL, "
             "PRIMARY KEY (account_id, fan_id, message_id)")
 _CREATE = {
-    "sqlite": f"CREATE TEMP TABLE IF NOT EXISTS sandbox_engagement_purchases ({_COLUMNS})",
-    "postgresql": f"CREATE TEMP TABLE IF NOT EXISTS sandbox_engagement_purchases ({_COLUMNS}) ON COMMIT DELETE ROWS",
+    "sqlite": [f"CREATE TEMP TABLE IF NOT EXISTS sandbox_engagement_due ({_DUE_COLUMNS})",
+               f"CREATE TEMP TABLE IF NOT EXISTS sandbox_engagement_purchases ({_COLUMNS})"],
+    "postgresql": [f"CREATE TEMP TABLE IF NOT EXISTS sandbox_engagement_due ({_DUE_COLUMNS}) ON COMMIT DELETE ROWS",
+                   f"CREATE TEMP TABLE IF NOT EXISTS sandbox_engagement_purchases ({_COLUMNS}) "
+                   "ON COMMIT DELETE ROWS"],
 }
+
+
+def clear_stage(connection: Connection) -> None:
+    for statement in _CREATE[connection.dialect.name]:
+        connection.exec_driver_sql(statement)
+    connection.exec_driver_sql("DELETE FROM sandbox_engagement_purchases")  # SQLite's outlive transactions
+    connection.exec_driver_sql("DELETE FROM sandbox_engagement_due")
+
+
+def stage_due(connection: Connection, engagement: AccountEngagement, message: Engaged, at: datetime) -> None:
+    """The one pass over the message's deliveries: stage every fan whose view (by the model) is due by `at`
+    and who has a view, or (a priced message) a purchase, not recorded yet, replacing the last message's.
+
+    Each delivery's view draw is made once and the rest only for the viewers: the delay's draw and the
+    delivery's epoch (SQLite) only for them, the purchase's draws later, from the stage. A purchase comes
+    after its view, so a fan whose view is not due yet has nothing due at all and is not staged."""
+    settings, d, dialect = engagement.settings, deliveries.c, connection.dialect.name
+    seed, m = settings.seed, message.message_id
+    priced = message.price_cents > 0
+    slowest = settings.view_delay.max_seconds + (settings.purchase_delay.max_seconds if priced else 0)
+    connection.exec_driver_sql("DELETE FROM sandbox_engagement_due")
+    open_ = or_(d.viewed_at.is_(None), d.purchased_at.is_(None)) if priced else d.viewed_at.is_(None)
+    rid = _ROWID if dialect == "sqlite" else literal(None, BigInteger)
+    open_purchase = d.purchased_at.is_(None) if priced else literal(False)
+    first = _fenced(select(rid.label("rid"), d.fan_id, d.delivered_at, d.viewed_at.is_(None).label("nv"),
+                           open_purchase.label("np"), _square(_linear(seed, m, model.SALT_VIEW), R1).label("v"))
+                    .where(d.message_id == m, open_,
+                           *_window(engagement, at, settings.view_delay.min_seconds, slowest)))
+    f = first.c
+    viewers = _fenced(select(f.rid, f.fan_id, f.delivered_at, f.nv, f.np, _epoch(dialect, f.delivered_at).label("e"),
+                             _square(_linear(seed, m, model.SALT_VIEW_DELAY, f.fan_id), R1).label("w"))
+                      .where(_square(f.v, R2) < model.threshold(settings.view_rate)))
+    v = viewers.c
+    delays = _fenced(select(v.rid, v.fan_id, v.delivered_at, v.nv, v.np, v.e,
+                            _delay(_square(v.w, R2), settings.view_delay).label("s")))
+    x = delays.c
+    rows = select(x.rid, x.fan_id, x.delivered_at, x.e, x.s, x.nv, x.np).where(
+        _due(dialect, x.delivered_at, x.e, x.s, at))
+    connection.execute(insert(due).from_select(
+        ["rid", "fan_id", "delivered_at", "e", "view_s", "new_view", "open_purchase"], rows))
+
+
+def record_views(connection: Connection, message_id: int) -> int:
+    """Record the staged views of the message, each at its own time, where none is yet; how many.
+
+    SQLite finds each delivery by its rowid, one lookup where the key would take two (the key's index,
+    then the row)."""
+    u, d, dialect = due.c, deliveries.c, connection.dialect.name
+    row = (u.rid == _ROWID if dialect == "sqlite"
+           else and_(d.message_id == message_id, d.fan_id == u.fan_id))
+    result = connection.execute(
+        update(deliveries)
+        .where(row, u.new_view.is_(True), d.viewed_at.is_(None))
+        .values(viewed_at=_plus_seconds(dialect, u.delivered_at, u.e, u.view_s))
+    )
+    return result.rowcount
+
+
+# --- purchases ------------------------------------------------------------------------------------
+
 # PostgreSQL: mark the staged deliveries bought where no real purchase came first (a fan's own purchase may
 # commit meanwhile), and drop from the stage what was not marked, in one statement.
 _MARK_POSTGRESQL = text(
@@ -242,44 +296,29 @@ _LOCK_BUYERS_POSTGRESQL = text(
 )
 
 
-def clear_stage(connection: Connection) -> None:
-    connection.exec_driver_sql(_CREATE[connection.dialect.name])
-    connection.exec_driver_sql("DELETE FROM sandbox_engagement_purchases")  # SQLite's outlives transactions
-
-
 def stage_purchases(connection: Connection, engagement: AccountEngagement, message: Engaged, at: datetime) -> None:
-    """Stage every purchase of the (priced) message due by `at` and not recorded yet, at its own time.
-
-    Only deliveries already viewed can be bought: the model's buyers are its viewers, whose view came due
-    earlier (and was recorded first), so the cheap `viewed_at IS NOT NULL` test skips no buyer."""
-    settings, d, dialect = engagement.settings, deliveries.c, connection.dialect.name
+    """Stage every purchase of the (priced) message due by `at` and not recorded yet, at its own time, from
+    the staged due views (`stage_due`): the model's buyers are its viewers, whose view comes first."""
+    settings, u, dialect = engagement.settings, due.c, connection.dialect.name
     seed, m = settings.seed, message.message_id
     tiers = model.purchase_thresholds(settings, message.price_cents)
-    fastest = settings.view_delay.min_seconds + settings.purchase_delay.min_seconds
-    slowest = settings.view_delay.max_seconds + settings.purchase_delay.max_seconds
-    first = _fenced(select(
-        d.fan_id, d.delivered_at, _square(_linear(seed, m, model.SALT_VIEW), R1).label("v"),
-        _square(_linear(seed, m, model.SALT_BUY), R1).label("b"),
-    ).where(d.message_id == m, d.viewed_at.is_not(None), d.purchased_at.is_(None),
-            *_window(engagement, at, fastest, slowest)))
+    first = _fenced(select(u.fan_id, u.delivered_at, u.e, u.view_s,
+                           _square(_linear(seed, m, model.SALT_BUY, u.fan_id), R1).label("b"))
+                    .where(u.open_purchase.is_(True)))
     spend = (select(func.coalesce(fans.c.tips_cents + fans.c.subscriptions_cents, 0))
              .where(fans.c.account_id == engagement.account_id, fans.c.id == first.c.fan_id).scalar_subquery())
     likely = _fenced(select(
-        first.c.fan_id, first.c.delivered_at, _epoch(dialect, first.c.delivered_at).label("e"),
-        _square(first.c.b, R2).label("b"), spend.label("spend"),
-        _square(_linear(seed, m, model.SALT_VIEW_DELAY, first.c.fan_id), R1).label("w"),
-        _square(_linear(seed, m, model.SALT_BUY_DELAY, first.c.fan_id), R1).label("c"),
-    ).where(_square(first.c.b, R2) < max(t for _, t in tiers),
-            _square(first.c.v, R2) < model.threshold(settings.view_rate)))
+        first.c.fan_id, first.c.delivered_at, first.c.e, first.c.view_s, _square(first.c.b, R2).label("b"),
+        spend.label("spend"), _square(_linear(seed, m, model.SALT_BUY_DELAY, first.c.fan_id), R1).label("c"),
+    ).where(_square(first.c.b, R2) < max(t for _, t in tiers)))
     tier = case(*((likely.c.spend >= floor, t) for floor, t in tiers[:-1]), else_=tiers[-1][1])
-    delay = (_delay(_square(likely.c.w, R2), settings.view_delay)
-             + _delay(_square(likely.c.c, R2), settings.purchase_delay))
-    due = (select(literal(m, BigInteger), likely.c.fan_id, literal(engagement.account_id, String(37)),
-                  literal(message.price_cents, BigInteger),
-                  _plus_seconds(dialect, likely.c.delivered_at, likely.c.e, delay))
-           .where(likely.c.b < tier, _due(dialect, likely.c.delivered_at, likely.c.e, delay, at)))
+    delay = likely.c.view_s + _delay(_square(likely.c.c, R2), settings.purchase_delay)
+    rows = (select(literal(m, BigInteger), likely.c.fan_id, literal(engagement.account_id, String(37)),
+                   literal(message.price_cents, BigInteger),
+                   _plus_seconds(dialect, likely.c.delivered_at, likely.c.e, delay))
+            .where(likely.c.b < tier, _due(dialect, likely.c.delivered_at, likely.c.e, delay, at)))
     connection.execute(insert(staged).from_select(
-        ["message_id", "fan_id", "account_id", "amount_cents", "purchased_at"], due))
+        ["message_id", "fan_id", "account_id", "amount_cents", "purchased_at"], rows))
 
 
 def record_staged(connection: Connection) -> None:
@@ -322,15 +361,14 @@ def add_staged_spend(connection: Connection, account_id: str) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(_LOCK_BUYERS_POSTGRESQL)
     f = fans.c
-    mine = and_(s.account_id == f.account_id, s.fan_id == f.id)
-    cents = select(func.sum(s.amount_cents)).where(mine).scalar_subquery()
-    last_at = select(func.max(s.purchased_at)).where(mine).scalar_subquery()
-    connection.execute(  # driven by the stage's key into the fans' (not by every fan of the account)
-        update(fans).where(f.account_id == account_id,
-                           f.id.in_(select(s.fan_id).where(s.account_id == account_id)))
-        .values(purchases_cents=f.purchases_cents + cents, total_spent_cents=f.total_spent_cents + cents,
-                last_purchase_at=case((or_(f.last_purchase_at.is_(None), f.last_purchase_at < last_at), last_at),
-                                      else_=f.last_purchase_at))
+    buyers = (select(s.fan_id, func.sum(s.amount_cents).label("cents"), func.max(s.purchased_at).label("last_at"))
+              .where(s.account_id == account_id).group_by(s.fan_id).subquery())
+    connection.execute(  # each buyer's sums once, driven by the stage's key into the fans' (not every fan's)
+        update(fans).where(f.account_id == account_id, f.id == buyers.c.fan_id)
+        .values(purchases_cents=f.purchases_cents + buyers.c.cents,
+                total_spent_cents=f.total_spent_cents + buyers.c.cents,
+                last_purchase_at=case((or_(f.last_purchase_at.is_(None), f.last_purchase_at < buyers.c.last_at),
+                                       buyers.c.last_at), else_=f.last_purchase_at))
     )
     statement = upsert(connection, fan_spend_versions).values(account_id=account_id, version=1)
     connection.execute(statement.on_conflict_do_update(

@@ -280,3 +280,43 @@ def test_the_cli_twin_sets_and_shows_the_settings(client, caller, settings, monk
     assert api["seed"] == 9 and api["viewRate"] == 0.5 and api["viewDelay"] == {"minHours": 0.5, "maxHours": 12.0}
     bad = runner.invoke(cli_app, ["sandbox", "engagement", "set", "--account", caller.account, "--view-rate", "2"])
     assert bad.exit_code != 0 and "viewRate" in bad.output
+
+
+def test_a_fans_own_view_or_purchase_stays_and_the_model_does_the_rest(client, caller, app, clock):
+    """Fans who viewed or bought on their own before the step keep their own event, never a second one; a
+    fan who only viewed on its own still buys when the model says so (the model's buyers are its viewers)."""
+    from tests.api.test_fan_inbox import _act, _fan_headers
+
+    engine = state_of(app).engine
+    _fans(client, caller, 200)
+    _post(client, caller, "/sandbox/v1/clock", frozen=True)
+    message = _send(client, caller, price=4.99)
+    _advance(client, caller, 0)
+    assert _engage(client, caller, **SETTINGS).status_code == 200
+    start = datetime.fromisoformat(client.get("/sandbox/v1/clock", headers=caller.headers).json()["now"])
+    reference = {f: behaviour(MODEL, message, f, 499, round(_spend(f) * 100), start) for f in range(1, 201)}
+    buyers = [f for f, (_, buy) in reference.items() if buy]
+    own_viewers, own_buyers = buyers[::3], buyers[1::3] + [f for f, (view, _) in reference.items() if not view][:5]
+    fan = _fan_headers(app, clock, caller.team)
+    for f in own_viewers:
+        assert _act(client, fan, f, message, "view").status_code == 200
+    for f in own_buyers:
+        assert _act(client, fan, f, message, "purchase").status_code == 200
+    rows_before = _rows(engine, message)
+    _advance(client, caller, 28 * 3600)
+
+    rows = _rows(engine, message)
+    for f, (_, viewed_at, purchased_at) in rows.items():
+        view, buy = reference[f]
+        if f in own_buyers:
+            assert purchased_at == rows_before[f][2] is not None, f
+            assert viewed_at == (rows_before[f][1] or view), f
+        else:
+            assert viewed_at == (rows_before[f][1] if f in own_viewers else view), f
+            assert purchased_at == buy, f
+    with engine.connect() as c:
+        bought = [r.fan_id for r in c.execute(select(purchases.c.fan_id).where(purchases.c.message_id == message))]
+    assert sorted(bought) == sorted(set(buyers) | set(own_buyers))  # one purchase each, own or simulated
+    queue = _queue(client, caller, message)
+    assert queue["purchasedCount"] == len(bought)
+    assert queue["viewedCount"] == sum(1 for _, viewed_at, _ in rows.values() if viewed_at)
