@@ -1,4 +1,4 @@
-"""Faults on purpose (docs/sandbox-faults-and-events.md): set, list and clear a team's faults, and find
+"""Faults on purpose (docs/sandbox.md): set, list and clear a team's faults, and find
 the ones a call matches. The HTTP layer that applies them is api/fault_injection.py; the webhook
 dispatcher applies a webhook's.
 

@@ -1,4 +1,4 @@
-"""Reset (docs/sandbox-reset-and-snapshots.md): a team's sandbox data back to empty, keys and accounts kept.
+"""Reset (docs/sandbox.md): a team's sandbox data back to empty, keys and accounts kept.
 
 One transaction of set-based DELETEs (store.team_state). An account's reset removes that account's
 data; the whole team's also its webhooks, their events, deliveries and log, and sets the clock,

@@ -1,4 +1,4 @@
-"""Seeded audiences (docs/sandbox-seed.md): `POST /sandbox/v1/seed` and `massdm sandbox seed`.
+"""Seeded audiences (docs/sandbox.md): `POST /sandbox/v1/seed` and `massdm sandbox seed`.
 
 One transaction: the account (a new one, unless given), the fans of the seed (store.sandbox_seed, one
 INSERT … SELECT), the magic fans if asked, the account's tallies recounted from its rows, the custom
