@@ -1,5 +1,5 @@
 """`massdm sandbox engagement show|set`: the twins of GET/PUT /sandbox/v1/accounts/{account}/engagement
-(docs/sandbox-engagement.md), on the store MASSDM_DATABASE_URL names."""
+(docs/sandbox.md), on the store MASSDM_DATABASE_URL names."""
 
 from __future__ import annotations
 

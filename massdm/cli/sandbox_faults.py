@@ -1,5 +1,5 @@
 """`massdm sandbox faults add|list|clear` and `massdm sandbox trigger`: the twins of /sandbox/v1/faults and
-/sandbox/v1/events (docs/sandbox-faults-and-events.md), on the store MASSDM_DATABASE_URL names.
+/sandbox/v1/events (docs/sandbox.md), on the store MASSDM_DATABASE_URL names.
 
 A running `massdm serve --sandbox` applies a fault added here from its next call (faults live in the
 database), and its dispatcher sends a triggered event at its next poll. With --json each prints what

@@ -1,4 +1,4 @@
-"""`massdm sandbox seed`: the twin of POST /sandbox/v1/seed (docs/sandbox-seed.md), on the store itself."""
+"""`massdm sandbox seed`: the twin of POST /sandbox/v1/seed (docs/sandbox.md), on the store itself."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Simulated fans (sandbox mode; docs/sandbox-engagement.md): how one fan behaves toward one mass message.
+"""Simulated fans (sandbox mode; docs/sandbox.md): how one fan behaves toward one mass message.
 
 A fan's behaviour is a pure function of (seed, message id, fan id) and a few facts (the price, the
 fan's spend, when it was delivered), drawn with domain.hashing's `mix` so the store can draw the

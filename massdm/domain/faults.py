@@ -1,4 +1,4 @@
-"""Faults on purpose (docs/sandbox-faults-and-events.md): which calls a fault matches, whether the n-th
+"""Faults on purpose (docs/sandbox.md): which calls a fault matches, whether the n-th
 matching call is hit, and the error a faulted call answers with. Pure: the store counts the calls.
 
 A path template is a path with `{placeholders}`, each matching exactly one segment

@@ -1,5 +1,5 @@
 """What happened to each fan a mass message considered (the sandbox's recipients ledger,
-docs/sandbox-magic-and-recipients.md): the statuses, the reasons, and what a message says of its failures.
+docs/sandbox.md): the statuses, the reasons, and what a message says of its failures.
 
 Every fan gets exactly one status, the first that holds:
 purchased, viewed, delivered (the fan received it), failed (a magic fan: domain/magic_fans.py),

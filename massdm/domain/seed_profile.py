@@ -1,4 +1,4 @@
-"""What `POST /sandbox/v1/seed` makes (docs/sandbox-seed.md): the profile's fields and defaults, and every
+"""What `POST /sandbox/v1/seed` makes (docs/sandbox.md): the profile's fields and defaults, and every
 fan's attributes as a pure function of (seed, index) through domain.hashing.
 
 store.sandbox_seed draws the same values in SQL, set-based; `seeded_fan` is the same rule in Python, one
@@ -77,7 +77,7 @@ TIERS = (SpendTier("none", 0, 0), SpendTier("low", 100, 2_000), SpendTier("mid",
 
 @dataclass(frozen=True)
 class SeedProfile:
-    """The distributions of a seeded audience; every field has a default (docs/sandbox-seed.md)."""
+    """The distributions of a seeded audience; every field has a default (docs/sandbox.md)."""
 
     expired_share: float = 0.30  # of all fans: the subscription has ended
     recent_share: float = 0.02  # of the active fans: subscribed within the last 24 hours
@@ -135,7 +135,7 @@ def from_document(document: Mapping[str, Any] | None) -> SeedProfile:
     for wire, value in document.items():
         attr = by_wire.get(wire)
         if attr is None:
-            errors[f"profile.{wire}"] = [f"The profile.{wire} field is not a profile field (docs/sandbox-seed.md)."]
+            errors[f"profile.{wire}"] = [f"The profile.{wire} field is not a profile field (docs/sandbox.md)."]
             continue
         try:
             values[attr] = _parse(attr, wire, value)

@@ -1,4 +1,4 @@
-"""Simulated fans (docs/sandbox-engagement.md): an account's settings, and the clock's step that records the
+"""Simulated fans (docs/sandbox.md): an account's settings, and the clock's step that records the
 views and purchases that have come due, through the same counters, spend and webhooks as real fans' own.
 
 `materialise(engine, moment)` is a massdm.sandbox.clock Step: for each account with engagement on, in a

@@ -1,4 +1,4 @@
-"""Trigger an event (docs/sandbox-faults-and-events.md): a realistic payload for one of the webhook events,
+"""Trigger an event (docs/sandbox.md): a realistic payload for one of the webhook events,
 built by the same builders as the real ones (webhooks/payloads.py) from the account's latest message and
 a fan of it (sample ones when it has none), `overrides` merged in, and written through the normal outbox
 to the team's webhooks subscribed to it, which the dispatcher signs and sends as any other event.

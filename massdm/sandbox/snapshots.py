@@ -1,4 +1,4 @@
-"""Snapshots (docs/sandbox-reset-and-snapshots.md): save a team's whole sandbox state under a name, bring it back.
+"""Snapshots (docs/sandbox.md): save a team's whole sandbox state under a name, bring it back.
 
 Saving copies every data table's rows of the team (store.snapshots) and records the clock; restoring
 is a whole-team reset and the rows put back, ids and all, in one transaction, then the clock as it

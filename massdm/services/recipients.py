@@ -1,4 +1,4 @@
-"""What happened to each fan of a mass message (sandbox mode; docs/sandbox-magic-and-recipients.md):
+"""What happened to each fan of a mass message (sandbox mode; docs/sandbox.md):
 the recipients ledger, and the webhook event saying that some fans could not receive it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A seeded audience in SQL (docs/sandbox-seed.md): fans by one INSERT … SELECT over a generated series,
+"""A seeded audience in SQL (docs/sandbox.md): fans by one INSERT … SELECT over a generated series,
 every attribute drawn per row with store.sql_hash exactly as domain.seed_profile.seeded_fan draws it in
 Python; the seed's list members by INSERT … SELECT from those fans; magic fans (a handful) as rows.
 

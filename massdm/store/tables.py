@@ -483,7 +483,7 @@ sandbox_clock = Table(
     Column("advancing_until", UTCDateTime, nullable=True),  # wall time that advance's lease runs out
 )
 
-# The sandbox's faults on purpose (store.sandbox_faults, docs/sandbox-faults-and-events.md): each belongs to
+# The sandbox's faults on purpose (store.sandbox_faults, docs/sandbox.md): each belongs to
 # a team and fails (or delays) that team's matching API calls, or deliveries to one of its webhooks.
 sandbox_faults = Table(
     "sandbox_faults",

@@ -259,7 +259,7 @@ def delete_rows(connection: Connection, target: Target) -> dict[str, int]:
     (foreign keys off: `state_transaction`); the usual sandbox store, one team of its own, is reset
     that way whole. A table shared with others loses the target's rows one by one, as everywhere
     else. PostgreSQL keeps its row DELETEs: TRUNCATE would lock the tables against every other team's
-    reads until commit, and its reset is ~0.3 s already (docs/sandbox-reset-and-snapshots.md)."""
+    reads until commit, and its reset is ~0.3 s already (docs/sandbox.md)."""
     deleted = dict.fromkeys(DATA, 0)
     skip_cascades(connection)
     truncate = _foreign_keys_off(connection)

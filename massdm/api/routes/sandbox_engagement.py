@@ -1,4 +1,4 @@
-"""Simulated fans (docs/sandbox-engagement.md): `GET`/`PUT /sandbox/v1/accounts/{account}/engagement`."""
+"""Simulated fans (docs/sandbox.md): `GET`/`PUT /sandbox/v1/accounts/{account}/engagement`."""
 
 from __future__ import annotations
 

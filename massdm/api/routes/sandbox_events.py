@@ -1,4 +1,4 @@
-"""Trigger an event (docs/sandbox-faults-and-events.md): `POST /sandbox/v1/events` writes one webhook event
+"""Trigger an event (docs/sandbox.md): `POST /sandbox/v1/events` writes one webhook event
 of an account the key controls through the normal outbox, for the team's webhooks subscribed to it."""
 
 from __future__ import annotations

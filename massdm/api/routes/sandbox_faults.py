@@ -1,4 +1,4 @@
-"""Faults on purpose (docs/sandbox-faults-and-events.md): `POST`/`GET`/`DELETE /sandbox/v1/faults`,
+"""Faults on purpose (docs/sandbox.md): `POST`/`GET`/`DELETE /sandbox/v1/faults`,
 `GET`/`DELETE /sandbox/v1/faults/{fault_id}`. A fault belongs to the caller's team and applies to that
 team's calls only (api/fault_injection.py) or to deliveries to one of its webhooks (the dispatcher)."""
 

@@ -1,4 +1,4 @@
-"""The recipients ledger (docs/sandbox-magic-and-recipients.md): `GET /sandbox/v1/messages/{id}/recipients`,
+"""The recipients ledger (docs/sandbox.md): `GET /sandbox/v1/messages/{id}/recipients`,
 what happened to every fan a mass message considered, and why."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Seeded audiences (docs/sandbox-seed.md): `POST /sandbox/v1/seed` makes N reproducible fans, a few custom
+"""Seeded audiences (docs/sandbox.md): `POST /sandbox/v1/seed` makes N reproducible fans, a few custom
 lists and, if asked, magic fans, in an account the key controls or a new one of its team."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reset and snapshots (docs/sandbox-reset-and-snapshots.md): `POST /sandbox/v1/reset`, `/sandbox/v1/snapshots…`.
+"""Reset and snapshots (docs/sandbox.md): `POST /sandbox/v1/reset`, `/sandbox/v1/snapshots…`.
 
 A reset covers what the key controls (one account it names, or all of them); snapshots are of the
 whole team, so saving, restoring and deleting take a key of every account of the team.

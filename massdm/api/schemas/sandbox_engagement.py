@@ -1,4 +1,4 @@
-"""Simulated fans' settings on the wire (docs/sandbox-engagement.md): camelCase, unknown fields refused."""
+"""Simulated fans' settings on the wire (docs/sandbox.md): camelCase, unknown fields refused."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The shapes of the sandbox's faults and triggered events (docs/sandbox-faults-and-events.md): camelCase,
+"""The shapes of the sandbox's faults and triggered events (docs/sandbox.md): camelCase,
 unknown fields refused, as the rest of the control API."""
 
 from __future__ import annotations

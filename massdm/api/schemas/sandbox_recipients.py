@@ -1,4 +1,4 @@
-"""The recipients ledger's shape (massdm's own, docs/sandbox-magic-and-recipients.md): camelCase."""
+"""The recipients ledger's shape (massdm's own, docs/sandbox.md): camelCase."""
 
 from __future__ import annotations
 

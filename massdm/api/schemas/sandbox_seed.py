@@ -1,4 +1,4 @@
-"""The seed call's shapes (docs/sandbox-seed.md): camelCase, unknown fields refused; the profile is read by
+"""The seed call's shapes (docs/sandbox.md): camelCase, unknown fields refused; the profile is read by
 domain.seed_profile, so the API and `massdm sandbox seed --profile` refuse the same things the same way."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ class SeedIn(BaseModel):
     fans: StrictInt = Field(default=1000, ge=0, le=sp.MAX_FANS, description="How many fans (0 to 1,000,000).")
     seed: StrictInt | None = Field(default=None, ge=0, le=sp.MAX_SEED,
                                    description="Same seed, same fans; omitted: a random one (the answer says it).")
-    profile: dict[str, Any] | None = Field(default=None, description="The distributions (docs/sandbox-seed.md); "
+    profile: dict[str, Any] | None = Field(default=None, description="The distributions (docs/sandbox.md); "
                                            "every field optional.")
     magic_fans: StrictBool = Field(default=False, alias="magicFans",
                                    description="Also make a few fans of each magic kind.")

@@ -1,4 +1,4 @@
-"""The shapes of reset and snapshots (massdm's own, docs/sandbox-reset-and-snapshots.md): camelCase."""
+"""The shapes of reset and snapshots (massdm's own, docs/sandbox.md): camelCase."""
 
 from __future__ import annotations
 
