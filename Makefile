@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-scale lint chaos services test-tools bench bench-quick bench-tools bench-chart clean
+.PHONY: install run test test-scale test-integrator lint chaos services test-tools bench bench-quick bench-tools bench-chart clean
 
 install: $(STAMP)
 
@@ -22,6 +22,22 @@ run: install
 # The whole suite on the embedded default (SQLite; Redis only for the tests of several API processes).
 test: install test-tools services
 	$(BIN)/python -m pytest
+
+# The testing kit's example project (examples/integrator, docs/testing.md) as a user installs it: a fresh
+# virtual environment under a temporary folder, massdm by path (not editable) with the official SDK, then
+# the project's own suite, which only massdm's pytest plugin serves. Prints its time. The working tree is
+# copied to <tmp>/massdm first and installed from there: pip keeps wheels it built from a folder whose name
+# looks like name-version (a clone in "massdm-ci", say) and would install that stale one next time.
+test-integrator:
+	@set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	mkdir "$$scratch/massdm"; git ls-files -z -co --exclude-standard | tar -c --null -T - --ignore-failed-read \
+	  | tar -x -C "$$scratch/massdm"; \
+	echo "installing examples/integrator into a fresh virtual environment ($$scratch/venv)"; \
+	$(PYTHON) -m venv "$$scratch/venv"; \
+	"$$scratch/venv/bin/python" -m pip install --quiet "$$scratch/massdm/examples/integrator[test]"; \
+	cd "$$scratch/massdm/examples/integrator"; started=$$(date +%s%N); \
+	"$$scratch/venv/bin/pytest" -p no:cacheprovider; \
+	echo "examples/integrator: suite ran in $$(( ($$(date +%s%N) - started) / 1000000 )) ms, server start included"
 
 # Style and types (configured in pyproject.toml), and the layering rules: those are a test of the
 # suite (tests/test_architecture.py), so `make test` checks them too. All three run, each reporting
