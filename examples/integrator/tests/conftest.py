@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from integrator import CampaignScheduler
+
 from massdm.testing import sample_png
 
 

@@ -1,7 +1,6 @@
 """Recipe: retries under 429 (and a lasting outage), through the SDK's own retries."""
 
 import pytest
-
 from integrator import CampaignFailed
 
 SEND = "/api/{account}/mass-messaging"

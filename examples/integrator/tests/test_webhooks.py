@@ -1,7 +1,6 @@
 """Recipe: webhook handler idempotency against redelivered events."""
 
 import pytest
-
 from integrator import EventHandler, InvalidSignature
 
 
