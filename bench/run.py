@@ -36,6 +36,8 @@ Prints a table, then as its last line one JSON object {"name": ratio, ...}.
 |               | 100k fans, 100k deliveries, a 10k list; team alone  | = ? of another such account's 100k fans    |        |
 | sandbox_reset_100k_shared | the same beside another team's 100k   | the same                                   | report |
 | sandbox_reset_100k_pg(_shared) | the same two on PostgreSQL        | the same on PostgreSQL                     | ≤ 1.0, report |
+| sandbox_reset_small | ms of the testing kit's reset of a used team  | GET /sandbox/v1/clock on the same server   | ≤ 100 ms |
+|               | over HTTP (massdm.testing, real serve --sandbox)     | (shown beside it)                          |        |
 | api_floor     | req/s of bench/floor_app.py's raw-driver metered GET | req/s of the constant route, same server  | report |
 | view_floor    | views/s of bench/floor_app.py's raw-driver view      | req/s of the constant route, same server  | report |
 """  # noqa: E501 - a table, wider than a line
@@ -782,6 +784,35 @@ def sandbox_reset(directory: Path, *, postgres: bool = False, shared: bool = Fal
                    f"(rounds: {', '.join(f'{r[1] * 1000:.0f}' for r in rounds)} ms)")]
 
 
+def sandbox_reset_small(directory: Path, sizes: Sizes) -> list[Result]:
+    """What the testing kit pays before every test: a whole-team reset over HTTP (massdm.testing's
+    handle, against a real `massdm serve --sandbox`) of a used team (50 seeded fans, a delivered
+    message, a fault, another webhook, a frozen clock), against the same server's answer to a
+    trivial control call (GET /sandbox/v1/clock) in the same run; medians of `sizes.latency_runs`."""
+    from massdm.testing import sandbox
+
+    resets, clocks = [], []
+    with sandbox() as sb:
+        for n in range(sizes.latency_runs):
+            sb.seed(50, seed=n)
+            sb.client.mass_messaging.send(sb.account, text=f"round {n}", user_lists=["fans"])
+            sb.fault("/api/{account}/fans/all", status=503, times=5)
+            sb.client.webhooks.create(endpoint_url="http://127.0.0.1:9/other", events=["chat_queue.finished"],
+                                      account_scope="global")
+            sb.freeze()
+            sb.advance(minutes=1)
+            started = time.perf_counter()
+            sb.clock()
+            clocks.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            sb.reset()
+            resets.append(time.perf_counter() - started)
+    reset_s, clock_s = _median(resets), _median(clocks)
+    return [Result("sandbox_reset_small", reset_s * 1000, "≤ 100",
+                   f"reset of a used team over HTTP: {reset_s * 1000:.0f} ms median (max {max(resets) * 1000:.0f})",
+                   f"GET /sandbox/v1/clock: {clock_s * 1000:.1f} ms median")]
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -840,6 +871,8 @@ def main() -> None:
             steps.append(("sandbox_engage_1m", lambda: sandbox_engage(directory, sizes)))
         if wanted("sandbox_seed_1m"):
             steps.append(("sandbox_seed_1m", lambda: sandbox_seed_1m(directory, sizes)))
+        if wanted("sandbox_reset_small"):
+            steps.append(("sandbox_reset_small", lambda: sandbox_reset_small(directory, sizes)))
         if wanted("sandbox_reset_100k", "sandbox_reset_100k_shared"):
             steps.append(("sandbox_reset_100k", lambda: sandbox_reset(directory)
                           + sandbox_reset(directory, shared=True)))
