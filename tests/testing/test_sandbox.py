@@ -22,5 +22,5 @@ def test_the_handle_without_pytest_resets_a_used_team():
             sb.reset()
             assert (sb.faults(), sb.clock()["frozen"]) == ([], False)
             assert [w["id"] for w in sb.http.get("/api/webhooks").json()["data"]] == [sb.webhook.id]
-            assert sb.http.get(f"/api/{sb.account}/mass-messaging").json()["data"]["list"] == []
+            assert sb.http.get(f"/api/{sb.account}/mass-messaging").json()["data"] == []
     assert not sb.server.running
