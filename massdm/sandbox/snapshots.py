@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from massdm.clock import Clock
 from massdm.errors import Conflict, NotFound, ValidationFailed
+from massdm.store import message_claims as claim_store
 from massdm.store import sandbox_clock as clock_store
 from massdm.store import snapshots as snapshot_store
 from massdm.store import team_state
@@ -78,6 +79,8 @@ def restore(engine: Engine, target: Target, name: str) -> Restored:
         except snapshot_store.IdsTaken as taken:
             raise Conflict(f"Snapshot {name} cannot be restored: ids of its {taken} are taken by rows made since "
                            "(by another team of this store). Nothing was changed.") from taken
+        # Leases held when the snapshot was taken belong to workers that are not delivering these rows now.
+        claim_store.release_all(connection, list(target.account_ids))
         clock_store.write_state(connection, snapshot.clock)
     return Restored(snapshot, time.perf_counter() - started)
 

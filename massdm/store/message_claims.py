@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, func, or_, select, update
 
 from massdm.store.db import lock
 from massdm.store.messages import COLUMNS, OPEN, MassMessage, message_from_row
-from massdm.store.tables import mass_message_media, mass_messages, media
+from massdm.store.tables import delivery_chunks, mass_message_media, mass_messages, media
 
 # A message waits while any of its media is still being processed.
 _MEDIA_READY = ~(
@@ -136,3 +136,23 @@ def open_count(connection: Connection, now: datetime) -> int:
     return connection.execute(
         select(func.count()).select_from(mass_messages).where(OPEN, mass_messages.c.due_at <= now)
     ).scalar_one()
+
+
+def release_all(connection: Connection, account_ids: list[str]) -> int:
+    """Free every lease held on the accounts' messages and undelivered chunks (a snapshot restored:
+    the workers that held them are not working on these rows, so nobody should wait their leases
+    out — on a frozen sandbox clock they would never run out). How many leases were freed."""
+    if not account_ids:
+        return 0
+    mine = select(mass_messages.c.id).where(mass_messages.c.account_id.in_(account_ids))
+    freed = connection.execute(
+        update(mass_messages)
+        .where(mass_messages.c.account_id.in_(account_ids), mass_messages.c.claimed_by.is_not(None))
+        .values(claimed_by=None, lease_until=None)
+    ).rowcount
+    return freed + connection.execute(
+        update(delivery_chunks)
+        .where(delivery_chunks.c.message_id.in_(mine), delivery_chunks.c.done_at.is_(None),
+               delivery_chunks.c.claimed_by.is_not(None))
+        .values(claimed_by=None, lease_until=None)
+    ).rowcount

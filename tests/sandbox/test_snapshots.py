@@ -294,3 +294,30 @@ def test_restoring_ids_another_team_was_given_since_is_a_conflict_on_sqlite_only
     else:
         assert response.status_code == 409 and response.json()["error"] == "CONFLICT", response.text
         assert get(client, other, f"/user-lists/{theirs['data']['id']}")["data"]["name"] == "Theirs"
+
+
+def test_a_snapshot_taken_mid_delivery_restores_without_its_workers_leases(client, caller, monkeypatch):
+    """Taken while a worker held a chunk (and, frozen, the clock would never let that lease run out),
+    the restored message is delivered by the next advance at once: no worker holds anything after a
+    restore."""
+    from massdm.delivery.worker import DeliveryWorker, WorkerConfig
+    from massdm.sandbox import clock as sandbox_clock
+
+    monkeypatch.setattr(sandbox_clock, "WAIT_FOR_OTHERS", 5.0)  # the old behaviour failed after waiting it out
+    fans = [{"id": i, "username": f"fan{i}", "subscribedAt": "2026-01-01T00:00:00+00:00"} for i in range(1, 8)]
+    _ok(client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=fans))
+    _ok(client.post("/sandbox/v1/clock", headers=caller.headers, json={"frozen": True}))
+    message = _send(client, caller, text="in flight")
+    state = state_of(client.app)
+    held = DeliveryWorker(state.engine, state.clock, WorkerConfig(chunk_size=3), name="gone-before-restore")
+    planned = held._claim_message()
+    assert planned is not None and planned.id == message
+    held._plan(planned)
+    assert held._claim_chunk() is not None  # a chunk leased to a worker that will never deliver it
+    _ok(client.post("/sandbox/v1/snapshots", headers=caller.headers, json={"name": "mid-delivery"}), 201)
+    _ok(client.post("/sandbox/v1/snapshots/mid-delivery/restore", headers=caller.headers))
+
+    ran = _ok(client.post("/sandbox/v1/clock/advance", headers=caller.headers, json={"seconds": 0}))["ran"]
+    assert ran["delivered"] == 7
+    queue = _ok(client.get(f"/api/{caller.account}/mass-messaging/{message}", headers=caller.headers))["data"]["queue"]
+    assert (queue["isDone"], queue["sentCount"]) == (True, 7)
