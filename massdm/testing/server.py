@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -136,13 +135,14 @@ class SandboxServer:
     def _create_credentials(self) -> Credentials:
         """A team, an account and a key in the fresh store (the server migrated it), as `massdm accounts
         create` and `massdm keys create` would make them."""
+        from massdm.sandbox.clock import driven_clock
         from massdm.services import accounts
         from massdm.store.db import create_store_engine, transaction
 
         engine = create_store_engine(self.database_url, pool_size=2)
         try:
+            now = driven_clock(engine).now()  # the store's own clock, as the server tells it
             with transaction(engine) as connection:
-                now = datetime.now(UTC)
                 team = accounts.ensure_team(connection, slug=TEAM_SLUG, name="massdm.testing", credits=CREDITS,
                                             now=now)
                 account = accounts.create_account(connection, team=team, display_name="Test Creator",
