@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-scale test-integrator lint chaos services test-tools bench bench-quick bench-tools bench-chart clean
+.PHONY: install run test test-scale test-integrator lint chaos services test-tools console-screenshots console-assets bench bench-quick bench-tools bench-chart clean
 
 install: $(STAMP)
 
@@ -77,10 +77,26 @@ services:
 
 # The media tests make and measure real video and audio with ffmpeg/ffprobe (Debian's ffmpeg).
 # massdm itself runs without them (video/audio then get duration 0 and no poster).
+# The console's browser tests drive Debian's headless Chromium (/usr/bin/chromium) with Playwright.
 test-tools:
 	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
 	  echo "installing ffmpeg for the media tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg; }
+	@test -x /usr/bin/chromium || { echo "installing chromium for the console's browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+# docs/console/*.png: the screenshots docs/console.md shows, taken by the console's browser tests.
+console-screenshots: install test-tools
+	MASSDM_CONSOLE_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q -p no:cacheprovider tests/console -k browser
+
+# Refresh the console's vendored htmx and Pico CSS (massdm/console/static/vendor/README.md); needs npm,
+# a developer's tool only: users never run it.
+console-assets:
+	@set -e; tmp=$$(mktemp -d); cd $$tmp; npm pack -q htmx.org@2.0.11 @picocss/pico@2.1.1 >/dev/null; \
+	  for f in *.tgz; do tar xzf $$f; mv package $${f%.tgz}; done; cd - >/dev/null; \
+	  cp $$tmp/htmx.org-2.0.11/dist/htmx.min.js massdm/console/static/vendor/htmx-2.0.11.min.js; \
+	  cp $$tmp/picocss-pico-2.1.1/css/pico.min.css massdm/console/static/vendor/pico-2.1.1.min.css; \
+	  rm -rf $$tmp; sha256sum massdm/console/static/vendor/*.js massdm/console/static/vendor/*.css
 
 # Benchmarks: each measures massdm and a baseline in the same run and prints the ratio (a table, then
 # one JSON line). Not part of `make test`; `make bench-quick` is CI's smoke check that they still run.

@@ -46,6 +46,7 @@ from massdm.api.routing import index_routes
 from massdm.api.state import AppState
 from massdm.clock import Clock, SystemClock
 from massdm.config import Settings
+from massdm.console import install_console
 from massdm.delivery.worker import DeliveryWorker, start_in_thread, worker_config
 from massdm.media.probe import AvTools
 from massdm.media.storage import LocalMediaStore, MediaStore
@@ -143,6 +144,7 @@ def create_app(
     if settings.sandbox:  # the control API exists only in sandbox mode: otherwise /sandbox/... is a 404
         for router in SANDBOX_ROUTERS:
             _add_routes(app, router)
+    install_console(app, sandbox=settings.sandbox)
     # Stored files, at stable URLs; names are random, so listing is impossible and guessing hopeless.
     app.mount(LocalMediaStore.URL_PREFIX, StaticFiles(directory=local_media.root), name="media")
     index_routes(app)

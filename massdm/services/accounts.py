@@ -15,7 +15,7 @@ from massdm.store import accounts as account_store
 from massdm.store import api_keys as key_store
 from massdm.store import teams as team_store
 from massdm.store.accounts import Account
-from massdm.store.api_keys import ApiKey
+from massdm.store.api_keys import ApiKey, KeyListing
 from massdm.store.teams import Team
 
 DEFAULT_TEAM_SLUG = "default"
@@ -187,3 +187,27 @@ def accounts_for_key(connection: Connection, key: ApiKey) -> list[Account]:
     return account_store.list_accounts_for_key(
         connection, team_id=key.team_id, key_id=key.id, all_accounts=key.all_accounts
     )
+
+
+def list_keys(connection: Connection, key: ApiKey) -> list[KeyListing]:
+    """The keys of the caller's team. A key limited to some accounts sees only itself: it may not
+    learn of keys wider than it."""
+    keys = key_store.list_team_keys(connection, key.team_id)
+    return keys if key.all_accounts else [k for k in keys if k.id == key.id]
+
+
+def revoke_key(connection: Connection, caller: ApiKey, key_id: int, now: datetime) -> None:
+    """Revoke one of the team's keys. Only a key with every account may revoke, and it may revoke
+    itself (the console then signs out); NotFound for a key the caller may not see."""
+    if not caller.all_accounts and key_id != caller.id:
+        raise NotFound(f"API key {key_id} was not found.")
+    if not key_store.revoke_key(connection, caller.team_id, key_id, now):
+        raise NotFound(f"API key {key_id} was not found.")
+
+
+def team_usage(connection: Connection, key: ApiKey) -> Team:
+    """The caller's team: its balance and the credits used so far."""
+    team = team_store.get_team(connection, key.team_id)
+    if team is None:
+        raise NotFound("The team does not exist.")
+    return team

@@ -141,3 +141,58 @@ def key_exists(connection: Connection, key_hash: str) -> bool:
 
 def touch_key(connection: Connection, key_id: int, now: datetime) -> None:
     _TOUCH.run(connection, key_id=key_id, used_at=now)
+
+
+@dataclass(frozen=True)
+class KeyListing:
+    """A key as its team's key list shows it: never its secret, only the hint it starts with."""
+
+    id: int
+    name: str
+    key_hint: str
+    all_accounts: bool
+    account_ids: tuple[str, ...]
+    scopes: frozenset[str]
+    limit_minute: int
+    limit_day: int | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def list_team_keys(connection: Connection, team_id: int) -> list[KeyListing]:
+    """The team's keys, newest first, revoked ones included (they say when)."""
+    rows = connection.execute(
+        select(api_keys).where(api_keys.c.team_id == team_id).order_by(api_keys.c.id.desc())
+    ).all()
+    named = connection.execute(
+        select(api_key_accounts.c.key_id, api_key_accounts.c.account_id)
+        .where(api_key_accounts.c.key_id.in_([row.id for row in rows]))
+        .order_by(api_key_accounts.c.account_id)
+    ).all()
+    by_key: dict[int, list[str]] = {}
+    for key_id, account_id in named:
+        by_key.setdefault(key_id, []).append(account_id)
+    return [KeyListing(row.id, row.name, row.key_hint, row.all_accounts, tuple(by_key.get(row.id, ())),
+                       frozenset(row.scopes.split()), row.limit_minute, row.limit_day, row.created_at,
+                       row.last_used_at, row.revoked_at) for row in rows]
+
+
+def revoke_key(connection: Connection, team_id: int, key_id: int, now: datetime) -> bool:
+    """Revoke the team's key `key_id` (from now on it authenticates nothing); False if the team has
+    no such active key."""
+    result = connection.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.team_id == team_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount == 1
+
+
+def key_by_id(connection: Connection, key_id: int) -> ApiKey | None:
+    """The active key `key_id`, as authentication reads it."""
+    row = connection.execute(
+        select(*_KEY_COLUMNS).join(teams, teams.c.id == api_keys.c.team_id)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+    ).first()
+    return _key(row) if row is not None else None

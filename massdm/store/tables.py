@@ -46,6 +46,8 @@ teams = Table(
     Column("slug", String(100), nullable=False, unique=True),
     Column("credit_balance", BigInteger, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # every credit ever charged (the console's "usage"): moved by the same UPDATE that takes them
+    Column("credits_used", BigInteger, nullable=False, server_default="0"),
 )
 
 accounts = Table(
@@ -74,6 +76,31 @@ api_keys = Table(
     Column("last_used_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("scopes", String(50), nullable=False, server_default="api"),  # "api", "fan" or "api fan"
+)
+
+# The web console's sign-ins (massdm/console): a session is one API key signed in, kept here so that
+# signing out (or revoking the key) ends it at once. Only hashes of the cookie and link tokens are kept.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("key_id", BigId, ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+)
+
+console_links = Table(
+    "console_links",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("key_id", BigId, ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
 )
 
 api_key_accounts = Table(

@@ -131,6 +131,8 @@ KEPT: dict[str, str] = {
     "accounts": "the creator accounts: keys name them, so they outlive their data",
     "api_keys": "keys survive a reset, limits and all",
     "api_key_accounts": "a limited key's accounts, with the keys",
+    "console_sessions": "console sign-ins are made with keys, and survive with them",
+    "console_links": "one-time console sign-in links, with the keys they sign in",
     "sandbox_snapshots": "snapshots are what a reset is undone with",
     "sandbox_snapshot_rows": "the rows of the snapshots",
 }

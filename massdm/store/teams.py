@@ -18,10 +18,11 @@ class Team:
     slug: str
     credit_balance: int
     created_at: datetime
+    credits_used: int = 0  # every credit charged so far
 
 
 def _team(row) -> Team:  # noqa: ANN001
-    return Team(row.id, row.name, row.slug, row.credit_balance, row.created_at)
+    return Team(row.id, row.name, row.slug, row.credit_balance, row.created_at, row.credits_used)
 
 
 def create_team(connection: Connection, *, name: str, slug: str, credits: int, now: datetime) -> Team:
@@ -46,7 +47,8 @@ _BALANCE = select(teams.c.credit_balance).where(teams.c.id == bindparam("team_id
 _TAKE = HotStatement(
     update(teams)
     .where(teams.c.id == bindparam("team_id"), teams.c.credit_balance >= bindparam("amount"))
-    .values(credit_balance=teams.c.credit_balance - bindparam("amount"))
+    .values(credit_balance=teams.c.credit_balance - bindparam("amount"),
+            credits_used=teams.c.credits_used + bindparam("amount"))
     .returning(teams.c.credit_balance)
 )
 

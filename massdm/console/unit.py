@@ -1,0 +1,161 @@
+"""One console request: its session, its CSRF check, its unit of work, its page.
+
+Every console route is `await console_page(request, kind, work)` (or `form_page` for a form post):
+the work runs in the same unit of work as an API call (`api/transaction.in_unit`), with a
+`ConsoleCall` that knows who is signed in. Errors become pages: a signed-out browser is sent to
+sign in, a form without its session's CSRF token gets 403 before anything is done, and a service
+error (not found, invalid, conflict) is rendered with its status code after the unit rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Connection
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from massdm.api.admission import Kind
+from massdm.api.state import AppState
+from massdm.api.transaction import RequestUnit, in_unit
+from massdm.console.rendering import render
+from massdm.console.session import CSRF_FIELD, CSRF_HEADER, token_from
+from massdm.errors import MassdmError, NotFound
+from massdm.services import accounts as account_service
+from massdm.services import console as console_service
+from massdm.services import webhooks as webhook_service
+from massdm.services.console import Session
+from massdm.store.accounts import Account
+from massdm.store.api_keys import ApiKey
+
+SIGN_IN = "/console/sign-in"
+
+
+class SignInNeeded(Exception):
+    """No live session: the browser is sent to the sign-in page."""
+
+
+class CsrfRejected(Exception):
+    """A form post without its session's CSRF token: refused before it does anything."""
+
+
+@dataclass
+class ConsoleCall:
+    """What a console page's work has: the unit's connection, who is signed in, and `now`."""
+
+    request: Request
+    unit: RequestUnit
+    session: Session
+    now: datetime
+    form: FormData | None = None
+    _accounts: list[Account] | None = field(default=None, repr=False)
+
+    @property
+    def state(self) -> AppState:
+        return self.unit.state
+
+    @property
+    def connection(self) -> Connection:
+        return self.unit.connection
+
+    @property
+    def key(self) -> ApiKey:
+        return self.session.key
+
+    @property
+    def accounts(self) -> list[Account]:
+        """The accounts the signed-in key may use (a limited key: only its own)."""
+        if self._accounts is None:
+            self._accounts = account_service.accounts_for_key(self.connection, self.key)
+        return self._accounts
+
+    def account(self, account_id: str) -> Account:
+        """The account, if the key may use it; 404 as the API answers for any other."""
+        for account in self.accounts:
+            if account.id == account_id:
+                return account
+        raise NotFound(f"Account {account_id} was not found.")
+
+    def field(self, name: str, default: str = "") -> str:
+        """A text field of the posted form (stripped)."""
+        value = self.form.get(name) if self.form is not None else None
+        return value.strip() if isinstance(value, str) else default
+
+    def fields(self, name: str) -> list[str]:
+        """Every value of a repeated field (checkboxes, multi-selects), blanks dropped."""
+        if self.form is None:
+            return []
+        return [v.strip() for v in self.form.getlist(name) if isinstance(v, str) and v.strip()]
+
+    def page(self, template: str, context: Mapping[str, Any] | None = None, *, account: Account | None = None,
+             status_code: int = 200) -> Response:
+        """The page `template`, with what every page's frame shows: the accounts, the current one,
+        the CSRF token its forms carry, and whether the sandbox page exists."""
+        frame = {
+            "key": self.key, "accounts": self.accounts, "account": account, "csrf_token": self.session.csrf_token,
+            "sandbox": self.state.settings.sandbox, "now": self.now, "path": self.request.url.path,
+        }
+        return render(self.request, template, {**frame, **(context or {})}, status_code)
+
+    def redirect(self, url: str) -> Response:
+        """After a form post: see the result at `url` (303, so a reload does not post again). An htmx
+        request is told to go there itself."""
+        if self.request.headers.get("hx-request") == "true":
+            return Response(status_code=204, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=303)
+
+
+def _resolve(request: Request, unit: RequestUnit, form: FormData | None, check_csrf: bool) -> ConsoleCall:
+    secret = webhook_service.instance_secret(unit.connection)
+    now = unit.state.clock.now()
+    session = console_service.session_for(unit.connection, token_from(request, secret), now)
+    if session is None:
+        raise SignInNeeded
+    if check_csrf:
+        sent = form.get(CSRF_FIELD) if form is not None else None
+        if not isinstance(sent, str):
+            sent = request.headers.get(CSRF_HEADER)
+        if not session.csrf_matches(sent):
+            raise CsrfRejected
+    return ConsoleCall(request, unit, session, now, form)
+
+
+async def console_page(request: Request, kind: Kind, work: Callable[[ConsoleCall], Response]) -> Response:
+    """A page that only reads (GET): `work(call)` in a read unit."""
+    return await _run(request, kind, work, form=None, check_csrf=False)
+
+
+async def form_page(request: Request, work: Callable[[ConsoleCall], Response]) -> Response:
+    """A form post: the form is read, the CSRF token checked, then `work(call)` runs in a write unit."""
+    form = await request.form()
+    return await _run(request, "write", work, form=form, check_csrf=True)
+
+
+async def _run(request: Request, kind: Kind, work: Callable[[ConsoleCall], Response], *, form: FormData | None,
+               check_csrf: bool) -> Response:
+    try:
+        return await in_unit(request, kind, lambda unit: work(_resolve(request, unit, form, check_csrf)))
+    except SignInNeeded:
+        target = f"{SIGN_IN}?next={quote(request.url.path)}"
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    except CsrfRejected:
+        return error_page(request, 403, "This form has expired or did not come from this console. "
+                                        "Reload the page and try again.")
+    except MassdmError as error:
+        return error_page(request, error.status_code, error.message)
+
+
+def error_page(request: Request, status_code: int, message: str) -> Response:
+    return render(request, "error.html", {"status_code": status_code, "message": message}, status_code)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Whether a `next` address stays inside the console (no open redirect)."""
+    return target is not None and target.startswith("/console") and "\\" not in target
