@@ -219,7 +219,8 @@ def demo(
     settings = Settings()
     with transaction(open_store(settings, create=True)) as connection:
         world = demo_service.set_up_demo(connection, settings, clock.now(), fans=fans, api_key=api_key)
-    info = {"account": world.account, "api_key": world.api_key, "base_url": base_url(settings)}
+    info = {"account": world.account, "api_key": world.api_key, "base_url": base_url(settings),
+            "console_url": f"{base_url(settings)}/console"}
     if as_json:
         print_json(info)
         return
@@ -227,6 +228,7 @@ def demo(
     console.print(f"  account:  {world.account}")
     console.print(f"  api key:  {world.api_key}")
     console.print(f"  base url: {info['base_url']}")
+    console.print(f"  console:  {info['console_url']}  (sign in with the api key)")
     console.print(f"  fans:     {world.fans}; lists: {', '.join(f'{n} ({i})' for n, i in world.lists.items())}")
     curl = f"curl -H 'Authorization: Bearer {world.api_key}' {info['base_url']}/api/whoami"
     console.print(f"  try:      {curl}", soft_wrap=True)

@@ -60,6 +60,8 @@ def test_make_run_steps_serve_the_demo_in_an_empty_directory(tmp_path):
     account = re.search(r"account:\s+(acct_[0-9a-f]{32})", demo.stderr).group(1)
     api_key = re.search(r"api key:\s+(massdm_\S+)", demo.stderr).group(1)
     assert f"http://127.0.0.1:{port}" in demo.stderr
+    console_url = re.search(r"console:\s+(\S+)", demo.stderr).group(1)
+    assert console_url == f"http://127.0.0.1:{port}/console"
     assert (tmp_path / "massdm.db").exists()  # the embedded default, in the working directory
 
     server = subprocess.Popen(serve_step, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -80,6 +82,12 @@ def test_make_run_steps_serve_the_demo_in_an_empty_directory(tmp_path):
         local = httpx.post(f"{base}/api/webhooks", headers=headers, json={
             "endpoint_url": "http://127.0.0.1:8787/", "events": ["chat_queue.updated"], "account_scope": "global"})
         assert local.status_code == 201, local.text
+        # the console the demo printed signs in with the key it printed
+        with httpx.Client(base_url=base) as browser:
+            signed = browser.post("/console/sign-in", data={"api_key": api_key})
+            assert signed.status_code == 303 and signed.headers["location"] == "/console"
+            home = browser.get(console_url)
+            assert home.status_code == 200 and "Demo" in home.text and api_key not in home.text
     finally:
         server.terminate()
         server.wait(10)
