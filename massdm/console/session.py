@@ -7,6 +7,9 @@ key and nothing else: signing out ends the row, so a copied cookie stops working
 
 from __future__ import annotations
 
+import hmac
+import secrets
+
 from itsdangerous import BadSignature, Signer
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,6 +17,7 @@ from starlette.responses import Response
 from massdm.services.console import SESSION_LIFETIME
 
 COOKIE = "massdm_console"
+SIGN_IN_COOKIE = "massdm_console_sign_in"  # the sign-in form's CSRF token, before there is a session
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 
@@ -40,3 +44,21 @@ def set_cookie(response: Response, token: str, secret: str, *, secure: bool) -> 
 
 def clear_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+
+
+def sign_in_token(request: Request) -> str:
+    """The sign-in form's CSRF token: the browser's own (double-submit cookie), or a new one. Another site
+    cannot read it, and a SameSite=Lax cookie is not sent with its cross-site post, so it cannot sign a
+    victim in to the attacker's team."""
+    return request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
+
+
+def set_sign_in_cookie(response: Response, token: str, *, secure: bool) -> None:
+    response.set_cookie(SIGN_IN_COOKIE, token, max_age=3600, httponly=True, samesite="lax", secure=secure,
+                        path="/console")
+
+
+def sign_in_token_matches(request: Request, sent: object) -> bool:
+    expected = request.cookies.get(SIGN_IN_COOKIE)
+    return (isinstance(sent, str) and expected is not None
+            and hmac.compare_digest(sent.encode(), expected.encode()))

@@ -53,8 +53,15 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def post_sign_in(http: TestClient, api_key: str, **fields: str) -> httpx.Response:
+    """Sign in as a browser does: load the form (its CSRF token and cookie), then post it."""
+    form = http.get("/console/sign-in")
+    return http.post("/console/sign-in", data={"api_key": api_key, "csrf": csrf_of(form.text), **fields},
+                     follow_redirects=False)
+
+
 def sign_in(http: TestClient, caller: Caller) -> ConsoleClient:
-    answer = http.post("/console/sign-in", data={"api_key": caller.api_key}, follow_redirects=False)
+    answer = post_sign_in(http, caller.api_key)
     assert answer.status_code == 303, answer.text
     home = http.get("/console")
     assert home.status_code == 200, home.text

@@ -84,7 +84,9 @@ def test_make_run_steps_serve_the_demo_in_an_empty_directory(tmp_path):
         assert local.status_code == 201, local.text
         # the console the demo printed signs in with the key it printed
         with httpx.Client(base_url=base) as browser:
-            signed = browser.post("/console/sign-in", data={"api_key": api_key})
+            form = browser.get("/console/sign-in").text
+            token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+            signed = browser.post("/console/sign-in", data={"api_key": api_key, "csrf": token})
             assert signed.status_code == 303 and signed.headers["location"] == "/console"
             home = browser.get(console_url)
             assert home.status_code == 200 and "Demo" in home.text and api_key not in home.text

@@ -8,7 +8,14 @@ from starlette.responses import RedirectResponse, Response
 from massdm.api.state import state_of
 from massdm.api.transaction import in_unit
 from massdm.console.rendering import render
-from massdm.console.session import clear_cookie, set_cookie
+from massdm.console.session import (
+    CSRF_FIELD,
+    clear_cookie,
+    set_cookie,
+    set_sign_in_cookie,
+    sign_in_token,
+    sign_in_token_matches,
+)
 from massdm.console.unit import ConsoleCall, form_page, is_safe_next
 from massdm.errors import Unauthorized
 from massdm.services import console as console_service
@@ -25,9 +32,17 @@ def _signed_in(request: Request, new: NewSession, secret: str, target: str) -> R
     return response
 
 
+def _form(request: Request, target: str | None, error: str | None, status_code: int = 200) -> Response:
+    """The sign-in form, with its CSRF token in the form and in a cookie of its own (double submit)."""
+    token = sign_in_token(request)
+    response = render(request, "sign_in.html", {"next": target, "error": error, "csrf_token": token}, status_code)
+    set_sign_in_cookie(response, token, secure=request.url.scheme == "https")
+    return response
+
+
 @router.get("/console/sign-in")
 async def sign_in_page(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the query's name
-    return render(request, "sign_in.html", {"next": next if is_safe_next(next) else None, "error": None})
+    return _form(request, next if is_safe_next(next) else None, None)
 
 
 @router.post("/console/sign-in")
@@ -37,8 +52,11 @@ async def sign_in(request: Request) -> Response:
     api_key = form.get("api_key")
     target = form.get("next")
     target = target if isinstance(target, str) and is_safe_next(target) else HOME
+    if not sign_in_token_matches(request, form.get(CSRF_FIELD)):
+        return _form(request, target, "This sign-in form has expired or did not come from this console. "
+                                      "Try again.", 403)
     if not isinstance(api_key, str) or not api_key.strip():
-        return render(request, "sign_in.html", {"next": target, "error": "Enter an API key."}, 422)
+        return _form(request, target, "Enter an API key.", 422)
     now = state_of(request).clock.now()
 
     def work(unit) -> tuple[NewSession, str]:  # noqa: ANN001 - a RequestUnit
@@ -47,8 +65,7 @@ async def sign_in(request: Request) -> Response:
     try:
         new, secret = await in_unit(request, "write", work)
     except Unauthorized:
-        return render(request, "sign_in.html",
-                      {"next": target, "error": "That key is unknown or revoked. Check it and try again."}, 401)
+        return _form(request, target, "That key is unknown or revoked. Check it and try again.", 401)
     return _signed_in(request, new, secret, target)
 
 
@@ -64,7 +81,7 @@ async def sign_in_with_link(request: Request, token: str) -> Response:
     try:
         new, secret = await in_unit(request, "write", work)
     except Unauthorized as error:
-        return render(request, "sign_in.html", {"next": None, "error": error.message}, 401)
+        return _form(request, None, error.message, 401)
     return _signed_in(request, new, secret, HOME)
 
 
