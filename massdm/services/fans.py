@@ -25,7 +25,7 @@ from massdm.domain.audience import SYSTEM_LISTS
 from massdm.domain.fan_targeting import NO_TARGETING, Targeting
 from massdm.domain.fans import FanStatus
 from massdm.errors import ValidationFailed
-from massdm.store import fan_pages
+from massdm.store import fan_pages, fan_tallies
 from massdm.store import fans as fan_store
 from massdm.store import user_lists as list_store
 from massdm.store.fan_pages import Listing
@@ -85,6 +85,24 @@ def list_fans(
     fans, has_more = fan_pages.page_listing(connection, listing, offset=offset, limit=limit, now=now,
                                             system_list_ids=SYSTEM_LIST_IDS)
     return FanPage(describe_fans(connection, account_id, fans), has_more)
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """How many fans an account has of each status the listings show."""
+
+    all: int
+    active: int
+
+    @property
+    def expired(self) -> int:
+        return self.all - self.active
+
+
+def count_fans(connection: Connection, account_id: str, now: datetime) -> StatusCounts:
+    """The account's fans, and the active ones at `now` (the `fans` system list), from the kept tallies."""
+    return StatusCounts(fan_tallies.fan_count(connection, account_id),
+                        fan_tallies.system_list_counts(connection, account_id, now)["fans"])
 
 
 @dataclass(frozen=True)
