@@ -23,6 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from massdm.api.admission import Kind
 from massdm.api.state import AppState
 from massdm.api.transaction import RequestUnit, in_unit
+from massdm.clock import DrivenClock
 from massdm.console.rendering import render
 from massdm.console.session import CSRF_FIELD, CSRF_HEADER, token_from
 from massdm.errors import MassdmError, NotFound
@@ -110,10 +111,18 @@ class ConsoleCall:
         return RedirectResponse(url, status_code=303)
 
 
+def session_time(state: AppState) -> datetime:
+    """The time sessions (and sign-in links) are judged by: the wall clock, even in sandbox mode,
+    where the app's clock is the driven one and may be days ahead. Advancing the sandbox's clock
+    must not sign anyone out, nor a reset back to the wall clock stretch a session's life."""
+    clock = state.clock
+    return clock.wall() if isinstance(clock, DrivenClock) else clock.now()
+
+
 def _resolve(request: Request, unit: RequestUnit, form: FormData | None, check_csrf: bool) -> ConsoleCall:
     secret = webhook_service.instance_secret(unit.connection)
     now = unit.state.clock.now()
-    session = console_service.session_for(unit.connection, token_from(request, secret), now)
+    session = console_service.session_for(unit.connection, token_from(request, secret), session_time(unit.state))
     if session is None:
         raise SignInNeeded
     if check_csrf:
