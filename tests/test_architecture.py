@@ -22,9 +22,10 @@ the two modules' shapes together, and is how an import circle usually hides).
 |                  | massdm.services never imports massdm.api or massdm.cli                                           |
 | routes-apart     | a module of massdm/api/routes/ never imports another one: what two resources share lives beside |
 |                  | them in massdm/api/ (urls, sent_pages, ...)                                                     |
-| sandbox-on-top   | massdm/sandbox/ (the twin's controls) is imported only by the edges (api, cli, testing): the     |
-|                  | product beneath (store, domain, services, delivery, webhooks, media) never depends on it, so    |
-|                  | outside sandbox mode none of it can run; what the worker runs for it is handed in (WorkerConfig) |
+| sandbox-on-top   | massdm/sandbox/ (the twin's controls) is imported only by the edges (api, console, cli,          |
+|                  | testing): the product beneath (store, domain, services, delivery, webhooks, media) never depends |
+|                  | on it, so outside sandbox mode none of it can run; what the worker runs for it is handed in      |
+|                  | (WorkerConfig)                                                                                   |
 
 KNOWN_VIOLATIONS lists the imports that break a rule today, by name. The suite fails on any
 violation not in it, and on any entry in it that no longer occurs, so the list only shrinks.
@@ -187,7 +188,7 @@ ALLOWED = {
     "app/api/routes/users.py": "from app.api import urls\nfrom app.services import users\n",
     "app/api/routes/lists.py": "",
     "app/api/urls.py": "",
-    "app/console/pages.py": "import fastapi\n",
+    "app/console/pages.py": "import fastapi\nfrom app.sandbox import clock\n",  # the console is an edge too
     "app/store/users.py": "from sqlalchemy import select, text\nimport sqlalchemy as sa\nfrom app.domain import rules",
     "app/store/migrations/versions/0001.py": "import alembic.op\nimport sqlalchemy as sa\n",
     "app/store/db.py": "from sqlalchemy import create_engine\n",

@@ -5,6 +5,10 @@ the work runs in the same unit of work as an API call (`api/transaction.in_unit`
 `ConsoleCall` that knows who is signed in. Errors become pages: a signed-out browser is sent to
 sign in, a form without its session's CSRF token gets 403 before anything is done, and a service
 error (not found, invalid, conflict) is rendered with its status code after the unit rolled back.
+
+The sandbox's controls are the exception (`control_page`): like the control API's routes
+(api/sandbox.py), they check the session in a short unit of its own and then work outside any,
+since massdm.sandbox's functions run transactions of their own (an advance of the clock, many).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -23,6 +28,7 @@ from starlette.responses import RedirectResponse, Response
 from massdm.api.admission import Kind
 from massdm.api.state import AppState
 from massdm.api.transaction import RequestUnit, in_unit
+from massdm.clock import DrivenClock
 from massdm.console.rendering import render
 from massdm.console.session import CSRF_FIELD, CSRF_HEADER, token_from
 from massdm.errors import MassdmError, NotFound
@@ -54,6 +60,7 @@ class ConsoleCall:
     now: datetime
     form: FormData | None = None
     _accounts: list[Account] | None = field(default=None, repr=False)
+    outside_unit: bool = False  # a control_page's work: its unit has ended, there is no connection
 
     @property
     def state(self) -> AppState:
@@ -61,6 +68,8 @@ class ConsoleCall:
 
     @property
     def connection(self) -> Connection:
+        if self.outside_unit:
+            raise RuntimeError("this work runs outside a unit of work: use call.state.engine, as massdm.sandbox does")
         return self.unit.connection
 
     @property
@@ -110,10 +119,18 @@ class ConsoleCall:
         return RedirectResponse(url, status_code=303)
 
 
+def session_time(state: AppState) -> datetime:
+    """The time sessions (and sign-in links) are judged by: the wall clock, even in sandbox mode,
+    where the app's clock is the driven one and may be days ahead. Advancing the sandbox's clock
+    must not sign anyone out, nor a reset back to the wall clock stretch a session's life."""
+    clock = state.clock
+    return clock.wall() if isinstance(clock, DrivenClock) else clock.now()
+
+
 def _resolve(request: Request, unit: RequestUnit, form: FormData | None, check_csrf: bool) -> ConsoleCall:
     secret = webhook_service.instance_secret(unit.connection)
     now = unit.state.clock.now()
-    session = console_service.session_for(unit.connection, token_from(request, secret), now)
+    session = console_service.session_for(unit.connection, token_from(request, secret), session_time(unit.state))
     if session is None:
         raise SignInNeeded
     if check_csrf:
@@ -136,20 +153,45 @@ async def form_page(request: Request, work: Callable[[ConsoleCall], Response]) -
     return await _run(request, "write", work, form=form, check_csrf=True)
 
 
+async def control_page(request: Request, work: Callable[[ConsoleCall], Response], *, form: bool = False) -> Response:
+    """A sandbox control's page (GET), or its form post (`form=True`: the form is read and its CSRF
+    token checked). The session and the key's accounts are read in a short read unit, then
+    `work(call)` runs in a worker thread outside any unit, as the control API's routes run theirs:
+    the sandbox's functions take `call.state.engine` and begin and commit their own transactions."""
+    posted = await request.form() if form else None
+
+    def resolve(unit: RequestUnit) -> ConsoleCall:
+        call = _resolve(request, unit, posted, form)
+        call.accounts  # noqa: B018 - read now, while the unit is open: the page's frame shows them
+        return call
+
+    try:
+        call = await in_unit(request, "read", resolve)
+        call.outside_unit = True
+        return await run_in_threadpool(work, call)
+    except (SignInNeeded, CsrfRejected, MassdmError) as error:
+        return _refused(request, error)
+
+
 async def _run(request: Request, kind: Kind, work: Callable[[ConsoleCall], Response], *, form: FormData | None,
                check_csrf: bool) -> Response:
     try:
         return await in_unit(request, kind, lambda unit: work(_resolve(request, unit, form, check_csrf)))
-    except SignInNeeded:
+    except (SignInNeeded, CsrfRejected, MassdmError) as error:
+        return _refused(request, error)
+
+
+def _refused(request: Request, error: SignInNeeded | CsrfRejected | MassdmError) -> Response:
+    """The page for a request that did not get to do its work, or whose work raised a service error."""
+    if isinstance(error, SignInNeeded):
         target = f"{SIGN_IN}?next={quote(request.url.path)}"
         if request.headers.get("hx-request") == "true":
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
-    except CsrfRejected:
+    if isinstance(error, CsrfRejected):
         return error_page(request, 403, "This form has expired or did not come from this console. "
                                         "Reload the page and try again.")
-    except MassdmError as error:
-        return error_page(request, error.status_code, error.message)
+    return error_page(request, error.status_code, error.message)
 
 
 def error_page(request: Request, status_code: int, message: str) -> Response:

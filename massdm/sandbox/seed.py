@@ -69,6 +69,14 @@ def check(request: SeedRequest) -> None:
         raise ValidationFailed.field("seed", f"The seed field must be a whole number from 0 to {sp.MAX_SEED:,}.")
 
 
+def check_new_account(account_id: str | None, all_accounts: bool) -> None:
+    """A new account (no `account_id`) is made only for a key of every account of the team; a
+    limited key names one of its own (422 on `account`)."""
+    if account_id is None and not all_accounts:
+        raise ValidationFailed.field("account", "This key may use only some of the team's accounts: name one of "
+                                     "them in `account`. Seeding a new account takes a key for every account.")
+
+
 def seed_audience(engine: Engine, clock: Clock, request: SeedRequest) -> Seeded:
     """Make what `request` asks for, in one transaction; 409 if any of its fan ids exist in the account."""
     check(request)

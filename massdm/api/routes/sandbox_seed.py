@@ -10,7 +10,6 @@ from massdm.api.sandbox import SandboxCaller
 from massdm.api.schemas.common import ErrorBody
 from massdm.api.schemas.sandbox_seed import SeedIn, SeedOut
 from massdm.domain import seed_profile
-from massdm.errors import ValidationFailed
 from massdm.sandbox import seed as sandbox_seed
 
 _CONFLICT = {"model": ErrorBody, "description": "CONFLICT: the account already has fan ids this seed makes"}
@@ -20,9 +19,7 @@ router = APIRouter(tags=["Sandbox"], responses={**ERRORS, 409: _CONFLICT})
 @router.post("/sandbox/v1/seed", response_model=SeedOut, response_model_by_alias=True,
              summary="Seed an audience: N reproducible fans, custom lists, magic fans")
 def seed(call: SandboxCaller, body: SeedIn) -> SeedOut:
-    if body.account is None and not call.key.all_accounts:
-        raise ValidationFailed.field("account", "This key may use only some of the team's accounts: name one of "
-                                     "them in `account`. Seeding a new account takes a key for every account.")
+    sandbox_seed.check_new_account(body.account, call.key.all_accounts)
     account = None if body.account is None else call.account(body.account)
     request = sandbox_seed.SeedRequest(fans=body.fans, seed=body.seed, profile=seed_profile.from_document(body.profile),
                                        magic_fans=body.magic_fans, account_id=account, team_id=call.team_id)

@@ -16,7 +16,7 @@ from massdm.console.session import (
     sign_in_token,
     sign_in_token_matches,
 )
-from massdm.console.unit import ConsoleCall, form_page, is_safe_next
+from massdm.console.unit import ConsoleCall, form_page, is_safe_next, session_time
 from massdm.errors import Unauthorized
 from massdm.services import console as console_service
 from massdm.services import webhooks as webhook_service
@@ -57,7 +57,7 @@ async def sign_in(request: Request) -> Response:
                                       "Try again.", 403)
     if not isinstance(api_key, str) or not api_key.strip():
         return _form(request, target, "Enter an API key.", 422)
-    now = state_of(request).clock.now()
+    now = session_time(state_of(request))
 
     def work(unit) -> tuple[NewSession, str]:  # noqa: ANN001 - a RequestUnit
         return console_service.sign_in(unit.connection, api_key, now), webhook_service.instance_secret(unit.connection)
@@ -72,7 +72,7 @@ async def sign_in(request: Request) -> Response:
 @router.get("/console/link/{token}")
 async def sign_in_with_link(request: Request, token: str) -> Response:
     """A one-time link: used once, it becomes a session; the address holds no key."""
-    now = state_of(request).clock.now()
+    now = session_time(state_of(request))
 
     def work(unit) -> tuple[NewSession, str]:  # noqa: ANN001 - a RequestUnit
         return (console_service.sign_in_with_link(unit.connection, token, now),
@@ -88,7 +88,7 @@ async def sign_in_with_link(request: Request, token: str) -> Response:
 @router.post("/console/sign-out")
 async def sign_out(request: Request) -> Response:
     def work(call: ConsoleCall) -> Response:
-        console_service.sign_out(call.connection, call.session, call.now)
+        console_service.sign_out(call.connection, call.session, session_time(call.state))
         response = RedirectResponse("/console/sign-in", status_code=303)
         clear_cookie(response)
         return response
