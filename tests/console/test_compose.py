@@ -241,6 +241,13 @@ def test_refusals_carry_the_apis_messages_and_keep_what_was_typed(console, clien
         assert f">{html.escape(form['text'], quote=False)}</textarea>" in page.text  # kept as typed
         if "userIds" in form:
             assert f'value="{form["userIds"]}"' in page.text
+        if "price" in form:
+            assert f'name="price" type="number" min="0" max="200" step="0.01" inputmode="decimal" ' \
+                   f'value="{form["price"]}"' in page.text
+        offered = {"fans", *audience.lists.values()}
+        for field in ("userLists", "excludedLists"):
+            for chosen in set(form.get(field, [])) & offered:
+                assert f'name="{field}" value="{chosen}" checked' in page.text, (field, chosen)
     assert _queue(client, audience) == []
 
 

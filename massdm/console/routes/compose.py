@@ -71,9 +71,9 @@ def _page(call: ConsoleCall, account_id: str, composed: Composed, *, error: Mass
     errors = (error.errors or {"body": [error.message]}) if error is not None else {}
     return call.page("compose/compose.html", {
         "form": composed, "lists": lists, "more_lists": more_lists, "vault": vault, "more_media": more_media,
-        "thumbs": thumbs, "errors": errors, "error_message": error.message if error is not None else None,
-        "field_errors": _by_field(errors), "compose_path": _compose_path(account.id),
-        "audience_fields": AUDIENCE_FIELDS, **_audience(call, account.id, composed),
+        "thumbs": thumbs, "errors": errors, "field_errors": _by_field(errors),
+        "compose_path": _compose_path(account.id), "audience_fields": AUDIENCE_FIELDS,
+        **_audience(call, account.id, composed),
     }, account=account, status_code=error.status_code if error is not None else 200)
 
 
@@ -130,21 +130,33 @@ async def send(request: Request, account: str) -> Response:
                                       _UPLOAD_FIELDS, max_json=_MAX_FORM, max_field=_MAX_FIELD)
     except MassdmError as refused:  # too large, or a malformed body: nothing of the form to show again
         return error_page(request, refused.status_code, refused.message)
-    processed: Processed | None = None
-    sent: list[int] = []
     try:
         form = FormData([(name, value) for name, values in received.fields.items() for value in values])
         composed = Composed.of(form)
-
-        def again(call: ConsoleCall, error: MassdmError) -> Response:
-            return _page(call, account, composed, error=error)
-
         if composed.preview_only:
             return await form_page(request, lambda call: _page(call, account, composed), form=form)
-        upload = _chosen_file(received)
+        return await _send_composed(request, account, form, composed, _chosen_file(received))
+    finally:
+        received.discard()
+
+
+async def _send_composed(request: Request, account: str, form: FormData, composed: Composed,
+                         upload: ReceivedFile | None) -> Response:
+    """Process the new file (once the body, the session and the account pass, as the API checks its
+    caller and body first), then send in one write unit. The file's stored copies are removed
+    again unless the message was sent."""
+    state = state_of(request)
+    processed: Processed | None = None
+    sent: list[int] = []
+
+    def again(call: ConsoleCall, error: MassdmError) -> Response:
+        sent.clear()  # the form is shown again: whatever the write did was rolled back
+        return _page(call, account, composed, error=error)
+
+    try:
         if upload is not None:
             try:
-                send_body(composed)  # as the API does: a body it refuses costs no file processing
+                send_body(composed)  # a body the API refuses costs no file processing
                 denied = await check_form(request, form, lambda call: call.account(account))
                 if denied is not None:
                     return denied
@@ -157,12 +169,11 @@ async def send(request: Request, account: str) -> Response:
             return await form_page(request, lambda call: _send(call, account, composed, upload, processed, sent),
                                    form=form, invalid=again)
         except BaseException:
-            sent.clear()  # the unit did not commit: the files are the caller's to remove
+            sent.clear()  # the unit did not commit
             raise
     finally:
         if processed is not None and not sent:
             media_service.discard(state.media_store, processed.files)
-        received.discard()
 
 
 def _chosen_file(received: Received) -> ReceivedFile | None:
