@@ -67,9 +67,9 @@ class _MultipartSink:
     """python-multipart callbacks: file parts go to disk, small fields to memory."""
 
     def __init__(self, staging: Callable[[], Path], max_bytes: int, received: Received,
-                 file_fields: frozenset[str]) -> None:
+                 file_fields: frozenset[str], max_field: int = MAX_FIELD_BYTES) -> None:
         self.staging, self.max_bytes, self.received = staging, max_bytes, received
-        self.file_fields = file_fields
+        self.file_fields, self.max_field = file_fields, max_field
         self.current: ReceivedFile | None = None
         self.total = 0
         self.header_field = b""
@@ -111,7 +111,7 @@ class _MultipartSink:
             self.out.write(chunk)
         elif self.name:
             self.value += chunk
-            if len(self.value) > MAX_FIELD_BYTES:
+            if len(self.value) > self.max_field:
                 raise ValidationFailed.field(self.name, f"The {self.name} field is too long.")
 
     def on_part_end(self) -> None:
@@ -142,9 +142,11 @@ async def receive_form(
     max_bytes: int,
     file_fields: frozenset[str] = frozenset({"file"}),
     max_json: int = MAX_FIELD_BYTES,
+    max_field: int = MAX_FIELD_BYTES,
 ) -> Received:
-    """Read the request body: file parts (of `file_fields`) to staging files, small fields to memory,
-    or a JSON / url-encoded body. 413 or 422 on bad input, with nothing left behind."""
+    """Read the request body: file parts (of `file_fields`) to staging files, small fields (up to
+    `max_field` bytes each) to memory, or a JSON / url-encoded body. 413 or 422 on bad input, with
+    nothing left behind."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes + FORM_OVERHEAD:
         raise TooLarge(f"The upload is larger than {max_bytes:,} bytes.")
@@ -155,7 +157,7 @@ async def receive_form(
             boundary = params.get(b"boundary")
             if not boundary:
                 raise ValidationFailed.field("body", "The multipart body has no boundary.")
-            sink = _MultipartSink(staging, max_bytes, received, file_fields)
+            sink = _MultipartSink(staging, max_bytes, received, file_fields, max_field)
             parser = MultipartParser(boundary, {
                 "on_part_begin": sink.on_part_begin, "on_header_field": sink.on_header_field,
                 "on_header_value": sink.on_header_value, "on_header_end": sink.on_header_end,

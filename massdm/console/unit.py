@@ -147,10 +147,37 @@ async def console_page(request: Request, kind: Kind, work: Callable[[ConsoleCall
     return await _run(request, kind, work, form=None, check_csrf=False)
 
 
-async def form_page(request: Request, work: Callable[[ConsoleCall], Response]) -> Response:
-    """A form post: the form is read, the CSRF token checked, then `work(call)` runs in a write unit."""
-    form = await request.form()
-    return await _run(request, "write", work, form=form, check_csrf=True)
+Invalid = Callable[[ConsoleCall, MassdmError], Response]
+
+
+async def form_page(request: Request, work: Callable[[ConsoleCall], Response], *, form: FormData | None = None,
+                    invalid: Invalid | None = None) -> Response:
+    """A form post: the form is read, the CSRF token checked, then `work(call)` runs in a write unit.
+
+    `form`: the form, when the route read it itself (an upload streamed to staging files).
+    `invalid(call, error)`: the page for a service error, rendered in a read unit of its own once
+    the write has rolled back (a service may have written before it found the error): typically the
+    form again, with the error's messages and what was typed. Without it, the error page.
+    """
+    if form is None:
+        form = await request.form()
+    try:
+        return await _run(request, "write", work, form=form, check_csrf=True, catch=invalid is None)
+    except MassdmError as error:
+        assert invalid is not None
+        failed = error
+    return await _run(request, "read", lambda call: invalid(call, failed), form=form, check_csrf=False)
+
+
+async def check_form(request: Request, form: FormData, check: Callable[[ConsoleCall], object]) -> Response | None:
+    """None if the form comes from a live session with its CSRF token and `check(call)` passes (the
+    account is one the key may use, say), else the answer to give (sign in, 403, the error page): for
+    a route that must know before it works on the body (processing an uploaded file)."""
+    try:
+        await in_unit(request, "read", lambda unit: check(_resolve(request, unit, form, check_csrf=True)))
+    except (SignInNeeded, CsrfRejected, MassdmError) as refused:
+        return _refused(request, refused)
+    return None
 
 
 async def control_page(request: Request, work: Callable[[ConsoleCall], Response], *, form: bool = False) -> Response:
@@ -174,10 +201,14 @@ async def control_page(request: Request, work: Callable[[ConsoleCall], Response]
 
 
 async def _run(request: Request, kind: Kind, work: Callable[[ConsoleCall], Response], *, form: FormData | None,
-               check_csrf: bool) -> Response:
+               check_csrf: bool, catch: bool = True) -> Response:
     try:
         return await in_unit(request, kind, lambda unit: work(_resolve(request, unit, form, check_csrf)))
-    except (SignInNeeded, CsrfRejected, MassdmError) as error:
+    except (SignInNeeded, CsrfRejected) as refused:
+        return _refused(request, refused)
+    except MassdmError as error:
+        if not catch:
+            raise
         return _refused(request, error)
 
 

@@ -123,6 +123,31 @@ def list_queue(connection: Connection, account_id: str, now: datetime, policy: P
                                                          limit=QUEUE_LIMIT), now, policy, named_fans=False)
 
 
+@dataclass(frozen=True)
+class AudienceSize:
+    """Whom a draft would reach if sent now: `size` fans named by its lists and ids, less the
+    excluded lists' members; `can_receive` of them have an active subscription (the worker's
+    `total` and the fans it delivers to)."""
+
+    size: int
+    can_receive: int
+
+
+def audience_size(connection: Connection, account_id: str, draft: MessageDraft, now: datetime) -> AudienceSize:
+    """Count a draft's audience before sending it, by the conditions the worker delivers by
+    (store/audience.py), in one query. Lists and fans are checked as `send` checks them."""
+    user_lists = _list_refs(connection, account_id, draft.user_lists or [], "userLists")
+    excluded = _list_refs(connection, account_id, draft.excluded_lists or [], "excludedLists")
+    user_ids = _user_ids(connection, account_id, draft.user_ids or [])
+    since = rules.subscribed_since(draft.subscribed_within, now) if draft.subscribed_within is not None else None
+    if since is not None and not user_lists and not user_ids:
+        user_lists = ["fans"]
+    audience = audience_store.for_draft(connection, account_id, now, lists=user_lists, excluded=excluded,
+                                        fan_ids=user_ids, subscribed_since=since)
+    size, can_receive = audience_store.count(connection, audience)
+    return AudienceSize(size, can_receive)
+
+
 # --- validating a draft ------------------------------------------------------------------
 
 

@@ -5,6 +5,8 @@ audience = (members of `userLists` ∪ `userIds`) − members of `excludedLists`
 a smart list's members are its filter's condition on the fan row (store.smart_lists), judged at
 the send time like the system lists';
 eligible = the audience members who can receive now (an active subscription).
+A draft not yet sent (the console's compose page) is counted by the same conditions, its userIds
+given as values instead of the message's stored ones (`for_draft`).
 When a message is counted, its eligible fans are split in fan-id order into ranges of
 `chunk size` fans (delivery_chunks), each delivered by INSERT … SELECT in one transaction
 by whichever worker claims it.
@@ -16,7 +18,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, and_, case, false, func, insert, literal, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+)
 
 from massdm.domain.audience import parse_list_id
 from massdm.domain.smart_lists import SmartFilter
@@ -31,7 +46,7 @@ from massdm.store.user_lists import smart_filters
 @dataclass(frozen=True)
 class Audience:
     account_id: str
-    message_id: int
+    message_id: int | None  # None: a draft, counted before it is a message (for_draft)
     lists: tuple[str | int, ...]
     excluded: tuple[str | int, ...]
     subscribed_since: datetime | None
@@ -39,6 +54,7 @@ class Audience:
     names_fans: bool = True  # whether userIds name anyone (if not, the per-fan lookup is skipped)
     smart: Mapping[int, SmartFilter] = field(default_factory=dict)  # the filters of the smart lists among them
     dialect: str = "sqlite"  # the conditions are written for it (store.fan_targeting keeps indexes apart)
+    fan_ids: tuple[int, ...] | None = None  # a draft's userIds (a message's are read from mass_message_user_ids)
 
 
 def for_message(
@@ -62,6 +78,21 @@ def for_message(
     )
 
 
+def for_draft(
+    connection: Connection, account_id: str, at: datetime, *, lists: list[str | int], excluded: list[str | int],
+    fan_ids: list[int], subscribed_since: datetime | None = None,
+) -> Audience:
+    """The audience a message with these lists and fans would have if it were sent at `at`: the
+    conditions a message's own audience is judged by, before any message exists."""
+    custom = sorted({ref for ref in (*lists, *excluded) if isinstance(ref, int)})
+    return Audience(
+        account_id=account_id, message_id=None, lists=tuple(lists), excluded=tuple(excluded),
+        subscribed_since=subscribed_since, at=at, names_fans=bool(fan_ids),
+        smart=smart_filters(connection, account_id, custom), dialect=connection.dialect.name,
+        fan_ids=tuple(dict.fromkeys(fan_ids)),
+    )
+
+
 def _member_of(audience: Audience, ref: str | int) -> ColumnElement[bool]:
     if isinstance(ref, str):
         return system_list_condition(ref, audience.at)
@@ -73,11 +104,15 @@ def _member_of(audience: Audience, ref: str | int) -> ColumnElement[bool]:
 
 def chosen(audience: Audience) -> ColumnElement[bool]:
     """The fans the message names: members of its `userLists` and its `userIds`, before exclusions."""
-    picked_ids = (
+    picked_ids: ColumnElement[bool] = (
         select(mass_message_user_ids.c.fan_id)
         .where(mass_message_user_ids.c.message_id == audience.message_id, mass_message_user_ids.c.fan_id == fans.c.id)
         .exists()
     )
+    if audience.fan_ids is not None:
+        # A draft's ids, written into the statement (integers only): no limit on bound parameters.
+        picked_ids = fans.c.id.in_(bindparam("draft_fan_ids", list(audience.fan_ids), expanding=True,
+                                             literal_execute=True))
     members = [_member_of(audience, ref) for ref in audience.lists]
     return or_(false(), picked_ids, *members) if audience.names_fans else or_(false(), *members)
 
