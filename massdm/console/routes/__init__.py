@@ -1,7 +1,7 @@
 """The console's routers, one per page family; `install_console` adds them all (the sandbox page only
 in sandbox mode)."""
 
-from massdm.console.routes import engagement, fans, home, lists, sign_in
+from massdm.console.routes import campaigns, engagement, fans, home, lists, sign_in
 
-ROUTERS = (sign_in.router, home.router, fans.router, lists.router, engagement.router)
+ROUTERS = (sign_in.router, home.router, campaigns.router, fans.router, lists.router, engagement.router)
 SANDBOX_ROUTERS = ()  # pages that exist only in sandbox mode (like the /sandbox/v1 API)
