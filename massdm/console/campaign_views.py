@@ -82,6 +82,11 @@ _STYLE = Style(background="transparent", plot_background="transparent", font_fam
                legend_font_size=13, value_font_size=11, title_font_size=14)
 
 
+def bucket_words(activity: Activity) -> str:
+    """The chart's bucket size in words: "5 minutes", "1 hour"."""
+    return describe_size(activity.size)
+
+
 def bucket_label(start: datetime, size: timedelta) -> str:
     """A bucket's start as its axis label: the time of day below a day, the date from a day up."""
     moment = start.astimezone(UTC)
@@ -91,7 +96,8 @@ def bucket_label(start: datetime, size: timedelta) -> str:
 def activity_chart(activity: Activity) -> str:
     """Deliveries, views and purchases per bucket as an SVG bar chart (no script: pygal's JS left out)."""
     chart = pygal.Bar(js=[], disable_xml_declaration=True, style=_STYLE, height=320, width=900,
-                      legend_at_bottom=True, x_label_rotation=30 if len(activity.buckets) > 8 else 0,
+                      legend_at_bottom=True, legend_at_bottom_columns=3,
+                      x_label_rotation=30 if len(activity.buckets) > 8 else 0,
                       show_minor_x_labels=len(activity.buckets) <= 16, print_values=False,
                       x_title=f"per {describe_size(activity.size)}, UTC", y_title="fans",
                       include_x_axis=True, truncate_label=-1)

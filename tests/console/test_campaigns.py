@@ -188,6 +188,24 @@ def test_the_campaign_page_shows_the_message_and_the_same_numbers_as_the_api(
     assert "Fans it could not reach" not in words
 
 
+def test_buyers_come_in_pages_of_twenty_in_the_apis_order(console: ConsoleClient, client, app, caller, clock,
+                                                          fan_headers):
+    add_fans(client, caller, range(1, 24), clock)
+    message_id = send(client, caller, "Popular", price=3, mediaFiles=[media_id(client, caller)])
+    worker(app, clock).run_until_idle()
+    for fan in (*range(23, 10, -1), *range(1, 10)):  # 22 buyers, not in id order
+        fan_does(client, fan_headers, fan, message_id, "purchase")
+    url = f"{campaigns_url(caller)}/{message_id}"
+    first = section(console.get(url).text, "buyers-heading")
+    more = re.search(r'href="([^"]+)" rel="next">More buyers', first)
+    assert more
+    second = section(console.get(unescape(more.group(1))).text, "buyers-heading")
+    api_buyers = api(client, caller, "GET", f"/engagement/messages/{message_id}/buyers", params={"limit": 100})
+    expected = [b["username"] for b in api_buyers["data"]["list"]]
+    assert re.findall(r"@(fan\d+)", first) + re.findall(r"@(fan\d+)", second) == expected
+    assert len(re.findall(r"@(fan\d+)", first)) == 20 and "More buyers" not in second
+
+
 def test_a_campaign_not_sent_yet_has_no_chart_and_can_be_canceled(console: ConsoleClient, client, caller, clock):
     add_fans(client, caller, [1], clock)
     message_id = send(client, caller, "Later", scheduledDate=(clock.now() + timedelta(hours=2)).isoformat())
@@ -279,6 +297,20 @@ def test_a_limited_key_gets_404_for_another_accounts_campaigns(console_for, clie
     assert limited.post(f"/console/accounts/{mine}/campaigns/{message_id}/unsend").status_code == 404
     assert queue_item(client, owner, message_id)["isCanceled"] is False
     assert limited.get(f"/console/accounts/{mine}/campaigns").status_code == 200
+
+
+def test_another_teams_session_sees_none_of_its_campaigns(console: ConsoleClient, console_for, client, app, world,
+                                                          caller, clock):
+    add_fans(client, caller, [1], clock)
+    message_id = send(client, caller, "Team secret")
+    worker(app, clock).run_until_idle()
+    other = console_for(world.caller())
+    for path in ("", f"/{message_id}", f"/{message_id}/progress", f"/{message_id}/unsend"):
+        answer = other.get(f"{campaigns_url(caller)}{path}")
+        assert answer.status_code == 404 and "Team secret" not in answer.text, path
+    own = other.get(f"/console/accounts/{other.caller.account}/campaigns/{message_id}")
+    assert own.status_code == 404 and "Team secret" not in own.text
+    assert "Team secret" in console.get(campaigns_url(caller)).text
 
 
 @pytest.mark.parametrize("message_id", ["999999", "abc", "0", "-1"])

@@ -26,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 
 SENT_PAGE = 20
 SAVED_SHOWN = 100
-BUYERS_PAGE = 50
+BUYERS_PAGE = 20
 BASE = "/console/accounts/{account}/campaigns"
 
 
@@ -54,29 +54,29 @@ def _view(call: ConsoleCall, account: Account, message_id: int) -> MessageView:
     return message_service.view_message(call.connection, account.id, message_id, call.now, call.state.policy)
 
 
+def _queue(call: ConsoleCall, account: Account) -> tuple[list[MessageView], bool]:
+    """What has not gone out, newest first: the API's queue less what started (listed as sent), with the
+    saved-for-later messages (the oldest SAVED_SHOWN, the ones automation sends first)."""
+    policy = call.state.policy
+    waiting = [v for v in message_service.list_queue(call.connection, account.id, call.now, policy)
+               if not v.message.started]
+    saved, more_saved = saved_service.list_saved(call.connection, account.id, limit=SAVED_SHOWN, offset=0)
+    views = waiting + message_service.describe(call.connection, saved, call.now, policy, named_fans=False)
+    return sorted(views, key=lambda v: (v.message.created_at, v.message.id), reverse=True), more_saved
+
+
 @router.get(BASE)
 async def campaigns(request: Request, account: str) -> Response:
     """The queue (waiting, scheduled, saved for later, canceled) newest first, then the sent
-    campaigns newest first, 20 a page (the API's own endDate cursor)."""
+    campaigns newest first, 20 a page (the API's own endDate cursor; older pages without the queue)."""
     def work(call: ConsoleCall) -> Response:
         target = call.account(account)
-        policy = call.state.policy
         end, before = call.request.query_params.get("end") or None, _number(call, "before")
         sent = engagement_service.sent_messages(call.connection, target.id, start=None, end=end, before_id=before,
-                                                query=None, limit=SENT_PAGE, now=call.now, policy=policy)
-        queue: list[MessageView] = []
-        more_saved = False
+                                                query=None, limit=SENT_PAGE, now=call.now, policy=call.state.policy)
         first_page = end is None and before is None
-        if first_page:
-            waiting = [v for v in message_service.list_queue(call.connection, target.id, call.now, policy)
-                       if not v.message.started]
-            saved, more_saved = saved_service.list_saved(call.connection, target.id, limit=SAVED_SHOWN, offset=0)
-            queue = sorted(waiting + message_service.describe(call.connection, saved, call.now, policy,
-                                                              named_fans=False),
-                           key=lambda v: (v.message.created_at, v.message.id), reverse=True)
-        older = None
-        if sent.has_more and sent.cursor is not None:
-            older = {"end": sent.cursor[0], "before": sent.cursor[1]}
+        queue, more_saved = _queue(call, target) if first_page else ([], False)
+        older = {"end": sent.cursor[0], "before": sent.cursor[1]} if sent.has_more and sent.cursor else None
         refs = sorted({str(r) for v in (*queue, *sent.views)
                        for r in (*v.message.user_lists, *v.message.excluded_lists)})
         names = {n.id: n.name for n in campaign_service.list_names(call.connection, target.id, refs)}
@@ -97,9 +97,9 @@ async def campaign(request: Request, account: str, message_id: str) -> Response:
         activity = campaign_service.activity(call.connection, target.id, m.id)
         buyers = engagement_service.buyers(call.connection, target.id, m.id, limit=BUYERS_PAGE, offset=0,
                                            marker=_number(call, "buyers_after"))
-        media_store = call.state.media_store
+        files = call.state.media_store
         media = [{"item": item, "preview": item.id in view.preview_ids,
-                  "url": media_store.url_path(item.files[0].storage_key) if item.files else None}
+                  "url": files.url_path(stored.storage_key) if (stored := item.file("full")) else None}
                  for item in view.media]
         return call.page("campaigns/campaign.html", {
             "view": view, "message": m, "progress": campaign_views.progress(view, call.now),
@@ -107,7 +107,7 @@ async def campaign(request: Request, account: str, message_id: str) -> Response:
             "excluded": campaign_service.list_names(call.connection, target.id, [str(r) for r in m.excluded_lists]),
             "media": media, "activity": activity,
             "chart": campaign_views.activity_chart(activity) if activity.buckets else None,
-            "bucket_label": campaign_views.bucket_label, "size": campaign_views.describe_size(activity.size),
+            "size": campaign_views.bucket_words(activity),
             "buyers": buyers, "unsend_left": campaign_views.unsend_left(view.state.unsend_seconds if view.state else 0),
             "done": call.request.query_params.get("done"),
         }, account=target)
