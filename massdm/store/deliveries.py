@@ -1,14 +1,32 @@
-"""What each fan received: deliveries, views, purchases; and the fan's inbox built from them."""
+"""What each fan received: deliveries, views, purchases; the fan's inbox built from them, and a message's
+activity over time."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    cast,
+    extract,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from massdm.store.hot import HotStatement
 from massdm.store.tables import deliveries, fans, mass_messages, purchases
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -131,3 +149,75 @@ def facts_for_message(connection: Connection, message_id: int) -> dict[str, int]
         select(func.coalesce(func.sum(purchases.c.amount_cents), 0)).where(purchases.c.message_id == message_id)
     ).scalar_one()
     return {"sent": row[0], "viewed": row[1], "purchased": row[2], "revenue_cents": int(revenue)}
+
+
+@dataclass(frozen=True)
+class ActivitySpan:
+    """When a message's recorded activity begins (its first delivery) and ends (its latest delivery,
+    view or purchase)."""
+
+    first: datetime
+    last: datetime
+
+
+@dataclass(frozen=True)
+class BucketCounts:
+    bucket: int  # the bucket's number after the origin (0 = the one starting there)
+    delivered: int
+    viewed: int
+    purchased: int
+
+
+def _whole_seconds(dialect: str, moment: ColumnElement) -> ColumnElement:
+    """A stored moment as whole seconds since the Unix epoch, its fraction cut (SQLite keeps moments as
+    text, the store writes them in UTC: its first 19 characters are the whole second)."""
+    if dialect == "sqlite":
+        return cast(func.strftime("%s", func.substr(moment, 1, 19)), BigInteger)
+    return cast(func.floor(extract("epoch", moment)), BigInteger)
+
+
+def activity_span(connection: Connection, message_id: int) -> ActivitySpan | None:
+    """The span of the message's deliveries, views and purchases; None before its first delivery."""
+    d = deliveries.c
+    row = connection.execute(
+        select(func.min(d.delivered_at).label("first"), func.max(d.delivered_at).label("delivered"),
+               func.max(d.viewed_at).label("viewed"), func.max(d.purchased_at).label("purchased"))
+        .where(d.message_id == message_id)
+    ).one()
+    if row.first is None:
+        return None
+    return ActivitySpan(row.first, max(m for m in (row.delivered, row.viewed, row.purchased) if m is not None))
+
+
+def activity_per_bucket(
+    connection: Connection, message_id: int, *, origin: datetime, bucket_seconds: int
+) -> list[BucketCounts]:
+    """Deliveries, first views and purchases of the message per time bucket of `bucket_seconds`
+    counted from `origin` (a whole second, at or before its first delivery), in bucket order; buckets
+    with nothing in them are left out.
+
+    One statement over the message's delivery rows (a range of the primary key): each row gives up to
+    three moments, each moment its bucket; the same counts the message's counters keep (`sent_count`,
+    `viewed_count`, `purchased_count`), spread over time.
+    """
+    d = deliveries.c
+    dialect = connection.dialect.name
+    start = (origin - _EPOCH) // timedelta(seconds=1)
+
+    def moments(column: ColumnElement, kind: str):  # noqa: ANN202 - a Select
+        since = (_whole_seconds(dialect, column) - literal(start, BigInteger)).self_group()
+        bucket = since.op("/")(literal(bucket_seconds, BigInteger))  # integers: whole buckets on both backends
+        return select(bucket.label("bucket"), literal(kind).label("kind")).where(
+            d.message_id == message_id, column.is_not(None))
+
+    every = union_all(moments(d.delivered_at, "delivered"), moments(d.viewed_at, "viewed"),
+                      moments(d.purchased_at, "purchased")).subquery()
+    rows = connection.execute(
+        select(every.c.bucket, every.c.kind, func.count().label("n"))
+        .group_by(every.c.bucket, every.c.kind).order_by(every.c.bucket)
+    ).all()
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(int(row.bucket), {})[row.kind] = int(row.n)
+    return [BucketCounts(bucket, found.get("delivered", 0), found.get("viewed", 0), found.get("purchased", 0))
+            for bucket, found in counts.items()]

@@ -1,7 +1,8 @@
 """The console's routers, one per page family; `install_console` adds them all (the sandbox page only
 in sandbox mode)."""
 
-from massdm.console.routes import compose, engagement, fans, home, lists, sandbox, sign_in
+from massdm.console.routes import campaigns, compose, engagement, fans, home, lists, sandbox, sign_in
 
-ROUTERS = (sign_in.router, home.router, compose.router, fans.router, lists.router, engagement.router)
+ROUTERS = (sign_in.router, home.router, campaigns.router, compose.router, fans.router, lists.router,
+           engagement.router)
 SANDBOX_ROUTERS = (sandbox.router,)  # pages that exist only in sandbox mode (like the /sandbox/v1 API)
