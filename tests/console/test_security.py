@@ -88,3 +88,15 @@ def test_an_htmx_post_may_carry_the_token_in_its_header_instead(console: Console
     headers = {"X-CSRF-Token": console.csrf if header else "wrong"}
     answer = console.http.post("/console/sign-out", headers=headers, follow_redirects=False)
     assert answer.status_code == (303 if header else 403)
+
+
+def test_no_console_page_loads_anything_from_elsewhere(app, console: ConsoleClient):
+    """The console works offline: every script, style, image and link target of every page is its own."""
+    pages = ["/console", *(_concrete(p, console.caller.account) for p in _account_pages(app) if "{" not in
+                           _ACCOUNT.sub("", p))]
+    assert len(pages) >= 5
+    for path in pages:
+        answer = console.get(path)
+        assert answer.status_code == 200, (path, answer.status_code)
+        for attribute in re.findall(r'(?:src|href|action)="([^"]+)"', answer.text):
+            assert not attribute.startswith(("http:", "https:", "//")), (path, attribute)
