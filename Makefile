@@ -19,9 +19,14 @@ run: install
 	$(BIN)/massdm demo
 	$(BIN)/massdm serve --sandbox --allow-private-webhooks
 
-# The whole suite on the embedded default (SQLite; Redis only for the tests of several API processes).
+# The whole suite on the embedded default (SQLite; Redis only for the tests of several API processes),
+# in PYTEST_WORKERS processes (pytest-xdist): every test has its own database, directory and ports, and
+# much of the suite waits on servers and subprocesses, so two workers on two cores take well under half
+# the time. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
+PYTEST = $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 test: install test-tools services
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 # The testing kit's example project (examples/integrator, docs/testing.md) as a user installs it: a fresh
 # virtual environment under a temporary folder, massdm by path (not editable) with the official SDK, then
@@ -54,7 +59,7 @@ lint: install
 SCALE_DATABASE ?= postgresql://postgres@127.0.0.1:5432/test
 SCALE_REDIS ?= redis://127.0.0.1:6379/0
 test-scale: install test-tools services
-	MASSDM_TEST_DATABASE=$(SCALE_DATABASE) MASSDM_TEST_REDIS=$(SCALE_REDIS) $(BIN)/python -m pytest
+	MASSDM_TEST_DATABASE=$(SCALE_DATABASE) MASSDM_TEST_REDIS=$(SCALE_REDIS) $(PYTEST)
 
 # The crash, load and outage tests (tests/e2e: crash_idempotency, overload, starvation, redis_outage,
 # hostile_bodies, database_outage) at CHAOS_SCALE times their CI sizes, on SQLite and then on PostgreSQL + Redis: minutes, not seconds.

@@ -3,13 +3,10 @@ from the queue state the API gives, never counted again), and its activity over 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import pygal  # type: ignore[import-untyped]
-from pygal.style import Style  # type: ignore[import-untyped]
-
+from massdm.console import charts
 from massdm.domain.timeline import describe_size
 from massdm.services.campaigns import Activity
 from massdm.store.message_views import MessageView
@@ -76,10 +73,7 @@ def unsend_left(seconds: int) -> str:
     return " ".join(p for p in parts if p) or f"{left.seconds} s"
 
 
-_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
-_STYLE = Style(background="transparent", plot_background="transparent", font_family="system-ui, sans-serif",
-               colors=("#1f77b4", "#ff7f0e", "#2ca02c"), label_font_size=12, major_label_font_size=12,
-               legend_font_size=13, value_font_size=11, title_font_size=14)
+_STYLE = charts.style("#1f77b4", "#ff7f0e", "#2ca02c", value_font_size=11)
 
 
 def bucket_words(activity: Activity) -> str:
@@ -95,17 +89,14 @@ def bucket_label(start: datetime, size: timedelta) -> str:
 
 def activity_chart(activity: Activity) -> str:
     """Deliveries, views and purchases per bucket as an SVG bar chart (no script: pygal's JS left out)."""
-    chart = pygal.Bar(js=[], disable_xml_declaration=True, style=_STYLE, height=320, width=900,
-                      legend_at_bottom=True, legend_at_bottom_columns=3,
-                      x_label_rotation=30 if len(activity.buckets) > 8 else 0,
-                      show_minor_x_labels=len(activity.buckets) <= 16, print_values=False,
-                      x_title=f"per {describe_size(activity.size)}, UTC", y_title="fans",
-                      include_x_axis=True, truncate_label=-1)
+    chart = charts.bar(style=_STYLE, height=320, width=900, legend_at_bottom=True, legend_at_bottom_columns=3,
+                       x_label_rotation=30 if len(activity.buckets) > 8 else 0,
+                       show_minor_x_labels=len(activity.buckets) <= 16, print_values=False,
+                       x_title=f"per {describe_size(activity.size)}, UTC", y_title="fans")
     labels = [bucket_label(b.start, activity.size) for b in activity.buckets]
     chart.x_labels = labels
     chart.x_labels_major = labels[:: max(1, len(labels) // 8)]
     chart.add("Delivered", [b.delivered for b in activity.buckets])
     chart.add("Viewed", [b.viewed for b in activity.buckets])
     chart.add("Purchased", [b.purchased for b in activity.buckets])
-    # pygal writes its tooltips' config as an inline script even with js=[]: the page runs no chart script
-    return _SCRIPT.sub("", chart.render(is_unicode=True))
+    return charts.svg(chart, "Deliveries, views and purchases over time")

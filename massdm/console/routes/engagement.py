@@ -9,17 +9,14 @@ Console pages are free: no credits are charged and the API's rate limits do not 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from html import escape
 
-import pygal  # type: ignore[import-untyped]
 from fastapi import APIRouter, Request
-from pygal.style import Style  # type: ignore[import-untyped]
 from starlette.responses import Response
 
 from massdm.api.schemas.engagement import ChartSeries, revenue_series, sent_series
+from massdm.console import charts
 from massdm.console.unit import ConsoleCall, console_page
 from massdm.domain.dates import format_query_date
 from massdm.domain.messages import crop
@@ -34,11 +31,7 @@ router = APIRouter(include_in_schema=False)
 PERIODS = (("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("365", "Last 365 days"),
            ("custom", "From – to (UTC)"))
 DEFAULT_PERIOD = "30"
-_COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
-_STYLE = Style(background="transparent", plot_background="transparent", foreground="#373c44",
-               foreground_strong="#373c44", foreground_subtle="#c9ced6", colors=("#0172ad",),
-               font_family="system-ui, sans-serif", label_font_size=12, major_label_font_size=12,
-               value_font_size=12, tooltip_font_size=12)
+_STYLE = charts.style("#0172ad", foreground="#373c44", foreground_strong="#373c44", foreground_subtle="#c9ced6")
 
 
 @dataclass(frozen=True)
@@ -84,17 +77,15 @@ def _signed(value: float, usd: bool) -> str:
 
 def _bar_chart(title: str, series: ChartSeries, *, usd: bool, testid: str) -> Chart:
     days = [point.date[:10] for point in series.chart]
-    chart = pygal.Bar(js=[], disable_xml_declaration=True, show_legend=False, width=800, height=300, style=_STYLE,
-                      margin=8, show_minor_x_labels=False, x_labels_major_every=max(1, len(days) // 8),
-                      truncate_label=-1, value_formatter=lambda v: _shown(v, usd), include_x_axis=True)
+    chart = charts.bar(show_legend=False, width=800, height=300, style=_STYLE, margin=8, show_minor_x_labels=False,
+                       x_labels_major_every=max(1, len(days) // 8), value_formatter=lambda v: _shown(v, usd))
     if not usd:  # whole messages: no 0.2 of a message on the axis
         most = max((round(point.count) for point in series.chart), default=0)
         step = max(1, math.ceil(most / 5))
         chart.y_labels = list(range(0, max(most, 1) + step, step))
     chart.x_labels = [day[5:] for day in days]  # MM-DD; the table beside it has the whole date
     chart.add(title, [point.count for point in series.chart])
-    svg = _COMMENTS.sub("", chart.render(is_unicode=True))
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
+    svg = charts.svg(chart, title)
     points = [(day, _shown(point.count, usd)) for day, point in zip(days, series.chart, strict=True)]
     return Chart(title, svg, points, _shown(series.total or 0, usd), _signed(series.delta or 0, usd), testid)
 
