@@ -27,6 +27,9 @@ class LoggedAttempt:
     account_id: str | None
     payload: dict[str, Any] | None
     redelivery_of: int | None
+    duration_ms: int | None = None  # None: nothing was sent (or the row predates migration 0020)
+    request_headers: dict[str, str] | None = None
+    response_headers: dict[str, str] | None = None
 
 
 _LOG_COLUMNS = (
@@ -34,7 +37,8 @@ _LOG_COLUMNS = (
     webhook_attempts.c.succeeded, webhook_attempts.c.status_code, webhook_attempts.c.error_type,
     webhook_attempts.c.error_message, webhook_attempts.c.url, webhook_attempts.c.created_at,
     webhook_events.c.id.label("event_id"), webhook_events.c.account_id, webhook_events.c.payload,
-    webhook_deliveries.c.redelivery_of,
+    webhook_deliveries.c.redelivery_of, webhook_attempts.c.duration_ms, webhook_attempts.c.request_headers,
+    webhook_attempts.c.response_headers,
 )
 _LOG = (
     select(*_LOG_COLUMNS)
