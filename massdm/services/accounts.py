@@ -48,6 +48,10 @@ def ensure_team(connection: Connection, *, slug: str, name: str | None, credits:
     return team_store.create_team(connection, name=name or slug, slug=slug, credits=credits, now=now)
 
 
+def team_exists(connection: Connection, slug: str) -> bool:
+    return team_store.get_team_by_slug(connection, slug) is not None
+
+
 def create_account(
     connection: Connection, *, team: Team, display_name: str, username: str | None, now: datetime
 ) -> Account:
