@@ -159,11 +159,11 @@ def keys_create(
     except MassdmError as error:
         fail(error.message)
     if as_json:
-        print_json({"api_key": issued.api_key, "team": issued.team_slug, "accounts": issued.account_ids,
-                     "scopes": sorted(scope or ["api"])})
+        print_json({"id": issued.id, "api_key": issued.api_key, "team": issued.team_slug,
+                    "accounts": issued.account_ids, "scopes": sorted(scope or ["api"])})
     else:
         usable = ", ".join(issued.account_ids) if issued.account_ids else "every account of the team"
-        console.print(f"key for team {issued.team_slug}, usable on {usable} (shown once, keep it):")
+        console.print(f"key #{issued.id} for team {issued.team_slug}, usable on {usable} (shown once, keep it):")
         typer.echo(issued.api_key)
 
 

@@ -45,6 +45,20 @@ class AccountScope(StrEnum):
     EXCLUSIVE = "exclusive"  # every account but the listed ones
 
 
+class WebhookState(StrEnum):
+    """What a webhook is doing, as its `enabled` and `paused_at` tell it."""
+
+    ACTIVE = "active"  # enabled: gets the events it subscribes to
+    PAUSED = "paused"  # disabled by massdm after repeated failures (pause_reason says why)
+    DISABLED = "disabled"  # disabled by its owner (enabled: false)
+
+
+def webhook_state(enabled: bool, paused: bool) -> WebhookState:
+    if enabled:
+        return WebhookState.ACTIVE
+    return WebhookState.PAUSED if paused else WebhookState.DISABLED
+
+
 def new_webhook_id() -> str:
     return new_random_id(WEBHOOK_PREFIX)
 

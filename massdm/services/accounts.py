@@ -19,6 +19,7 @@ from massdm.store.api_keys import ApiKey, KeyListing
 from massdm.store.teams import Team
 
 DEFAULT_TEAM_SLUG = "default"
+MAX_KEY_NAME = 200
 # `last_used_at` is written when it is older than this: a busy key costs one write a second, not one a call.
 KEY_USE_RESOLUTION = timedelta(seconds=1)
 KEY_SCOPES = frozenset({"api", "fan"})
@@ -45,6 +46,10 @@ def ensure_team(connection: Connection, *, slug: str, name: str | None, credits:
     if team is not None:
         return team
     return team_store.create_team(connection, name=name or slug, slug=slug, credits=credits, now=now)
+
+
+def team_exists(connection: Connection, slug: str) -> bool:
+    return team_store.get_team_by_slug(connection, slug) is not None
 
 
 def create_account(
@@ -103,6 +108,43 @@ def create_api_key(
         scopes=frozenset(scopes),
     )
     return IssuedKey(key_id, api_key, team.slug, account_ids)
+
+
+def issue_key_as(
+    connection: Connection, caller: ApiKey, *, name: str, account_ids: list[str], scopes: frozenset[str],
+    now: datetime,
+) -> IssuedKey:
+    """A new key of the caller's team, issued by the caller (the console's keys page): never wider
+    than the caller. A key limited to some accounts may issue only keys limited to some of those
+    accounts, with none of the scopes it lacks; every new key has its issuer's rate limits."""
+    errors: dict[str, list[str]] = {}
+    name = name.strip()
+    if not name:
+        errors["name"] = ["Give the key a name to recognise it by."]
+    elif "\x00" in name:
+        errors["name"] = ["The name must not contain NUL characters."]
+    elif len(name) > MAX_KEY_NAME:
+        errors["name"] = [f"The name must be at most {MAX_KEY_NAME} characters."]
+    chosen = list(dict.fromkeys(account_ids))
+    usable = {a.id for a in accounts_for_key(connection, caller)}
+    strangers = [a for a in chosen if a not in usable]
+    if strangers:
+        errors["account_ids"] = [f"Unknown accounts: {', '.join(strangers[:20])}."]
+    elif not caller.all_accounts and not chosen:
+        errors["account_ids"] = ["This API key may use only some accounts, so a key it creates must be limited to "
+                                 "some of them."]
+    if not scopes or set(scopes) - KEY_SCOPES:
+        errors["scopes"] = [f"Key scopes are {', '.join(sorted(KEY_SCOPES))}."]
+    elif not caller.all_accounts and not scopes <= caller.scopes:
+        errors["scopes"] = [f"This API key has only the scopes {', '.join(sorted(caller.scopes))}, so a key it "
+                            "creates cannot have more."]
+    if errors:
+        raise ValidationFailed(errors)
+    team = team_store.get_team(connection, caller.team_id)
+    if team is None:
+        raise NotFound("The team does not exist.")
+    return create_api_key(connection, team=team, name=name, account_ids=chosen, limit_minute=caller.limit_minute,
+                          limit_day=caller.limit_day, now=now, scopes=scopes)
 
 
 def key_is_known(connection: Connection, secret: str) -> bool:

@@ -101,6 +101,19 @@ def list_webhooks(connection: Connection, key: ApiKey) -> list[Webhook]:
     return [w for w in subscription_store.list_webhooks(connection, key.team_id) if _visible(key, w, usable)]
 
 
+def list_with_last_attempt(connection: Connection, key: ApiKey) -> list[tuple[Webhook, LoggedAttempt | None]]:
+    """The webhooks the key sees, each with its last logged attempt (None before its first)."""
+    webhooks = list_webhooks(connection, key)
+    last = log_store.latest_attempts(connection, [w.id for w in webhooks])
+    return [(w, last.get(w.id)) for w in webhooks]
+
+
+def pending_deliveries(connection: Connection, key: ApiKey, webhook_id: str) -> int:
+    """How many of the webhook's deliveries are still to be attempted (queued, or waiting to retry)."""
+    get(connection, key, webhook_id)
+    return log_store.count_pending(connection, webhook_id)
+
+
 def create(connection: Connection, key: ApiKey, draft: WebhookDraft, now: datetime, *, allow_private: bool) -> Webhook:
     scope = _check(connection, key, draft, allow_private)
     webhook_id = rules.new_webhook_id()

@@ -495,6 +495,10 @@ webhook_attempts = Table(
     Column("error_message", Text, nullable=True),
     Column("url", String(2000), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # What the console's log shows of the exchange; NULL where nothing was sent (and for rows from before 0020).
+    Column("duration_ms", Integer, nullable=True),  # from sending to the answer (or the failure)
+    Column("request_headers", JSON, nullable=True),  # the headers massdm chose, as sent
+    Column("response_headers", JSON, nullable=True),  # the endpoint's, as received (a bounded number)
     Index("ix_webhook_attempts_log", "webhook_id", "created_at", "id"),
 )
 

@@ -115,11 +115,14 @@ def finish_attempt(connection: Connection, delivery: DueDelivery, worker: str, *
 
 
 def log_attempt(connection: Connection, delivery: DueDelivery, *, succeeded: bool, status_code: int | None,
-                error_type: str | None, error_message: str | None, now: datetime) -> None:
+                error_type: str | None, error_message: str | None, now: datetime, duration_ms: int | None = None,
+                request_headers: dict[str, str] | None = None,
+                response_headers: dict[str, str] | None = None) -> None:
     connection.execute(insert(webhook_attempts).values(
         delivery_id=delivery.id, webhook_id=delivery.webhook_id, event=delivery.event, attempt=delivery.attempt,
         succeeded=succeeded, status_code=status_code, error_type=error_type, error_message=error_message,
-        url=delivery.url, created_at=now,
+        url=delivery.url, created_at=now, duration_ms=duration_ms, request_headers=request_headers,
+        response_headers=response_headers,
     ))
 
 

@@ -38,7 +38,7 @@ from massdm.store import webhook_log as log_store
 from massdm.store.db import snapshot, transaction
 from massdm.store.webhook_deliveries import DueDelivery
 from massdm.webhooks import payloads
-from massdm.webhooks.sender import Outcome, SenderConfig, WebhookSender
+from massdm.webhooks.sender import USER_AGENT, Outcome, SenderConfig, WebhookSender
 
 log = logging.getLogger("massdm.webhooks")
 
@@ -162,15 +162,20 @@ class WebhookDispatcher:
         if due.redelivery_of is not None:
             headers["X-OFAPI-Redelivery-Of"] = str(due.redelivery_of)
         fault = await asyncio.to_thread(self._fault, due) if self.config.faults else None
+        sent: dict[str, str] | None = {"User-Agent": USER_AGENT, **headers}  # what the log shows was sent
         if fault is not None and fault.mode == "status":  # as if the endpoint answered it: nothing is sent
+            sent = None
             outcome = Outcome(False, fault.status, "http_status",
                               f"HTTP {fault.status} (sandbox fault {fault.fault_id})")
         else:
             outcome = await sender.send(due.url, raw, headers)
+            if outcome.error_type == "address_refused":  # refused before connecting: nothing went out
+                sent = None
             if fault is not None:  # a timeout: the endpoint got it, but its answer is lost, so it comes again
                 outcome = Outcome(False, error_type="timeout", error_message="No complete answer within "
-                                  f"{self.config.sender.total_timeout:g} s (sandbox fault {fault.fault_id}).")
-        await asyncio.to_thread(self._record, due, outcome)
+                                  f"{self.config.sender.total_timeout:g} s (sandbox fault {fault.fault_id}).",
+                                  duration_ms=outcome.duration_ms)
+        await asyncio.to_thread(self._record, due, outcome, sent)
         return True
 
     def _fault(self, due: DueDelivery) -> Hit | None:
@@ -212,7 +217,7 @@ class WebhookDispatcher:
         fan = fan_store.get_fan(connection, due.account_id, due.fan_id)
         return payloads.message_sent(message=message, delivery=delivery, fan=fan, creator_id=account.onlyfans_id)
 
-    def _record(self, due: DueDelivery, outcome: Outcome) -> None:
+    def _record(self, due: DueDelivery, outcome: Outcome, sent: dict[str, str] | None) -> None:
         now = self.clock.now()
         delay = None if outcome.succeeded else self.config.retry.delay_after(due.attempt)
         with transaction(self.engine) as connection:
@@ -222,7 +227,9 @@ class WebhookDispatcher:
                 return
             webhook_deliveries.log_attempt(connection, due, succeeded=outcome.succeeded,
                                            status_code=outcome.status_code, error_type=outcome.error_type,
-                                           error_message=outcome.error_message, now=now)
+                                           error_message=outcome.error_message, now=now,
+                                           duration_ms=outcome.duration_ms, request_headers=sent,
+                                           response_headers=outcome.response_headers)
             if outcome.succeeded:
                 webhook_deliveries.reset_failures(connection, due.webhook_id)
             elif delay is None:

@@ -1,14 +1,17 @@
 """One HTTP attempt at a webhook delivery: checked address, 5 s to connect, 10 s in all, no redirects.
 
 Only a 2xx answer within the time counts as delivered. The answer's body is read only so far
-(`max_response_bytes`), to quote it in the log; redirects are not followed (a webhook URL
-must answer itself, and a redirect could point anywhere).
+(`max_response_bytes`), to quote it in the log, and so are its headers (`MAX_HEADERS`, each value
+cut at `MAX_HEADER_VALUE`); redirects are not followed (a webhook URL must answer itself, and a
+redirect could point anywhere). The duration is measured on the monotonic wall clock: it is how
+long the endpoint took, whatever time a sandbox's driven clock tells.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -16,6 +19,8 @@ from massdm import __version__
 from massdm.outbound import AddressRefused, new_client, send_pinned
 
 USER_AGENT = f"massdm-webhooks/{__version__}"
+MAX_HEADERS = 50
+MAX_HEADER_VALUE = 1000
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,8 @@ class Outcome:
     status_code: int | None = None
     error_type: str | None = None  # http_status | redirect | timeout | connection | address_refused
     error_message: str | None = None
+    duration_ms: int | None = None  # from the start of the attempt to its answer or failure
+    response_headers: dict[str, str] | None = None  # None when no answer came
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,11 @@ class WebhookSender:
         await self._client.aclose()
 
     async def send(self, url: str, raw: bytes, headers: dict[str, str]) -> Outcome:
+        started = time.monotonic()
+        outcome = await self._attempt(url, raw, headers)
+        return replace(outcome, duration_ms=round((time.monotonic() - started) * 1000))
+
+    async def _attempt(self, url: str, raw: bytes, headers: dict[str, str]) -> Outcome:
         try:
             async with asyncio.timeout(self.config.total_timeout):
                 return await self._post(url, raw, headers)
@@ -67,14 +79,17 @@ class WebhookSender:
         finally:
             await response.aclose()
         status = response.status_code
+        answered = {name: value[:MAX_HEADER_VALUE] for name, value in list(response.headers.items())[:MAX_HEADERS]}
         if 200 <= status < 300:
-            return Outcome(True, status)
+            return Outcome(True, status, response_headers=answered)
         if response.is_redirect:
             where = response.headers.get("location", "")[:200]
             return Outcome(False, status, "redirect",
-                           f"HTTP {status} redirect to {where!r}; webhook deliveries do not follow redirects.")
+                           f"HTTP {status} redirect to {where!r}; webhook deliveries do not follow redirects.",
+                           response_headers=answered)
         text = head.decode("utf-8", "replace").strip()[:300]
-        return Outcome(False, status, "http_status", f"HTTP {status}" + (f": {text}" if text else ""))
+        return Outcome(False, status, "http_status", f"HTTP {status}" + (f": {text}" if text else ""),
+                       response_headers=answered)
 
     async def _read_some(self, response: httpx.Response) -> bytes:
         kept = b""

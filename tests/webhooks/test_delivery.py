@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from massdm.api.state import state_of
 from massdm.domain.webhooks import RetryPolicy, verify
+from massdm.store import webhook_log
 from massdm.store.db import transaction
 from massdm.store.tables import webhook_attempts, webhook_deliveries, webhook_events
 from massdm.webhooks.dispatcher import DispatchConfig, WebhookDispatcher
@@ -42,6 +43,38 @@ def test_a_delivery_is_signed_keyed_and_named(client, caller, hook, dispatch, re
     assert row["delivery_uuid"] == queued["delivery_uuid"] == got.headers["x-massdm-delivery"]
     assert row["idempotency_key"] == queued["idempotency_key"] and row["url"] == receiver.url
     assert row["payload"] == got.payload and row["event"] == "test-event"
+
+
+def test_each_attempt_keeps_its_duration_and_the_headers_both_ways(app, client, caller, hook, dispatch, receiver):
+    """What the console's log shows of an exchange (the API's log keeps its contract's fields)."""
+    receiver.script = lambda n, _d: Reply(200 if n == 1 else 503, headers={"X-Receiver": f"answer {n}"})
+    webhook = hook(signing_secret="s3cret")
+    for _ in range(2):
+        _test_event(client, caller, webhook["id"])
+        assert dispatch() == 1
+    with transaction(state_of(app).engine) as connection:
+        failed, delivered = webhook_log.page_attempts(connection, webhook["id"], start=None, end=None, event=None,
+                                                      succeeded=None, limit=5, offset=0)[0]
+    for attempt, got, n in ((delivered, receiver.received[0], 1), (failed, receiver.received[1], 2)):
+        assert attempt.duration_ms is not None and 0 <= attempt.duration_ms < 10_000
+        sent = {name.lower(): value for name, value in attempt.request_headers.items()}
+        assert sent == {name: got.headers[name] for name in ("user-agent", "content-type", "signature",
+                                                             "x-ofapi-idempotency-key", "x-massdm-delivery",
+                                                             "x-massdm-attempt")}
+        assert attempt.response_headers["x-receiver"] == f"answer {n}"
+    assert (delivered.status_code, failed.status_code) == (200, 503)
+
+
+def test_an_attempt_that_gets_no_answer_keeps_no_response_headers(app, client, caller, hook, dispatch, receiver):
+    webhook = hook()
+    receiver.close()  # nothing listens there any more: the attempt fails to connect
+    _test_event(client, caller, webhook["id"])
+    assert dispatch() == 1
+    with transaction(state_of(app).engine) as connection:
+        [attempt], _ = webhook_log.page_attempts(connection, webhook["id"], start=None, end=None, event=None,
+                                                 succeeded=None, limit=5, offset=0)
+    assert attempt.error_type == "connection" and attempt.response_headers is None
+    assert attempt.duration_ms is not None
 
 
 def test_an_unsigned_webhook_sends_no_signature(client, caller, hook, dispatch, receiver):
