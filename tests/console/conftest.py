@@ -93,8 +93,11 @@ def console_for(app) -> Iterator[Callable[[Caller], ConsoleClient]]:
 
 # --- the browser ---------------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one module's tests. Not for the session: Playwright's sync API runs an event loop in
+    the test's thread while it is started, and a later test of another module that runs one of its own
+    (`asyncio.run`, as the webhook dispatcher's `run_until_idle` does) would then fail."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (make test-tools)")
     from playwright.sync_api import sync_playwright
