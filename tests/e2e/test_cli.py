@@ -164,8 +164,9 @@ def test_import_needs_the_required_columns(tmp_path):
 
 def test_demo_creates_then_reuses_its_world(tmp_path, cli_client):
     first = json.loads(massdm(tmp_path, "demo", "--fans", "120", "--json").stdout)
-    assert set(first) == {"account", "api_key", "base_url"}
+    assert set(first) == {"account", "api_key", "base_url", "console_url"}
     assert first["base_url"] == "http://127.0.0.1:8000"
+    assert first["console_url"] == "http://127.0.0.1:8000/console"
     second = json.loads(massdm(tmp_path, "demo", "--fans", "120", "--json").stdout)
     assert second["account"] == first["account"]
 
