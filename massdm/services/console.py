@@ -15,8 +15,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
+from massdm.domain import idempotency as idempotency_rules
+from massdm.domain.idempotency import Claim, StoredAttempt
 from massdm.errors import NotFound, Unauthorized
 from massdm.services import accounts as account_service
+from massdm.services import idempotency as idempotency_service
 from massdm.store import api_keys as key_store
 from massdm.store import console_sessions as session_store
 from massdm.store import teams as team_store
@@ -100,3 +103,35 @@ def issue_link(connection: Connection, team_slug: str, now: datetime, *, key_id:
     session_store.create_link(connection, token_hash=_hash(token), key_id=chosen.id, now=now,
                               expires_at=now + LINK_LIFETIME)
     return token
+
+
+# --- a form sent once ---------------------------------------------------------------------------------
+
+_SUBMITTED = "console form"  # what every submission of one form is, whatever its fields say by then
+
+
+def new_submission() -> str:
+    """The token a form that must act once carries (compose's Send): a double click, a reload of the
+    answer, or the back button and Send again all post the same token."""
+    return secrets.token_urlsafe(18)
+
+
+def claim_submission(connection: Connection, session: Session, path: str, token: str,
+                     now: datetime) -> str | Claim:
+    """Claim the form's submission in the unit that will act on it: the address its first submission was
+    answered with (it acted already: show that), or the claim to `complete_submission` with. The API's
+    idempotency keys do the work (services/idempotency.py), scoped to the session and the form's path,
+    and the claim commits or rolls back with the action itself."""
+    idempotency_rules.check_key(token)
+    scope = idempotency_rules.scope_hash(f"console-session:{session.id}", "POST", path, token)
+    decision, held = idempotency_service.claim(connection, scope, _SUBMITTED, now, session.key.team_id)
+    if decision == "replay":
+        assert isinstance(held, StoredAttempt) and held.body is not None
+        return held.body.decode()
+    assert isinstance(held, Claim)
+    return held
+
+
+def complete_submission(connection: Connection, held: Claim, answered_with: str) -> None:
+    """Remember, with the action, the address the submission was answered with."""
+    idempotency_service.complete(connection, held, 303, "text/uri-list", answered_with.encode())

@@ -292,3 +292,44 @@ def test_a_limited_key_gets_404_for_another_accounts_compose(console_for, client
     assert limited.post(f"/console/accounts/{other}/compose/audience", {"userLists": ["fans"]}).status_code == 404
     owner = Caller(world.key(team), other, team)
     assert _queue(client, owner) == []
+
+
+# --- once ----------------------------------------------------------------------------------------
+
+
+def _submission(page: str) -> str:
+    found = re.search(r'name="submission" value="([^"]+)"', page)
+    assert found, "the compose form carries no submission token"
+    return found.group(1)
+
+
+def test_the_same_form_sent_twice_sends_one_message_and_shows_it_both_times(console, client, audience):
+    token = _submission(console.get(f"/console/accounts/{audience.account}/compose").text)
+    form = {"text": "Only once, please", "userLists": ["fans"], "submission": token}
+    first, again = _compose(console, form), _compose(console, form)  # a double click, or back and Send
+    assert first.headers["location"] == again.headers["location"]
+    assert len(_queue(client, audience)) == 1
+    assert _message(client, audience, _sent_id(console, first))["text"] == "Only once, please"
+    other = _compose(console, {**form, "submission": _submission(console.get(
+        f"/console/accounts/{audience.account}/compose").text)})  # a new form: a new message
+    assert other.headers["location"] != first.headers["location"] and len(_queue(client, audience)) == 2
+
+
+def test_a_refused_form_keeps_its_token_so_its_corrected_send_is_the_first(console, client, audience):
+    token = _submission(console.get(f"/console/accounts/{audience.account}/compose").text)
+    refused = _compose(console, {"text": "", "userLists": ["fans"], "submission": token})
+    assert refused.status_code == 422 and _submission(refused.text) == token  # nothing was kept of it
+    sent = _compose(console, {"text": "Fixed", "userLists": ["fans"], "submission": token})
+    assert _message(client, audience, _sent_id(console, sent))["text"] == "Fixed"
+
+
+def test_simultaneous_submissions_of_one_form_send_one_message(console, client, audience):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = _submission(console.get(f"/console/accounts/{audience.account}/compose").text)
+    form = {"text": "Clicked five times", "userLists": ["fans"], "submission": token}
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: _compose(console, form), range(5)))
+    assert {a.status_code for a in answers} == {303}
+    assert len({a.headers["location"] for a in answers}) == 1
+    assert len(_queue(client, audience)) == 1

@@ -29,6 +29,7 @@ from massdm.console.compose_form import AUDIENCE_FIELDS, Composed, audience_draf
 from massdm.console.unit import ConsoleCall, check_form, console_page, error_page, form_page
 from massdm.domain.media import clean_file_name
 from massdm.errors import MassdmError, ValidationFailed
+from massdm.services import console as console_service
 from massdm.services import mass_messaging as message_service
 from massdm.services import media as media_service
 from massdm.services import user_lists as list_service
@@ -73,6 +74,7 @@ def _page(call: ConsoleCall, account_id: str, composed: Composed, *, error: Mass
         "form": composed, "lists": lists, "more_lists": more_lists, "vault": vault, "more_media": more_media,
         "thumbs": thumbs, "errors": errors, "field_errors": _by_field(errors),
         "compose_path": _compose_path(account.id), "audience_fields": AUDIENCE_FIELDS,
+        "submission": call.field("submission") or console_service.new_submission(),
         **_audience(call, account.id, composed),
     }, account=account, status_code=error.status_code if error is not None else 200)
 
@@ -103,9 +105,16 @@ async def audience(request: Request, account: str) -> Response:
 
 def _send(call: ConsoleCall, account_id: str, composed: Composed, upload: ReceivedFile | None,
           processed: Processed | None, sent: list[int]) -> Response:
-    """File the new upload (if any) and send the message, as the API's send does: one unit of work."""
+    """File the new upload (if any) and send the message, as the API's send does: one unit of work.
+    Once: a second submission of the same form (a double click, a reload, back and Send again) is
+    answered with the campaign the first one made, and sends nothing."""
     account = call.account(account_id)
     body = send_body(composed)
+    claimed = console_service.claim_submission(call.connection, call.session, _compose_path(account.id),
+                                               call.field("submission") or console_service.new_submission(),
+                                               call.now)
+    if isinstance(claimed, str):
+        return call.redirect(claimed)
     media, previews = [], []
     if upload is not None and processed is not None:
         item = media_service.record_upload(call.connection, account_id=account.id, processed=processed,
@@ -117,7 +126,9 @@ def _send(call: ConsoleCall, account_id: str, composed: Composed, upload: Receiv
     message = message_service.send(call.connection, account.id, body.draft(media, previews), call.now,
                                    call.state.policy)
     sent.append(message.id)
-    response = call.redirect(f"/console/accounts/{account.id}/campaigns/{message.id}")
+    campaign = f"/console/accounts/{account.id}/campaigns/{message.id}"
+    console_service.complete_submission(call.connection, claimed, campaign)
+    response = call.redirect(campaign)
     response.background = BackgroundTask(call.state.wake_workers)  # after the unit has committed
     return response
 
