@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from massdm.api.app import app_from_environment
 from massdm.api.routing import index_routes
+from massdm.app import app_from_environment
 
 _local = threading.local()
 

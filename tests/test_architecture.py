@@ -6,7 +6,8 @@ the two modules' shapes together, and is how an import circle usually hides).
 
 | rule             | what it says                                                                                     |
 |------------------|--------------------------------------------------------------------------------------------------|
-| web-at-the-edge  | `fastapi` and `starlette` are imported only in massdm/api/ (and the future massdm/console/)      |
+| web-at-the-edge  | `fastapi` and `starlette` are imported only in massdm/api/, massdm/console/ and massdm/app.py    |
+|                  | (the composition root that puts the two edges together)                                         |
 | sql-in-the-store | `sqlalchemy` and `alembic` are imported only in massdm/store/ (its migrations included); other   |
 |                  | modules may import exactly `Connection` and `Engine` from `sqlalchemy` itself, the handles that  |
 |                  | store functions take (annotations and passing them on), nothing else: no `select`, `text`,       |
@@ -22,6 +23,8 @@ the two modules' shapes together, and is how an import circle usually hides).
 |                  | massdm.services never imports massdm.api or massdm.cli                                           |
 | routes-apart     | a module of massdm/api/routes/ never imports another one: what two resources share lives beside |
 |                  | them in massdm/api/ (urls, sent_pages, ...)                                                     |
+| console-on-api   | massdm/api/ never imports massdm/console/: the console is built on the API's edge (its unit of   |
+|                  | work, its request models), so the arrow runs one way; massdm/app.py installs both                |
 | sandbox-on-top   | massdm/sandbox/ (the twin's controls) is imported only by the edges (api, console, cli,          |
 |                  | testing): the product beneath (store, domain, services, delivery, webhooks, media) never depends |
 |                  | on it, so outside sandbox mode none of it can run; what the worker runs for it is handed in      |
@@ -60,7 +63,7 @@ class Violation:
 KNOWN_VIOLATIONS: set[Violation] = set()  # none today: keep it so
 
 WEB = ("fastapi", "starlette")
-WEB_HOMES = ("api", "console")  # layers of the package
+WEB_HOMES = ("api", "console", "app")  # layers of the package (`app`: the module massdm/app.py)
 SQL = ("sqlalchemy", "alembic")
 BENEATH_THE_SANDBOX = ("store", "domain", "services", "delivery", "webhooks", "media")
 SQL_HANDLES = {"Connection", "Engine"}  # importable from `sqlalchemy` anywhere: annotations, passing them on
@@ -140,6 +143,8 @@ def _breaks(imp: Import, package: str) -> Iterator[str]:
         yield "routes-apart"
     if in_layer(target, "sandbox") and in_layer(importer, *BENEATH_THE_SANDBOX):
         yield "sandbox-on-top"
+    if in_layer(importer, "api") and in_layer(target, "console"):
+        yield "console-on-api"
 
 
 def find_violations(root: Path, package: str = "massdm") -> set[Violation]:
@@ -189,6 +194,7 @@ ALLOWED = {
     "app/api/routes/lists.py": "",
     "app/api/urls.py": "",
     "app/console/pages.py": "import fastapi\nfrom app.sandbox import clock\n",  # the console is an edge too
+    "app/app.py": "import fastapi\nfrom app.api import routes\nfrom app.console import pages\n",  # the root
     "app/store/users.py": "from sqlalchemy import select, text\nimport sqlalchemy as sa\nfrom app.domain import rules",
     "app/store/migrations/versions/0001.py": "import alembic.op\nimport sqlalchemy as sa\n",
     "app/store/db.py": "from sqlalchemy import create_engine\n",
@@ -238,6 +244,7 @@ BROKEN = [
     ("app/api/routes/users.py", "from . import lists", {("routes-apart", "app.api.routes.lists")}),
     ("app/delivery/worker.py", "from app.sandbox import clock", {("sandbox-on-top", "app.sandbox")}),
     ("app/services/users.py", "def late():\n    import app.sandbox.seed", {("sandbox-on-top", "app.sandbox.seed")}),
+    ("app/api/routes/users.py", "from app.console import pages", {("console-on-api", "app.console.pages")}),
 ]
 
 
@@ -256,5 +263,5 @@ def test_the_checker_reports_each_rule(tmp_path, path, source, expected):
 def test_the_checker_covers_every_rule():
     assert {rule for _, _, expected in BROKEN for rule, _ in expected} == {
         "web-at-the-edge", "sql-in-the-store", "pure-domain", "webhooks-below-services", "cli-via-services", "layering",
-        "routes-apart", "sandbox-on-top",
+        "routes-apart", "sandbox-on-top", "console-on-api",
     }

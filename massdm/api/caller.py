@@ -38,7 +38,7 @@ from massdm.store.api_keys import ApiKey
 Scope = Literal["api", "fan"]
 NO_DAILY_LIMIT_NOTICE = "This plan has no daily request limit; only the per-minute limit applies."
 ACCOUNT_PATH = Path(description="The account id, `acct_` + 32 hex.")
-# The scheme the OpenAPI description declares for every route that takes a caller (api/app.py);
+# The scheme the OpenAPI description declares for every route that takes a caller (massdm/app.py);
 # the key itself is read in the unit (`authenticate`), not by a dependency of its own.
 SECURITY_SCHEME = {"HTTPBearer": {"type": "http", "scheme": "bearer",
                                   "description": "Your massdm API key: `Authorization: Bearer massdm_...`"}}

@@ -1,4 +1,4 @@
-"""Faults on purpose at the HTTP edge (sandbox mode only; api/app.py installs it there and nowhere else).
+"""Faults on purpose at the HTTP edge (sandbox mode only; massdm/app.py installs it there and nowhere else).
 
 A call to /api or /fan whose caller's team has a fault matching its method and path is answered by
 the fault instead of massdm: the contract's error body for the fault's status, `Retry-After` (and

@@ -4,7 +4,7 @@
 read unit of its own and learns which accounts it controls (every account of the team, or the
 ones a limited key names). The routes then do their work outside any request transaction, since
 a control call (advancing the clock, seeding a million fans) runs many transactions of its own.
-They are mounted only in sandbox mode (api/app.py); otherwise every /sandbox path is a 404.
+They are mounted only in sandbox mode (massdm/app.py); otherwise every /sandbox path is a 404.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def serve(
     unless MASSDM_WORKER_ENABLED=false; run more with `massdm worker`."""
     import uvicorn
 
-    from massdm.api.app import create_app
+    from massdm.app import create_app
 
     settings = Settings()
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
@@ -75,7 +75,7 @@ def serve(
     os.environ.update({"MASSDM_HOST": settings.host, "MASSDM_PORT": str(settings.port)})
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics adds up every process
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="massdm-metrics-")
-    uvicorn.run("massdm.api.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
+    uvicorn.run("massdm.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
                 workers=workers, log_level="info")
 
 

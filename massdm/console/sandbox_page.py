@@ -67,7 +67,7 @@ class Refusal:
 
 def clock_of(call: ConsoleCall) -> DrivenClock:
     clock = call.state.clock
-    assert isinstance(clock, DrivenClock), "sandbox mode runs on the driven clock (api/app.py)"
+    assert isinstance(clock, DrivenClock), "sandbox mode runs on the driven clock (massdm/app.py)"
     return clock
 
 

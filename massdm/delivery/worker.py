@@ -58,7 +58,7 @@ class WorkerConfig:
     policy: Policy = field(default_factory=lambda: Policy(BannedWords.load(), DEFAULT_UNSEND_WINDOW))
     progress_every: timedelta = timedelta(seconds=5)  # chat_queue.updated for delivery progress, per message
     sandbox: bool = False  # magic fans fail their delivery (sandbox mode only)
-    # More time-driven work for housekeeping, each given (engine, now): the sandbox's simulated fans (api/app.py).
+    # More time-driven work for housekeeping, each given (engine, now): the sandbox's simulated fans (massdm/app.py).
     housekeeping_steps: tuple[Callable[[Engine, datetime], None], ...] = ()
 
 

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from massdm.api.app import create_app
 from massdm.api.state import state_of
+from massdm.app import create_app
 from massdm.clock import SystemClock
 from massdm.config import Settings
 from tests.backends import database_url, redis_settings

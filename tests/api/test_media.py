@@ -199,7 +199,7 @@ def test_upload_costing_more_than_the_balance_is_402_and_rolls_back(client, worl
 def test_too_large_is_413_and_leaves_nothing(tmp_path, world):
     from fastapi.testclient import TestClient
 
-    from massdm.api.app import create_app
+    from massdm.app import create_app
     from massdm.config import Settings
 
     small = create_app(Settings(database_url=database_url(tmp_path), **redis_settings(), media_dir=tmp_path / "m",

@@ -7,8 +7,8 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from massdm.api.app import create_app
 from massdm.api.state import state_of
+from massdm.app import create_app
 from massdm.config import Settings
 from tests import media_files
 from tests.backends import database_url, redis_settings

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from massdm.api.app import create_app
 from massdm.api.state import state_of
+from massdm.app import create_app
 from massdm.config import Settings
 from massdm.domain.webhooks import EVENTS
 from tests.backends import database_url, redis_settings

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from massdm.api.app import create_app
+from massdm.app import create_app
 from massdm.cli import app as cli_app
 from massdm.config import Settings
 from tests.backends import database_url, redis_settings

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from massdm.api.app import create_app
+from massdm.app import create_app
 from massdm.config import Settings
 from massdm.console.routes import sandbox as sandbox_routes
 from tests.conftest import Caller

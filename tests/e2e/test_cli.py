@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
-from massdm.api.app import create_app
+from massdm.app import create_app
 from massdm.config import Settings
 from massdm.store.db import create_store_engine, exists, sqlite_file
 from tests.backends import database_url, redis_env, redis_settings

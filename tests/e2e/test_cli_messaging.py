@@ -11,7 +11,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from massdm.api.app import create_app
+from massdm.app import create_app
 from massdm.config import Settings
 from tests.backends import database_url, redis_env, redis_settings
 from tests.e2e.test_cli import massdm

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from massdm.api.app import create_app
 from massdm.api.state import state_of
+from massdm.app import create_app
 from massdm.cli import app as cli_app
 from massdm.config import Settings
 from massdm.domain.engagement_model import Delay, EngagementSettings, behaviour

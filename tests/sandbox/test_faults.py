@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from massdm.api.app import create_app
 from massdm.api.state import state_of
+from massdm.app import create_app
 from massdm.domain import faults as rules
 from massdm.domain.api_keys import hash_api_key
 from massdm.store import sandbox_faults as fault_store

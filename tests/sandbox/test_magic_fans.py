@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from massdm.api.app import create_app
 from massdm.api.state import state_of
+from massdm.app import create_app
 from massdm.clock import ManualClock
 from massdm.config import Settings
 from massdm.delivery.worker import DeliveryWorker, WorkerConfig, worker_config

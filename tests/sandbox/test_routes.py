@@ -7,7 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from massdm.api.app import create_app
+from massdm.app import create_app
 from tests.api.routes import CONTRACT_ROUTES, MASSDM_ROUTES, SANDBOX_ROUTES
 from tests.api.test_routes import _api_routes
 

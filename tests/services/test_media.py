@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from massdm.api.app import create_app
 from massdm.api.state import state_of
+from massdm.app import create_app
 from massdm.config import Settings
 from massdm.errors import ValidationFailed
 from massdm.services import media as media_service

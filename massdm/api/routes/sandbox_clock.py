@@ -21,7 +21,7 @@ router = APIRouter(tags=["Sandbox"], responses=ERRORS)
 
 def _clock(call: SandboxCall) -> DrivenClock:
     clock = call.state.clock
-    assert isinstance(clock, DrivenClock), "sandbox mode runs on the driven clock (api/app.py)"
+    assert isinstance(clock, DrivenClock), "sandbox mode runs on the driven clock (massdm/app.py)"
     return clock
 
 

@@ -1,4 +1,8 @@
-"""`create_app(settings)`: the massdm HTTP application, wired to its store, clock, meters and worker."""
+"""`create_app(settings)`: the massdm HTTP application, wired to its store, clock, meters and worker.
+
+The composition root: it puts the two edges together, the API (massdm/api) and the web console built
+on it (massdm/console), so neither of them imports the other's installer.
+"""
 
 from __future__ import annotations
 
