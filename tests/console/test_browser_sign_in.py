@@ -14,6 +14,9 @@ def test_sign_in_shows_the_team_and_its_accounts_and_sign_out_ends_it(signed_in_
     page.wait_for_url("**/console/sign-in")
     page.goto("/console")
     assert "/console/sign-in" in page.url  # the session is gone, not just the cookie
+    log = console_server.log_since(0)
+    assert "/console/sign-in" in log  # the log has the requests (uvicorn's access log)...
+    assert credentials.api_key not in log  # ...and never the key
 
 
 def test_a_wrong_key_is_refused_in_the_page(browser_page):
