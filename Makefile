@@ -25,8 +25,13 @@ run: install
 # the time. PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 2
 PYTEST = $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+# The console's browser tests (Playwright driving Chromium) run in a pytest process of their own, after
+# the rest: Playwright's driver, its pipes and its event loop then never share a process with the tests
+# that open sockets and run event loops of their own.
+BROWSER_TESTS = tests/console/test_browser_*.py
 test: install test-tools services
-	$(PYTEST)
+	$(PYTEST) --ignore-glob='$(BROWSER_TESTS)'
+	$(BIN)/python -m pytest $(BROWSER_TESTS)
 
 # The testing kit's example project (examples/integrator, docs/testing.md) as a user installs it: a fresh
 # virtual environment under a temporary folder, massdm by path (not editable) with the official SDK, then
@@ -59,7 +64,8 @@ lint: install
 SCALE_DATABASE ?= postgresql://postgres@127.0.0.1:5432/test
 SCALE_REDIS ?= redis://127.0.0.1:6379/0
 test-scale: install test-tools services
-	MASSDM_TEST_DATABASE=$(SCALE_DATABASE) MASSDM_TEST_REDIS=$(SCALE_REDIS) $(PYTEST)
+	MASSDM_TEST_DATABASE=$(SCALE_DATABASE) MASSDM_TEST_REDIS=$(SCALE_REDIS) $(PYTEST) --ignore-glob='$(BROWSER_TESTS)'
+	MASSDM_TEST_DATABASE=$(SCALE_DATABASE) MASSDM_TEST_REDIS=$(SCALE_REDIS) $(BIN)/python -m pytest $(BROWSER_TESTS)
 
 # The crash, load and outage tests (tests/e2e: crash_idempotency, overload, starvation, redis_outage,
 # hostile_bodies, database_outage) at CHAOS_SCALE times their CI sizes, on SQLite and then on PostgreSQL + Redis: minutes, not seconds.

@@ -8,6 +8,7 @@ committed pictures docs/console.md shows.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -107,6 +108,8 @@ def browser():
                                               args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield chromium
         chromium.close()
+    # Finalise what the driver left behind now, while no fd number it held can belong to anything else yet.
+    gc.collect()
 
 
 @pytest.fixture(scope="module")
