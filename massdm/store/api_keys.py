@@ -65,7 +65,7 @@ def create_api_key(
 
 
 # Every authenticated request runs these: compiled once, run on the driver (store/hot.py).
-_KEY_COLUMNS = (
+KEY_COLUMNS = (
     api_keys.c.id,
     api_keys.c.team_id,
     api_keys.c.name,
@@ -81,11 +81,11 @@ _KEY_COLUMNS = (
 )
 _ACTIVE = (api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None))
 _ACTIVE_KEY = HotStatement(
-    select(*_KEY_COLUMNS).join(teams, teams.c.id == api_keys.c.team_id).where(*_ACTIVE)
+    select(*KEY_COLUMNS).join(teams, teams.c.id == api_keys.c.team_id).where(*_ACTIVE)
 )
 # The same, with the account a request names, if the key may use it (one statement for both checks).
 _ACTIVE_KEY_AND_ACCOUNT = HotStatement(
-    select(*_KEY_COLUMNS, *(column.label(f"account_{column.key}") for column in ACCOUNT_COLUMNS))
+    select(*KEY_COLUMNS, *(column.label(f"account_{column.key}") for column in ACCOUNT_COLUMNS))
     .join(teams, teams.c.id == api_keys.c.team_id)
     .outerjoin(
         accounts,
@@ -101,7 +101,7 @@ _TOUCH = HotStatement(
 
 def find_active_key(connection: Connection, key_hash: str) -> ApiKey | None:
     row = _ACTIVE_KEY.first(connection, key_hash=key_hash)
-    return _key(row) if row is not None else None
+    return key_of_row(row) if row is not None else None
 
 
 def find_active_key_and_account(
@@ -115,10 +115,10 @@ def find_active_key_and_account(
     if row.account_id is not None:
         account = Account(row.account_id, row.account_team_id, row.account_display_name, row.account_username,
                           row.account_onlyfans_id, row.account_created_at)
-    return _key(row), account
+    return key_of_row(row), account
 
 
-def _key(row: Row) -> ApiKey:
+def key_of_row(row: Row) -> ApiKey:
     return ApiKey(
         row.id,
         row.team_id,
@@ -192,7 +192,7 @@ def revoke_key(connection: Connection, team_id: int, key_id: int, now: datetime)
 def key_by_id(connection: Connection, key_id: int) -> ApiKey | None:
     """The active key `key_id`, as authentication reads it."""
     row = connection.execute(
-        select(*_KEY_COLUMNS).join(teams, teams.c.id == api_keys.c.team_id)
+        select(*KEY_COLUMNS).join(teams, teams.c.id == api_keys.c.team_id)
         .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
     ).first()
-    return _key(row) if row is not None else None
+    return key_of_row(row) if row is not None else None

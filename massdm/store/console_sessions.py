@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
-from massdm.store.api_keys import _KEY_COLUMNS, ApiKey, _key
+from massdm.store.api_keys import KEY_COLUMNS, ApiKey, key_of_row
 from massdm.store.tables import api_keys, console_links, console_sessions, teams
 
 
@@ -36,7 +36,7 @@ def find_session(connection: Connection, token_hash: str, now: datetime) -> Stor
     """The live session with this token: not signed out, not expired, its key not revoked."""
     row = connection.execute(
         select(console_sessions.c.id.label("session_id"), console_sessions.c.csrf_token,
-               console_sessions.c.expires_at, *_KEY_COLUMNS)
+               console_sessions.c.expires_at, *KEY_COLUMNS)
         .join(api_keys, api_keys.c.id == console_sessions.c.key_id)
         .join(teams, teams.c.id == api_keys.c.team_id)
         .where(console_sessions.c.token_hash == token_hash, console_sessions.c.ended_at.is_(None),
@@ -44,7 +44,7 @@ def find_session(connection: Connection, token_hash: str, now: datetime) -> Stor
     ).first()
     if row is None:
         return None
-    return StoredSession(row.session_id, _key(row), row.csrf_token, row.expires_at)
+    return StoredSession(row.session_id, key_of_row(row), row.csrf_token, row.expires_at)
 
 
 def end_session(connection: Connection, session_id: int, now: datetime) -> None:
