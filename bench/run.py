@@ -686,7 +686,7 @@ def sandbox_engage(directory: Path, sizes: Sizes) -> list[Result]:
 
 _FAN_COLUMNS = ("id, username, name, subscribed_at, expires_at, auto_renew, following, muted, tagged, friend, online, "
                 "purchases_cents, tips_cents, subscriptions_cents, total_spent_cents, term_seconds, last_purchase_at, "
-                "created_at, updated_at")
+                "created_at, updated_at, last_seen_at")
 
 
 def sandbox_seed_1m(directory: Path, sizes: Sizes) -> list[Result]:

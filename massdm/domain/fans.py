@@ -28,6 +28,7 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "online": ("online", "is_online", "isOnline"),
     "tips_cents": ("tips", "tips_summ", "tipsSumm"),  # USD, like the API's tipsSumm
     "subscriptions_cents": ("subscriptions", "subscribes_summ", "subscribesSumm"),  # USD
+    "last_seen_at": ("last_seen", "last_seen_at", "lastSeen"),  # an instant; empty: not known
 }
 
 

@@ -26,6 +26,11 @@ MAGIC_PER_KIND = 3
 DAY = 86_400
 PERIOD = 30 * DAY  # a subscription's billing period (domain.fan_targeting.MONTH)
 MIN_EXPIRED_AGE = PERIOD + DAY  # an ended subscription ran at least one period, ended at least a day ago
+# lastSeen of a fan not online: up to this long before seeding (the square of a uniform draw, so most fans
+# were seen lately), never before the fan subscribed; an online fan was seen at the moment of seeding
+SEEN_ACTIVE_SPAN = 30 * DAY
+SEEN_ENDED_SPAN = 180 * DAY
+MIN_SEEN_OFFSET = 60
 
 
 class Salt:
@@ -33,7 +38,7 @@ class Salt:
     whole value; the others are split in two, the low 16 bits and the 15 above them (DRAW_PARTS), so a
     fan costs 8 hashes, not 14: a share is resolved to 1/65,536 or 1/32,768, finer than any profile needs."""
 
-    STATE, AGE, PERIODS, TIPS, FLAGS_A, FLAGS_B, FLAGS_C, TIER_NAMES = range(1, 9)
+    STATE, AGE, PERIODS, TIPS, FLAGS_A, FLAGS_B, FLAGS_C, TIER_NAMES, SEEN = range(1, 10)
 
 
 LOW, HIGH = 65_536, 32_768  # the two parts of a split draw: m % LOW, and m // LOW (below HIGH)
@@ -204,6 +209,7 @@ class SeededFan:
     tips_cents: int
     subscriptions_cents: int
     tier: str
+    seen_offset: int  # lastSeen, seconds before the moment of seeding (0: online)
 
 
 def fan_id(n: int) -> int:
@@ -238,6 +244,7 @@ def seeded_fan(seed: int, n: int, profile: SeedProfile) -> SeededFan:
     tier = TIERS[0 if tier_part < t1 else 1 if tier_part < t2 else 2 if tier_part < t3 else 3]
     x_tips = draw(Salt.TIPS)
     tips = tier.min_cents + x_tips * (tier.max_cents - tier.min_cents + 1) // P if tier.max_cents else 0
+    online = chance("online", profile.online_share)
     names = part("names")
     first = FIRST_NAMES[names % len(FIRST_NAMES)]
     last = LAST_NAMES[names // len(FIRST_NAMES) % len(LAST_NAMES)]
@@ -247,9 +254,17 @@ def seeded_fan(seed: int, n: int, profile: SeedProfile) -> SeededFan:
         auto_renew=not expired and chance("auto_renew", profile.auto_renew_share),
         following=chance("following", profile.following_share), tagged=chance("tagged", profile.tagged_share),
         muted=chance("muted", profile.muted_share), friend=chance("friend", profile.friend_share),
-        online=chance("online", profile.online_share), tips_cents=tips,
+        online=online, tips_cents=tips,
         subscriptions_cents=profile.subscription_price_cents * periods, tier=tier.name,
+        seen_offset=0 if online else seen_offset(draw(Salt.SEEN), age, expired),
     )
+
+
+def seen_offset(x_seen: int, age: int, expired: bool) -> int:
+    """lastSeen of a fan not online, in seconds before seeding: MIN_SEEN_OFFSET up to the span (the square of
+    the draw, so most fans were seen lately), at most the subscription's age."""
+    span = SEEN_ENDED_SPAN if expired else SEEN_ACTIVE_SPAN
+    return min(age, MIN_SEEN_OFFSET + (x_seen * x_seen // P) * (span - MIN_SEEN_OFFSET) // P)
 
 
 # --- magic fans and custom lists ----------------------------------------------------------------

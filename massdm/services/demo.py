@@ -34,9 +34,10 @@ class DemoWorld:
 
 def demo_fans(count: int, now: datetime) -> list[FanRecord]:
     """`count` fans with varied, reproducible state: active and expired, renewing or not, flagged, some
-    online, most having spent nothing and a few a lot (for filter[...] to find)."""
+    online (the rest seen within 30 days), most having spent nothing and a few a lot (for filter[...] to find)."""
     rng = random.Random(20261122)
     spend = random.Random(20261208)  # apart, so the states above stay what they were
+    seen = random.Random(20261202)  # likewise for lastSeen
     fans = []
     for n in range(count):
         fan_id = FIRST_FAN_ID + n
@@ -48,6 +49,8 @@ def demo_fans(count: int, now: datetime) -> list[FanRecord]:
             expires = None  # open-ended
         else:
             expires = now + timedelta(days=rng.randint(1, 30))
+        online = spend.random() < 0.05
+        last_seen = now if online else max(subscribed, now - timedelta(minutes=seen.randint(1, 60 * 24 * 30)))
         fans.append(
             FanRecord(
                 id=fan_id,
@@ -60,9 +63,10 @@ def demo_fans(count: int, now: datetime) -> list[FanRecord]:
                 muted=rng.random() < 0.05,
                 tagged=rng.random() < 0.1,
                 friend=rng.random() < 0.05,
-                online=spend.random() < 0.05,
+                online=online,
                 tips_cents=spend.choice((0,) * 7 + (500, 2_500, 25_000)),
                 subscriptions_cents=spend.choice((0, 0, 999, 2_997, 11_988)),
+                last_seen_at=last_seen,
             )
         )
     return fans

@@ -149,7 +149,7 @@ def _record_from_row(row: dict[str, str], columns: dict[str, str]) -> FanRecord:
         return (row.get(source) or "") if source else ""
 
     username = fan_rules.check_text(cell("username"), "username", required=True)
-    expires = cell("expires_at").strip()
+    expires, seen = cell("expires_at").strip(), cell("last_seen_at").strip()
     return FanRecord(
         id=fan_rules.parse_fan_id(cell("id")),
         username=username,
@@ -164,6 +164,7 @@ def _record_from_row(row: dict[str, str], columns: dict[str, str]) -> FanRecord:
         online=fan_rules.parse_flag(cell("online"), "online"),
         tips_cents=fan_targeting.parse_usd(cell("tips_cents"), "tips"),
         subscriptions_cents=fan_targeting.parse_usd(cell("subscriptions_cents"), "subscriptions"),
+        last_seen_at=fan_rules.parse_instant(seen, "last_seen") if seen else None,
         provided=frozenset(columns),
     )
 

@@ -109,6 +109,7 @@ class Buyer:
     auto_renew: bool
     amount_cents: int
     purchased_at: datetime
+    last_seen_at: datetime | None
 
 
 def page_buyers(
@@ -117,14 +118,14 @@ def page_buyers(
     """Buyers in purchase order; `after_marker` continues after a previous page (keyset)."""
     statement = (
         select(purchases.c.id, fans.c.id, fans.c.username, fans.c.name, fans.c.subscribed_at, fans.c.expires_at,
-               fans.c.auto_renew, purchases.c.amount_cents, purchases.c.purchased_at)
+               fans.c.auto_renew, purchases.c.amount_cents, purchases.c.purchased_at, fans.c.last_seen_at)
         .join(fans, and_(fans.c.account_id == purchases.c.account_id, fans.c.id == purchases.c.fan_id))
         .where(purchases.c.message_id == message_id)
     )
     if after_marker is not None:
         statement = statement.where(purchases.c.id > after_marker)
     rows = connection.execute(statement.order_by(purchases.c.id).limit(limit + 1).offset(offset)).all()
-    return [Buyer(*r) for r in rows[:limit]], len(rows) > limit
+    return [Buyer(*tuple(r)) for r in rows[:limit]], len(rows) > limit
 
 
 def revenue_per_day(connection: Connection, account_id: str, start: datetime, end: datetime) -> dict[str, int]:

@@ -43,12 +43,13 @@ class Fan:
     total_spent_cents: int
     created_at: datetime
     updated_at: datetime
+    last_seen_at: datetime | None = None  # when the fan was last online, as stated (None: not known)
     system_lists: frozenset[str] = frozenset()  # filled by fan_from_row(…, system_list_ids)
 
 
 _STATE = tuple(FanState.__dataclass_fields__)
 UPDATABLE = ("username", "name", "subscribed_at", "expires_at", "auto_renew", "following", "muted", "tagged", "friend",
-             "online", "tips_cents", "subscriptions_cents")
+             "online", "tips_cents", "subscriptions_cents", "last_seen_at")
 _SPEND = ("tips_cents", "subscriptions_cents")  # the parts of the total the platform states
 _DATES = ("subscribed_at", "expires_at")  # what term_seconds is derived from
 
@@ -75,6 +76,7 @@ class FanRecord:
     online: bool = False
     tips_cents: int = 0
     subscriptions_cents: int = 0
+    last_seen_at: datetime | None = None
     provided: frozenset[str] = frozenset(UPDATABLE)
 
 
@@ -96,6 +98,7 @@ FAN_COLUMNS = (
     fans.c.total_spent_cents,
     fans.c.created_at,
     fans.c.updated_at,
+    fans.c.last_seen_at,
 )
 
 

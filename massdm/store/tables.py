@@ -139,6 +139,9 @@ fans = Table(
     # The latest of the fan's purchases (NULL: none), kept by store.fan_spend with them: a smart list's
     # purchase windows read it instead of probing the purchases (store.smart_lists).
     Column("last_purchase_at", UTCDateTime, nullable=True),
+    # When the fan was last online, as the platform states it (a fan upsert's lastSeen) or a sandbox seed
+    # draws it; NULL: not known. Shown as the user object's `lastSeen`; massdm's own fan-side calls leave it.
+    Column("last_seen_at", UTCDateTime, nullable=True),
     # Who expires when: the exact edge of the expiry tallies, and whether time changed a listing.
     Index("ix_fans_account_expiry", "account_id", "expires_at", "auto_renew"),
 )

@@ -350,6 +350,8 @@ def test_top_message_is_the_paid_message_that_earned_most(client, app, caller, c
 
 def test_buyers_are_listed_in_purchase_order_page_by_page(client, app, caller, clock, fan_headers, world):
     add_fans(client, caller, range(1, 9), clock)
+    last_seen = (clock.now() - timedelta(hours=5)).isoformat()
+    add_fans(client, caller, [5], clock, lastSeen=last_seen)  # the platform says when fan 5 was last online
     message = send_paid(client, caller, "buy me", 3, vault_id(client, caller))
     deliver(app, clock)
     order = [5, 2, 7, 1, 6, 3, 8]
@@ -366,6 +368,7 @@ def test_buyers_are_listed_in_purchase_order_page_by_page(client, app, caller, c
         page = body["data"]["list"]
         assert 1 <= len(page) <= 3 and body["data"]["hasMore"] is (body["_pagination"]["next_page"] is not None)
         seen += [(b["id"], b["username"]) for b in page]
+        assert all(b["lastSeen"] == (last_seen if b["id"] == 5 else None) for b in page)
         url = body["_pagination"]["next_page"]
         if url is not None:
             assert url.startswith(f"{BASE}/api/{caller.account}/engagement/messages/{message}/buyers?")

@@ -129,6 +129,8 @@ def test_fans_belong_to_their_account(client, world, caller, fans):
         ([{"id": 1, "username": "x", "subscribedAt": 1735689600}], "0.subscribedAt"),  # ISO text, not Unix time
         ([{"id": 1, "username": "x", "expiresAt": "4102444800"}], "0.expiresAt"),
         ([{"id": 1, "username": "x", "autoRenew": "maybe"}], "0.autoRenew"),
+        ([{"id": 1, "username": "x", "lastSeen": "recently"}], "0.lastSeen"),
+        ([{"id": 1, "username": "x", "lastSeen": 1735689600}], "0.lastSeen"),
         ({"id": 1, "username": "x"}, "body"),
     ],
 )
@@ -168,6 +170,24 @@ def test_fields_left_out_of_an_update_keep_their_value(client, caller, fans):
     client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=[{"id": 3, "username": "carol"}])
     after = client.get(f"/api/{caller.account}/fans/all?query=carol", headers=caller.headers).json()["data"]["list"][0]
     assert after == before  # subscribedAt, expiresAt, flags and name all kept
+
+
+def test_last_seen_is_what_the_platform_states_kept_when_left_out_and_unknown_by_default(client, caller, fans, clock):
+    def last_seen() -> dict[str, str | None]:
+        users = client.get(f"/api/{caller.account}/fans/all", headers=caller.headers).json()["data"]["list"]
+        return {u["username"]: u["lastSeen"] for u in users}
+
+    assert last_seen() == {"carol": None, "bob": None, "alice": None}  # never stated: not known
+    seen = (clock.now() - timedelta(minutes=7)).replace(microsecond=0)
+    stated = client.post(f"/api/{caller.account}/fans", headers=caller.headers,
+                         json=[{"id": 1, "username": "alice", "lastSeen": seen.astimezone(UTC).isoformat()}])
+    assert stated.status_code == 200, stated.text
+    assert datetime.fromisoformat(last_seen()["alice"]) == seen and last_seen()["carol"] is None
+    client.post(f"/api/{caller.account}/fans", headers=caller.headers, json=[{"id": 1, "username": "alice2"}])
+    assert datetime.fromisoformat(last_seen()["alice2"]) == seen  # left out: kept
+    client.post(f"/api/{caller.account}/fans", headers=caller.headers,
+                json=[{"id": 1, "username": "alice2", "lastSeen": None}])
+    assert last_seen()["alice2"] is None  # sent as null: not known any more
 
 
 def _walk(client, caller, path: str, limit: int) -> list[int]:

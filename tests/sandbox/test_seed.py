@@ -82,6 +82,7 @@ def test_a_seed_is_the_fans_its_rule_says_and_the_same_seed_makes_the_same_rows(
         assert (got["purchases_cents"], got["tips_cents"], got["subscriptions_cents"], got["total_spent_cents"]) == \
             (0, fan.tips_cents, fan.subscriptions_cents, fan.tips_cents + fan.subscriptions_cents)
         assert got["last_purchase_at"] is None and got["created_at"] == now
+        assert got["last_seen_at"] == now - timedelta(seconds=fan.seen_offset)
 
     again = _seeded(client, caller, fans=1500, seed=7)
     other = _seeded(client, caller, fans=1500, seed=8)
@@ -110,6 +111,38 @@ def test_the_distributions_are_the_documented_ones(app, client, caller, now):
     assert all(r["muted"] and not r["following"] for r in rows)
     assert all(20_001 <= r["tips_cents"] <= 500_000 for r in rows)
     assert all(r["subscriptions_cents"] % 499 == 0 and r["subscriptions_cents"] >= 499 for r in rows)
+
+
+def test_last_seen_is_drawn_as_documented_and_shown_as_the_user_objects_last_seen(app, client, caller, now):
+    body = _seeded(client, caller, fans=3000, seed=5, magicFans=True, profile={"onlineShare": 0.1})
+    rows = [dict(zip((c.name for c in _COLUMNS), r, strict=True)) for r in _rows(app, body["account"])]
+    magic_ids = {m["id"] for m in body["magicFans"]}
+    seeded = [r for r in rows if r["id"] not in magic_ids]
+    assert all(r["last_seen_at"] is None for r in rows if r["id"] in magic_ids)  # not known
+    online = [r for r in seeded if r["online"]]
+    assert 0.08 < len(online) / len(seeded) < 0.12 and all(r["last_seen_at"] == now for r in online)
+    offline = [r for r in seeded if not r["online"]]
+    assert all(r["subscribed_at"] <= r["last_seen_at"] < now for r in offline)  # never before subscribing
+    ago = {True: [], False: []}
+    for r in offline:
+        ago[r["expires_at"] <= now].append((now - r["last_seen_at"]).total_seconds())
+    assert max(ago[False]) <= sp.SEEN_ACTIVE_SPAN and max(ago[True]) <= sp.SEEN_ENDED_SPAN
+    assert max(ago[True]) > sp.SEEN_ACTIVE_SPAN  # ended fans were seen longer ago
+    for spans in ago.values():  # the square of a uniform draw: a quarter within 1/16 of the span
+        spans.sort()
+        assert spans[len(spans) // 2] < spans[-1] / 3
+    assert min(min(a) for a in ago.values()) >= sp.MIN_SEEN_OFFSET  # every subscription is a minute old or more
+
+    shown = {}
+    for path in ("/fans/all?limit=50", "/fans/all?limit=50&offset=50"):
+        page = client.get(f"/api/{body['account']}{path}", headers=caller.headers)
+        assert page.status_code == 200, page.text
+        shown |= {u["id"]: u["lastSeen"] for u in page.json()["data"]["list"]}
+    by_id = {r["id"]: r for r in rows}
+    assert len(shown) == 100
+    for fan_id, last_seen in shown.items():
+        stored = by_id[fan_id]["last_seen_at"]
+        assert (last_seen is None) if stored is None else datetime.fromisoformat(last_seen) == stored
 
 
 def test_every_read_of_the_account_agrees_with_the_fans_computed_apart(app, client, caller, now):

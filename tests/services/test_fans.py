@@ -78,3 +78,16 @@ def test_spend_and_online_columns_are_read_in_usd_and_checked(tmp_path):
     assert [p.split(":")[0] for p in problems] == ["line 2", "line 3", "line 4", "line 5", "line 6"]
     assert "tips" in problems[0] and "two decimal places" in problems[1] and "not an amount" in problems[2]
     assert "subscriptions" in problems[3] and "online" in problems[4]
+
+
+def test_a_last_seen_column_is_read_as_an_instant_empty_is_not_known_and_a_bad_one_is_named(tmp_path):
+    path = _csv(tmp_path, "id,username,subscribed_at,lastSeen\n"
+                "1,alice,2026-01-01T00:00:00Z,2026-03-04T05:06:07Z\n"
+                "2,bob,2026-01-01T00:00:00Z,\n")
+    [[alice, bob]] = list(fan_service.csv_batches(path))
+    assert alice.last_seen_at == datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC) and bob.last_seen_at is None
+    assert "last_seen_at" in alice.provided  # the column is there: an empty cell clears what was known
+    bad = _csv(tmp_path, "id,username,subscribed_at,last_seen\n1,a,2026-01-01T00:00:00Z,last tuesday\n")
+    with pytest.raises(fan_service.CsvImportError) as refused:
+        fan_service.check_csv(bad)
+    assert refused.value.problems[0].startswith("line 2") and "last_seen" in refused.value.problems[0]

@@ -32,6 +32,7 @@ class ModelFan:
     online: bool
     tips_cents: int
     subscriptions_cents: int
+    last_seen_at: datetime | None = None
     purchases_cents: int = 0
 
     @property

@@ -133,6 +133,7 @@ class BuyerOut(WireModel):
             subscribed_by_expire_date=iso(buyer.expires_at), subscribed_by_autoprolong=buyer.auto_renew,
             subscribed_is_expired_now=not active, subscribed_on=active, subscribed_on_expired_now=not active,
             subscribed_on_duration=subscribed_duration(buyer.subscribed_at, buyer.expires_at, now),
+            last_seen=iso(buyer.last_seen_at),
             purchased_at=iso(buyer.purchased_at) or "", paid_amount=format_price(buyer.amount_cents),
         )
 

@@ -102,6 +102,7 @@ class UserOut(WireModel):
             subscribed_on_data=SubscribedOnData.of(fan, active),
             can_receive_chat_message=active,
             lists_states=[_list_state(s) for s in view.lists],
+            last_seen=iso(fan.last_seen_at),
             is_following=fan.following,
             is_muted=fan.muted,
             is_tagged=fan.tagged,
@@ -137,7 +138,8 @@ class FanPageOut(WireModel):
 Name = Annotated[Text, Field(max_length=200)]
 # An absolute total the platform states, USD exact to the cent: sending it again changes nothing.
 Money = Annotated[Decimal, Field(ge=0, le=MAX_USD, decimal_places=2, allow_inf_nan=False)]
-_RECORD_FIELD = {"tips_summ": "tips_cents", "subscribes_summ": "subscriptions_cents"}  # wire field -> record field
+# wire field -> record field
+_RECORD_FIELD = {"tips_summ": "tips_cents", "subscribes_summ": "subscriptions_cents", "last_seen": "last_seen_at"}
 
 
 class FanIn(WireModel):
@@ -145,7 +147,7 @@ class FanIn(WireModel):
 
     Sending a known id again overwrites the fields you send and keeps the ones you omit;
     a new fan takes defaults for omitted fields (subscribedAt: now, autoRenew: true, flags: false,
-    online: false, tips and subscriptions: 0). What the fan bought in massdm is massdm's own count.
+    online: false, tips and subscriptions: 0, lastSeen: not known). What the fan bought in massdm is massdm's own count.
     """
 
     id: IdLike
@@ -161,6 +163,8 @@ class FanIn(WireModel):
     online: bool = Field(default=False, description="Whether the fan is online now (filter[online]).")
     tips_summ: Money = Field(default=Decimal(0), description="The fan's tips in all, USD (filter[tips]).")
     subscribes_summ: Money = Field(default=Decimal(0), description="What the fan paid for subscriptions in all, USD.")
+    last_seen: Instant | None = Field(default=None, description="When the fan was last online (the user "
+                                      "object's lastSeen); unset: not known.")
 
     def record(self, now: datetime) -> FanRecord:
         given = {_RECORD_FIELD.get(name, name) for name in self.model_fields_set}
@@ -178,6 +182,7 @@ class FanIn(WireModel):
             online=self.online,
             tips_cents=fan_targeting.cents_of(self.tips_summ, "tipsSumm"),
             subscriptions_cents=fan_targeting.cents_of(self.subscribes_summ, "subscribesSumm"),
+            last_seen_at=self.last_seen,
             provided=frozenset(given & set(UPDATABLE)),
         )
 
