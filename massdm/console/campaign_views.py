@@ -22,33 +22,46 @@ class Progress:
     label: str
     value: int
     max: int
-    polling: bool
+    every: int  # seconds between the page's asks for it again; 0: it does not ask (it is done or parked)
+
+    @property
+    def polling(self) -> bool:
+        return self.every > 0
 
     @property
     def percent(self) -> int:
         return round(100 * self.value / self.max) if self.max else 0
 
 
+ASK_EVERY = 1  # seconds: a campaign that is delivering, or about to
+ASK_EVERY_SCHEDULED = 30  # seconds: one scheduled further off than SOON, on a clock that does not jump (in
+# sandbox mode a scheduled campaign keeps asking every second: advancing the clock sends it at once)
+SOON = timedelta(minutes=1)
+
+
 def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
-def progress(view: MessageView, now: datetime) -> Progress:
+def progress(view: MessageView, now: datetime, *, clock_jumps: bool = False) -> Progress:
     """What the bar shows: before the audience is counted an empty bar and why it waits; once
-    delivery started, the fans done with (sent, skipped or unreachable) of the queue item's `total`."""
+    delivery started, the fans done with (sent, skipped or unreachable) of the queue item's `total`.
+    `clock_jumps`: the app's clock is the sandbox's, which a control call may move days ahead."""
     m, state = view.message, view.state
     assert state is not None
-    polling = not state.is_done and not m.saved_for_later
+    every = 0 if state.is_done or m.saved_for_later else ASK_EVERY
     if not m.started:
         if state.is_canceled:
-            return Progress("canceled", "Canceled", "Canceled before it was sent", 0, 1, False)
+            return Progress("canceled", "Canceled", "Canceled before it was sent", 0, 1, 0)
         if m.saved_for_later:
-            return Progress("saved", "Saved for later", "Not sent until it is published", 0, 1, False)
+            return Progress("saved", "Saved for later", "Not sent until it is published", 0, 1, 0)
         if m.scheduled_at is not None and m.scheduled_at > now:
             when = m.scheduled_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-            return Progress("scheduled", "Scheduled", f"Goes out {when}", 0, 1, polling)
+            if m.scheduled_at - now > SOON and not clock_jumps:  # far off: asked now and then, not every second
+                every = ASK_EVERY_SCHEDULED if every else 0
+            return Progress("scheduled", "Scheduled", f"Goes out {when}", 0, 1, every)
         why = "Waiting for its media to be processed" if not state.is_ready else "Waiting to start"
-        return Progress("waiting", "Waiting", why, 0, 1, polling)
+        return Progress("waiting", "Waiting", why, 0, 1, every)
     total = max(state.total, 0)
     missed = m.skipped_count + m.failed_count
     done = min(total, m.sent_count + missed)  # = total - pending while it runs; what it reached, once unsent
@@ -57,12 +70,12 @@ def progress(view: MessageView, now: datetime) -> Progress:
         numbers += f" · {_count(missed, 'fan')} not reached"
     bar_max, bar_value = (total, done) if total else (1, 1 if state.is_done else 0)
     if state.is_canceled:
-        return Progress("unsent", "Unsent", numbers, bar_value, bar_max, False)
+        return Progress("unsent", "Unsent", numbers, bar_value, bar_max, 0)
     if m.error is not None and state.is_done:
-        return Progress("failed", "Failed", numbers, bar_value, bar_max, False)
+        return Progress("failed", "Failed", numbers, bar_value, bar_max, 0)
     if state.is_done:
-        return Progress("delivered", "Delivered", numbers, bar_max, bar_max, False)
-    return Progress("delivering", "Delivering", numbers, bar_value, bar_max, polling)
+        return Progress("delivered", "Delivered", numbers, bar_max, bar_max, 0)
+    return Progress("delivering", "Delivering", numbers, bar_value, bar_max, every)
 
 
 def unsend_left(seconds: int) -> str:

@@ -74,7 +74,8 @@ def row(html: str, message_id: int) -> str:
 
 
 def bar(html: str, message_id: int) -> dict:
-    """The delivery fragment of a campaign: its state, the bar's value and max, its label, whether it polls."""
+    """The delivery fragment of a campaign: its state, the bar's value and max, its label, and how often it
+    polls (`polls`: seconds, 0 when it does not)."""
     found = re.search(rf'<div class="delivery" id="delivery-{message_id}" data-state="(\w+)"([^>]*)>(.*?)</div>',
                       html, re.S)
     assert found, f"no delivery bar for campaign {message_id}"
@@ -83,7 +84,15 @@ def bar(html: str, message_id: int) -> dict:
     assert progress
     return {"state": state, "value": int(progress.group(1)), "max": int(progress.group(2)),
             "label": text_of(re.search(r"<small[^>]*>(.*?)</small>", inner, re.S).group(1)),
-            "polls": "hx-trigger=\"every 1s\"" in attributes and f"/campaigns/{message_id}/progress" in attributes}
+            "polls": _asks_every(attributes, message_id)}
+
+
+def _asks_every(attributes: str, message_id: int) -> int:
+    """Seconds between the bar's asks for itself (True is 1, False is 0: the bar does not ask)."""
+    every = re.search(r'hx-trigger="every (\d+)s"', attributes)
+    if every is None or f"/campaigns/{message_id}/progress" not in attributes:
+        return 0
+    return int(every.group(1))
 
 
 def stat(html: str, name: str) -> str:

@@ -80,7 +80,8 @@ def test_the_list_shows_the_queue_and_the_sent_campaigns_newest_first_with_the_a
     queue, sent = section(page.text, "queue-heading"), section(page.text, "sent-heading")
     assert row_ids(queue) == [dropped, parked, later]  # newest first
     assert row_ids(sent) == [paid, free]
-    assert bar(queue, later) == {"state": "scheduled", "value": 0, "max": 1, "polls": True,
+    # a day ahead, on a clock that does not jump: the bar asks every 30 s, not every second
+    assert bar(queue, later) == {"state": "scheduled", "value": 0, "max": 1, "polls": 30,
                                  "label": "Scheduled · Goes out 2026-03-06 10:02 UTC"}
     assert bar(queue, parked)["state"] == "saved" and not bar(queue, parked)["polls"]
     assert "Saved for later" in text_of(row(queue, parked))
@@ -97,6 +98,9 @@ def test_the_list_shows_the_queue_and_the_sent_campaigns_newest_first_with_the_a
     assert "Hello free fans" in text_of(row(sent, free)) and "Fans" in text_of(row(sent, free))
     assert f'href="/console/accounts/{caller.account}/campaigns/{paid}"' in row(sent, paid)
     assert caller.api_key not in page.text
+
+    soon = send(client, caller, "In a moment", scheduledDate=(clock.now() + timedelta(seconds=40)).isoformat())
+    assert bar(console.get(campaigns_url(caller)).text, soon)["polls"] == 1  # due within a minute: every second
 
 
 def test_sent_campaigns_are_paged_by_the_apis_cursor(console: ConsoleClient, client, app, caller, clock):

@@ -15,6 +15,7 @@ from massdm.app import create_app
 from massdm.config import Settings
 from massdm.console.routes import sandbox as sandbox_routes
 from tests.conftest import Caller
+from tests.console.campaign_pages import bar
 from tests.console.conftest import ConsoleClient, sign_in
 
 PAGE = "/console/sandbox"
@@ -146,6 +147,18 @@ def test_an_advance_sends_a_message_scheduled_for_tomorrow_and_reports_what_ran(
     assert queue["isDone"] is True and queue["sentCount"] > 0
     shown = report(page.text)
     assert "1 messages sent" in shown and f"{queue['sentCount']} delivered" in shown
+
+
+def test_a_campaign_scheduled_far_ahead_keeps_asking_every_second_where_the_clock_can_jump(console):
+    account = console.caller.account
+    post(console, "/seed", {"account": account, "fans": "5", "seed": "7"})
+    start = freeze(console)
+    later = api(console, "POST", f"/api/{account}/mass-messaging",
+                json={"text": "Next week", "userLists": ["fans"],
+                      "scheduledDate": (start + timedelta(days=7)).isoformat()})["data"]["id"]
+    listing = console.get(f"/console/accounts/{account}/campaigns").text
+    assert bar(listing, later)["state"] == "scheduled"
+    assert bar(listing, later)["polls"] == 1  # an advance on the sandbox page sends it: the bar shows it at once
 
 
 def test_clock_refusals_are_the_sandbox_s_messages_and_change_nothing(console):

@@ -46,8 +46,12 @@ def _number(call: ConsoleCall, name: str) -> int | None:
     return int(raw)
 
 
+def _progress(view: MessageView, call: ConsoleCall) -> campaign_views.Progress:
+    return campaign_views.progress(view, call.now, clock_jumps=call.state.settings.sandbox)
+
+
 def _row(view: MessageView, call: ConsoleCall) -> dict:
-    return {"view": view, "progress": campaign_views.progress(view, call.now)}
+    return {"view": view, "progress": _progress(view, call)}
 
 
 def _view(call: ConsoleCall, account: Account, message_id: int) -> MessageView:
@@ -102,7 +106,7 @@ async def campaign(request: Request, account: str, message_id: str) -> Response:
                   "url": files.url_path(stored.storage_key) if (stored := item.file("full")) else None}
                  for item in view.media]
         return call.page("campaigns/campaign.html", {
-            "view": view, "message": m, "progress": campaign_views.progress(view, call.now),
+            "view": view, "message": m, "progress": _progress(view, call),
             "included": campaign_service.list_names(call.connection, target.id, [str(r) for r in m.user_lists]),
             "excluded": campaign_service.list_names(call.connection, target.id, [str(r) for r in m.excluded_lists]),
             "media": media, "activity": activity,
