@@ -58,7 +58,7 @@ def progress(view: MessageView, now: datetime, *, clock_jumps: bool = False) -> 
         if m.scheduled_at is not None and m.scheduled_at > now:
             when = m.scheduled_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
             if m.scheduled_at - now > SOON and not clock_jumps:  # far off: asked now and then, not every second
-                every = ASK_EVERY_SCHEDULED if every else 0
+                every = ASK_EVERY_SCHEDULED
             return Progress("scheduled", "Scheduled", f"Goes out {when}", 0, 1, every)
         why = "Waiting for its media to be processed" if not state.is_ready else "Waiting to start"
         return Progress("waiting", "Waiting", why, 0, 1, every)

@@ -171,9 +171,8 @@ def insert_seeded_fans(connection: Connection, account_id: str, seed: int, count
     def tipped(tier: sp.SpendTier) -> ColumnElement:
         return tier.min_cents + x.tips * (tier.max_cents - tier.min_cents + 1) // P
 
-    squared_seen = x.seen * x.seen // P
-    seen = case((expired, MIN_SEEN_OFFSET + squared_seen * (SEEN_ENDED_SPAN - MIN_SEEN_OFFSET) // P),
-                else_=MIN_SEEN_OFFSET + squared_seen * (SEEN_ACTIVE_SPAN - MIN_SEEN_OFFSET) // P)
+    seen_span = case((expired, SEEN_ENDED_SPAN), else_=SEEN_ACTIVE_SPAN)
+    seen = MIN_SEEN_OFFSET + (x.seen * x.seen // P) * (seen_span - MIN_SEEN_OFFSET) // P  # seed_profile.seen_offset
     tier = part("tier")
     tips = case((tier < t1, 0), (tier < t2, tipped(TIERS[1])), (tier < t3, tipped(TIERS[2])),
                 else_=tipped(TIERS[3]))
